@@ -1,0 +1,31 @@
+/*
+ * The commands of the civgrid binary, one file each under src/cli/ (git's builtins model). Each
+ * entry point gets argv with argv[0] the command name and returns the process exit status:
+ *   0 success, 1 the command ran and found problems (e.g. topology findings),
+ *   2 usage error (bad option), 3 bad input data (nothing was written), 4 runtime failure
+ *   (database, file system).
+ */
+#ifndef CG_CLI_CLI_H
+#define CG_CLI_CLI_H
+
+#include "core/err.h"
+
+#define CG_EXIT_OK       0
+#define CG_EXIT_FINDINGS 1
+#define CG_EXIT_USAGE    2
+#define CG_EXIT_INPUT    3
+#define CG_EXIT_RUNTIME  4
+
+#define CG_DEFAULT_DB "civgrid.db"
+
+int cmd_demo(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_grids(int argc, char **argv);
+int cmd_locate(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+/* Prints "civgrid: <message>" (with the field when there is one) and returns the exit status. */
+int cg_cli_fail(const cg_err *err);
+
+#endif

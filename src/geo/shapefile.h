@@ -1,0 +1,26 @@
+/*
+ * ESRI Shapefile in (shapelib): .shp geometry, .dbf attributes, .prj coordinate system (through
+ * PROJ, reprojected to WGS84 when it is not already geographic WGS84) and .cpg code page.
+ * Attribute text in UTF-8 or GBK/GB18030 is converted to UTF-8 (iconv). Polygon shapes are
+ * assembled into polygons with holes by ring orientation (outer rings clockwise, as the format
+ * specifies).
+ */
+#ifndef CG_GEO_SHAPEFILE_H
+#define CG_GEO_SHAPEFILE_H
+
+#include "core/err.h"
+#include "geo/crs.h"
+#include "geo/feature.h"
+
+typedef struct {
+    const char *encoding; /* NULL: from the .cpg, else UTF-8 if valid, else GB18030 */
+    cg_crs crs;           /* for files without a .prj whose coordinates are GCJ-02 */
+    size_t max_features;  /* 0: no limit */
+} cg_shapefile_read_opts;
+
+/* path names the .shp (or the base name without extension). A missing .dbf is an error naming it.
+ */
+int cg_shapefile_read(const char *path, const cg_shapefile_read_opts *opts, cg_feature **out,
+                      size_t *n_out, cg_err *err);
+
+#endif
