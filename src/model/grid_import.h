@@ -1,0 +1,48 @@
+/*
+ * Turning features read from a file into grids, with every rule checked before anything is
+ * written: a code of the right length for its level, a parent that exists (in the same file or
+ * already stored) and whose code the child's code extends, a name, a polygon with an area, a
+ * known grade, a household count that is a number. A feature that breaks a rule becomes a reject
+ * with the reason; the caller writes nothing unless there are no rejects (all or nothing).
+ */
+#ifndef CG_MODEL_GRID_IMPORT_H
+#define CG_MODEL_GRID_IMPORT_H
+
+#include <stddef.h>
+
+#include "core/err.h"
+#include "geo/feature.h"
+#include "model/grid.h"
+
+typedef struct {
+    size_t feature_index; /* position in the input, from 0 */
+    char code[CG_CODE_MAX];
+    char field[CG_ERR_FIELD_MAX];
+    char reason[CG_ERR_MESSAGE_MAX];
+} cg_reject;
+
+/*
+ * Attribute names to read. NULL means the defaults, tried case-insensitively in order:
+ * code: code, grid_code, wgbm, 编码, 网格编码;  name: name_zh, name, mc, 名称, 网格名称;
+ * name_en: name_en, ename;  level: level, 层级;  parent: parent, parent_code, 上级编码;
+ * grade: grade, 类型, 网格类型;  households: households, hh, 户数.
+ */
+typedef struct {
+    const char *code, *name, *name_en, *level, *parent, *grade, *households;
+} cg_grid_fields;
+
+/* Level of a code already in the store, or CG_LEVEL_NONE when it is not there. */
+typedef cg_level (*cg_grid_lookup_fn)(void *ctx, const char *code);
+
+/*
+ * Validates every feature. Accepted grids go to *out (caller frees each with cg_grid_free and the
+ * array with free), rejects to *rejects (free). Features are processed parents first, so a child
+ * whose parent was rejected is rejected too ("parent ... was rejected"). A grid whose parent is
+ * named in neither the file nor the store is rejected unless no parent was given explicitly, in
+ * which case it becomes a root of the stored hierarchy.
+ */
+int cg_grid_import_prepare(const cg_feature *features, size_t n, const cg_grid_fields *fields,
+                           cg_grid_lookup_fn lookup, void *lookup_ctx, cg_grid **out,
+                           size_t *n_out, cg_reject **rejects, size_t *n_rejects, cg_err *err);
+
+#endif
