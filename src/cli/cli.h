@@ -9,6 +9,7 @@
 #define CG_CLI_CLI_H
 
 #include "core/err.h"
+#include "store/store.h"
 
 #define CG_EXIT_OK       0
 #define CG_EXIT_FINDINGS 1
@@ -24,8 +25,14 @@ int cmd_import(int argc, char **argv);
 int cmd_grids(int argc, char **argv);
 int cmd_locate(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+/* `civgrid import osm`, called by `civgrid import` (src/cli/import_osm.c). */
+int cg_cli_import_osm(int argc, char **argv);
 
 /* Prints "civgrid: <message>" (with the field when there is one) and returns the exit status. */
 int cg_cli_fail(const cg_err *err);
+/* The database path: the --db flag when given, else $CIVGRID_DB, else civgrid.db. */
+const char *cg_cli_db_path(const char *flag);
+/* Opens the store, printing a clear message on failure; returns an exit status (0 on success). */
+int cg_cli_open_store(const char *path, int flags, cg_store **out);
 
 #endif

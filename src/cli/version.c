@@ -7,15 +7,6 @@
 
 #define CIVGRID_VERSION "0.1.0"
 
-int cg_cli_fail(const cg_err *err)
-{
-    if (err->field[0])
-        fprintf(stderr, "civgrid: %s: %s\n", err->field, err->message);
-    else
-        fprintf(stderr, "civgrid: %s\n", err->message);
-    return cg_code_exit_status(err->code);
-}
-
 int cmd_version(int argc, char **argv)
 {
     static const cg_opt opts[] = {{0}};

@@ -141,8 +141,8 @@ int cg_grid_code_validate(const char *code, cg_level level, const char *parent_c
     size_t n = strlen(code);
     for (size_t i = 0; i < n; i++)
         if (!isdigit((unsigned char)code[i]))
-            return cg_err_set(err, CG_EINVAL, "code", "code '%.30s' has a non-digit at position %zu",
-                              code, i + 1);
+            return cg_err_set(err, CG_EINVAL, "code",
+                              "code '%.30s' has a non-digit at position %zu", code, i + 1);
     int want = cg_level_code_length(level);
     if (want == 0)
         return cg_err_set(err, CG_EINVAL, "level", "level is missing or unknown");
@@ -194,9 +194,8 @@ int cg_grid_child_code(const char *parent_code, cg_level child_level, int k, cha
     int clen = cg_level_code_length(child_level);
     int digits = clen - plen;
     if (child_level <= CG_LEVEL_DISTRICT || plen != cg_level_code_length(child_level - 1))
-        return cg_err_set(err, CG_EINVAL, "parent",
-                          "'%.30s' is not the code of a %s's parent", parent_code,
-                          cg_level_name(child_level));
+        return cg_err_set(err, CG_EINVAL, "parent", "'%.30s' is not the code of a %s's parent",
+                          parent_code, cg_level_name(child_level));
     int max = digits == 3 ? 999 : 99;
     if (k < 1 || k > max)
         return cg_err_set(err, CG_ELIMIT, "code",

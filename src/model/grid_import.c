@@ -172,8 +172,8 @@ static int cmp_reject(const void *a, const void *b)
 
 /* Validates one feature into g; on failure records the reject and returns -1. */
 static int convert(const cg_feature *f, const cg_grid_fields *fields, const code_set *accepted,
-                   const code_set *rejected, cg_grid_lookup_fn lookup, void *lookup_ctx,
-                   cg_grid *g, reject_list *rejects)
+                   const code_set *rejected, cg_grid_lookup_fn lookup, void *lookup_ctx, cg_grid *g,
+                   reject_list *rejects)
 {
     const cg_grid_fields none = {0};
     if (!fields)
@@ -296,8 +296,8 @@ static int convert(const cg_feature *f, const cg_grid_fields *fields, const code
 }
 
 int cg_grid_import_prepare(const cg_feature *features, size_t n, const cg_grid_fields *fields,
-                           cg_grid_lookup_fn lookup, void *lookup_ctx, cg_grid **out,
-                           size_t *n_out, cg_reject **rejects_out, size_t *n_rejects, cg_err *err)
+                           cg_grid_lookup_fn lookup, void *lookup_ctx, cg_grid **out, size_t *n_out,
+                           cg_reject **rejects_out, size_t *n_rejects, cg_err *err)
 {
     work_item *work = malloc(sizeof(work_item) * (n ? n : 1));
     cg_grid *grids = calloc(n ? n : 1, sizeof(cg_grid));

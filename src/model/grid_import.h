@@ -42,7 +42,7 @@ typedef cg_level (*cg_grid_lookup_fn)(void *ctx, const char *code);
  * which case it becomes a root of the stored hierarchy.
  */
 int cg_grid_import_prepare(const cg_feature *features, size_t n, const cg_grid_fields *fields,
-                           cg_grid_lookup_fn lookup, void *lookup_ctx, cg_grid **out,
-                           size_t *n_out, cg_reject **rejects, size_t *n_rejects, cg_err *err);
+                           cg_grid_lookup_fn lookup, void *lookup_ctx, cg_grid **out, size_t *n_out,
+                           cg_reject **rejects, size_t *n_rejects, cg_err *err);
 
 #endif
