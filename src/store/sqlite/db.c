@@ -1,0 +1,448 @@
+/*
+ * The SQLite backend's connection: opening a database (pragmas, migrations), turning SQLite's
+ * result codes into cg_err values, transactions, the per-connection statement cache, and the
+ * small tables every part uses (meta, counters). Grid rows are in grids.c, places in places.c,
+ * the schema and its migrations in schema.c.
+ *
+ * One cg_store is one sqlite3 connection used by one thread at a time (the server opens one per
+ * worker), so the connection is opened with SQLITE_OPEN_NOMUTEX: SQLite's own per-connection
+ * mutex would only cost time. Different connections, in this process or others, coordinate
+ * through the file locks of WAL mode: readers never block the writer and see a consistent
+ * snapshot; a second writer waits up to the busy timeout and then gets CG_EBUSY.
+ */
+#include "store/sqlite/db.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* How long a writer waits for another connection's write transaction before CG_EBUSY. */
+#define SQ_BUSY_TIMEOUT_MS 5000
+
+/* Page cache per connection (negative: KiB). Bulk imports of ~1M road nodes need more than the
+ * 2 MB default to keep the R*Tree and index pages hot; 16 MB per connection stays modest for a
+ * server with one connection per worker thread. */
+#define SQ_CACHE_PRAGMA "PRAGMA cache_size = -16384"
+
+int sq_fail(cg_store *s, int rc, const char *what, cg_err *err)
+{
+    const char *path = s && s->path ? s->path : "database";
+    const char *detail = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return cg_err_set(err, CG_EBUSY, "",
+                          "%s: database '%s' is locked by another writer: try again", what, path);
+    case SQLITE_FULL:
+        return cg_err_set(err, CG_EBUSY, "", "%s: disk is full (database '%s')", what, path);
+    case SQLITE_READONLY:
+        return cg_err_set(err, CG_EBUSY, "", "%s: database '%s' is read-only", what, path);
+    case SQLITE_CONSTRAINT:
+        return cg_err_set(err, CG_ECONFLICT, "", "%s: %s", what, detail);
+    case SQLITE_NOTADB:
+        return cg_err_set(err, CG_EINVAL, "database", "'%s' is not a civgrid database (not SQLite)",
+                          path);
+    case SQLITE_CORRUPT:
+        return cg_err_set(err, CG_EIO, "database", "%s: database '%s' is corrupt", what, path);
+    case SQLITE_NOMEM:
+        return cg_err_set(err, CG_ENOMEM, "", "%s: out of memory", what);
+    case SQLITE_CANTOPEN:
+        return cg_err_set(err, CG_EIO, "database", "%s: cannot open database '%s': %s", what, path,
+                          detail);
+    default:
+        return cg_err_set(err, CG_EIO, "", "%s: database '%s': %s", what, path, detail);
+    }
+}
+
+int sq_acquire(cg_store *s, sq_stmt_id id, const char *sql, sq_lease *l, cg_err *err)
+{
+    assert(id < SQ_STATEMENTS);
+    sqlite3_stmt **slot = &s->stmts[id];
+    l->temporary = 0;
+    if (*slot && !sqlite3_stmt_busy(*slot)) {
+        l->st = *slot;
+        return 0;
+    }
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sq_fail(s, rc, "preparing a statement", err);
+    if (*slot) {
+        l->temporary = 1;
+    } else {
+        *slot = st;
+    }
+    l->st = st;
+    return 0;
+}
+
+void sq_release(sq_lease *l)
+{
+    if (!l->st)
+        return;
+    if (l->temporary) {
+        sqlite3_finalize(l->st);
+    } else {
+        sqlite3_reset(l->st);
+        sqlite3_clear_bindings(l->st);
+    }
+    l->st = NULL;
+}
+
+int sq_exec(cg_store *s, sq_lease *l, cg_err *err)
+{
+    int rc;
+    while ((rc = sqlite3_step(l->st)) == SQLITE_ROW)
+        ;
+    sq_release(l);
+    if (rc != SQLITE_DONE)
+        return sq_fail(s, rc, "writing", err);
+    return 0;
+}
+
+/* Runs one of the fixed transaction-control statements. */
+static int run_control(cg_store *s, sq_stmt_id id, const char *sql, cg_err *err)
+{
+    sq_lease l;
+    if (sq_acquire(s, id, sql, &l, err))
+        return -1;
+    int rc = sqlite3_step(l.st);
+    sq_release(&l);
+    if (rc != SQLITE_DONE)
+        return sq_fail(s, rc, sql, err);
+    return 0;
+}
+
+/* SQLite rolls a whole transaction back by itself after some errors (disk full, I/O, out of
+ * memory). Notice that, so the caller hears about it instead of committing nothing. */
+static int transaction_lost(cg_store *s)
+{
+    return s->in_tx && sqlite3_get_autocommit(s->db);
+}
+
+int sq_write_begin(cg_store *s, cg_err *err)
+{
+    if (transaction_lost(s))
+        return cg_err_set(err, CG_EBUSY, "",
+                          "the transaction on '%s' was rolled back after an earlier error",
+                          s->path);
+    if (s->in_tx)
+        return run_control(s, SQ_SAVEPOINT, "SAVEPOINT cg_put", err);
+    /* IMMEDIATE takes the write lock now, so two writers wait for each other (busy timeout)
+     * instead of one failing when it upgrades a read snapshot that went stale. */
+    return run_control(s, SQ_BEGIN, "BEGIN IMMEDIATE", err);
+}
+
+int sq_write_end(cg_store *s, int ok, cg_err *err)
+{
+    if (s->in_tx) {
+        if (sqlite3_get_autocommit(s->db))
+            return ok ? cg_err_set(err, CG_EBUSY, "",
+                                   "the transaction on '%s' was rolled back after an error",
+                                   s->path)
+                      : -1;
+        if (ok)
+            return run_control(s, SQ_RELEASE, "RELEASE cg_put", err);
+        run_control(s, SQ_ROLLBACK_TO, "ROLLBACK TO cg_put", NULL);
+        run_control(s, SQ_RELEASE, "RELEASE cg_put", NULL);
+        return -1;
+    }
+    if (ok && run_control(s, SQ_COMMIT, "COMMIT", err) == 0)
+        return 0;
+    if (!sqlite3_get_autocommit(s->db))
+        run_control(s, SQ_ROLLBACK, "ROLLBACK", NULL);
+    return -1;
+}
+
+int cg_store_begin(cg_store *s, cg_err *err)
+{
+    if (s->in_tx)
+        return cg_err_set(err, CG_EINVAL, "", "a transaction is already open on '%s'", s->path);
+    /* A read-only connection cannot take the write lock; its transaction is a read snapshot. */
+    if (s->readonly ? run_control(s, SQ_BEGIN_READ, "BEGIN", err)
+                    : run_control(s, SQ_BEGIN, "BEGIN IMMEDIATE", err))
+        return -1;
+    s->in_tx = 1;
+    return 0;
+}
+
+int cg_store_commit(cg_store *s, cg_err *err)
+{
+    if (!s->in_tx)
+        return cg_err_set(err, CG_EINVAL, "", "no transaction is open on '%s'", s->path);
+    if (sqlite3_get_autocommit(s->db)) {
+        s->in_tx = 0;
+        return cg_err_set(err, CG_EBUSY, "",
+                          "the transaction on '%s' was rolled back after an earlier error: nothing "
+                          "was written",
+                          s->path);
+    }
+    if (run_control(s, SQ_COMMIT, "COMMIT", err)) {
+        /* A failed COMMIT (e.g. the disk filled) leaves the transaction open: end it. */
+        cg_store_rollback(s);
+        return -1;
+    }
+    s->in_tx = 0;
+    return 0;
+}
+
+void cg_store_rollback(cg_store *s)
+{
+    if (!s->in_tx)
+        return;
+    s->in_tx = 0;
+    if (!sqlite3_get_autocommit(s->db))
+        run_control(s, SQ_ROLLBACK, "ROLLBACK", NULL);
+}
+
+/* Pragmas that every connection needs, whatever its mode. */
+static int configure_connection(cg_store *s, cg_err *err)
+{
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, SQ_BUSY_TIMEOUT_MS);
+    int rc = sqlite3_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, SQ_CACHE_PRAGMA, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return sq_fail(s, rc, "configuring the connection", err);
+    return 0;
+}
+
+/* Pragmas for a connection that writes. */
+static int configure_writer(cg_store *s, cg_err *err)
+{
+    /* WAL: readers (the server's request threads) never wait for the writer, and a write
+     * transaction appends to the log instead of rewriting pages in place. */
+    int rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+    /* In WAL mode synchronous=NORMAL syncs the log only at checkpoints, not at every commit.
+     * The database stays consistent after a crash or power loss; what a power loss can cost is
+     * the last transactions before it, never corruption. For an operations system whose writes
+     * are imports that can be rerun and case updates that clients retry, that trade buys many
+     * more small commits per second than FULL (one fsync each). */
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return sq_fail(s, rc, "configuring the database", err);
+    return 0;
+}
+
+static int check_location(const char *location, int flags, cg_err *err)
+{
+    if (!location || !*location)
+        return cg_err_set(err, CG_EINVAL, "database", "no database path given");
+    if (strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0)
+        return cg_err_set(err, CG_EUNSUPPORTED, "database",
+                          "'%s': the PostgreSQL backend is not part of this build", location);
+    struct stat st;
+    if (stat(location, &st) != 0) {
+        if (errno == ENOENT && !(flags & CG_STORE_CREATE))
+            return cg_err_set(err, CG_ENOTFOUND, "database", "database '%s' does not exist",
+                              location);
+        if (errno != ENOENT)
+            return cg_err_set(err, CG_EIO, "database", "cannot open database '%s': %s", location,
+                              strerror(errno));
+    } else if (S_ISDIR(st.st_mode)) {
+        return cg_err_set(err, CG_EINVAL, "database", "'%s' is a directory, not a database file",
+                          location);
+    }
+    return 0;
+}
+
+int cg_store_open(const char *location, int flags, cg_store **out, cg_err *err)
+{
+    *out = NULL;
+    if (check_location(location, flags, err))
+        return -1;
+    cg_store *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(location))) {
+        free(s);
+        return cg_err_set(err, CG_ENOMEM, "", "out of memory opening '%s'", location);
+    }
+    s->readonly = (flags & CG_STORE_READONLY) != 0;
+    int oflags = SQLITE_OPEN_NOMUTEX;
+    if (s->readonly)
+        oflags |= SQLITE_OPEN_READONLY;
+    else
+        oflags |= SQLITE_OPEN_READWRITE | ((flags & CG_STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
+    int rc = sqlite3_open_v2(location, &s->db, oflags, NULL);
+    if (rc != SQLITE_OK) {
+        sq_fail(s, rc, "opening", err);
+        cg_store_close(s);
+        return -1;
+    }
+    int version;
+    /* The version is checked before any pragma that writes (journal_mode), so a database from a
+     * newer civgrid is left exactly as it was. */
+    if (configure_connection(s, err) || sq_schema_read_version(s, &version, err))
+        goto fail;
+    if (sq_schema_refuse_newer(s, version, err))
+        goto fail;
+    if (s->readonly) {
+        if (version < sq_schema_version_supported()) {
+            cg_err_set(err, CG_ESCHEMA, "database",
+                       "database '%s' has schema version %d, older than this civgrid's (%d): open "
+                       "it once read-write to upgrade it",
+                       location, version, sq_schema_version_supported());
+            goto fail;
+        }
+        s->schema_version = version;
+    } else if (configure_writer(s, err) || sq_schema_migrate(s, err)) {
+        goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    cg_store_close(s);
+    return -1;
+}
+
+void cg_store_close(cg_store *s)
+{
+    if (!s)
+        return;
+    cg_store_rollback(s);
+    for (int i = 0; i < SQ_STATEMENTS; i++)
+        sqlite3_finalize(s->stmts[i]);
+    sqlite3_close_v2(s->db);
+    free(s->path);
+    free(s);
+}
+
+int cg_store_schema_version_supported(void)
+{
+    return sq_schema_version_supported();
+}
+
+int cg_store_schema_version(cg_store *s)
+{
+    return s->schema_version;
+}
+
+void sq_column_text(sqlite3_stmt *st, int col, char *dst, size_t cap)
+{
+    assert(cap > 0);
+    const char *src = (const char *)sqlite3_column_text(st, col);
+    size_t n = src ? (size_t)sqlite3_column_bytes(st, col) : 0;
+    if (n >= cap) {
+        n = cap - 1;
+        /* Do not cut a UTF-8 sequence in half: back up to the start of the last character. */
+        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+            n--;
+    }
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+void sq_bind_bbox(sqlite3_stmt *st, const cg_bbox *b)
+{
+    sqlite3_bind_double(st, sqlite3_bind_parameter_index(st, ":min_x"), b->min_x);
+    sqlite3_bind_double(st, sqlite3_bind_parameter_index(st, ":min_y"), b->min_y);
+    sqlite3_bind_double(st, sqlite3_bind_parameter_index(st, ":max_x"), b->max_x);
+    sqlite3_bind_double(st, sqlite3_bind_parameter_index(st, ":max_y"), b->max_y);
+}
+
+/* ---- counters, meta, counts ---- */
+
+int sq_grid_generation_bump(cg_store *s, cg_err *err)
+{
+    sq_lease l;
+    if (sq_acquire(s, SQ_GENERATION_BUMP,
+                   "UPDATE counters SET value = value + 1 WHERE name = 'grid_generation'", &l, err))
+        return -1;
+    return sq_exec(s, &l, err);
+}
+
+int64_t cg_store_grid_generation(cg_store *s)
+{
+    sq_lease l;
+    if (sq_acquire(s, SQ_GENERATION_GET,
+                   "SELECT value FROM counters WHERE name = 'grid_generation'", &l, NULL))
+        return -1;
+    int64_t value = sqlite3_step(l.st) == SQLITE_ROW ? sqlite3_column_int64(l.st, 0) : -1;
+    sq_release(&l);
+    return value;
+}
+
+int cg_store_meta_set(cg_store *s, const char *key, const char *value, cg_err *err)
+{
+    if (!key || !*key)
+        return cg_err_set(err, CG_EINVAL, "key", "a meta key must not be empty");
+    if (!value)
+        return cg_err_set(err, CG_EINVAL, "value", "meta key '%s' needs a value", key);
+    sq_lease l;
+    if (sq_acquire(s, SQ_META_SET,
+                   "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                   &l, err))
+        return -1;
+    sqlite3_bind_text(l.st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(l.st, 2, value, -1, SQLITE_STATIC);
+    /* One statement is atomic by itself; inside cg_store_begin it joins that transaction. */
+    if (sq_exec(s, &l, err)) {
+        cg_err_prefix(err, "setting meta key '%s'", key);
+        return -1;
+    }
+    return 0;
+}
+
+int cg_store_meta_get(cg_store *s, const char *key, char *buf, size_t cap, cg_err *err)
+{
+    assert(cap > 0);
+    sq_lease l;
+    if (sq_acquire(s, SQ_META_GET, "SELECT value FROM meta WHERE key = ?1", &l, err))
+        return -1;
+    sqlite3_bind_text(l.st, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(l.st), result = 0;
+    if (rc == SQLITE_ROW) {
+        size_t n = (size_t)sqlite3_column_bytes(l.st, 0);
+        if (n >= cap) {
+            result = cg_err_set(err, CG_ELIMIT, "key",
+                                "meta key '%s' holds %zu bytes, more than the %zu-byte buffer", key,
+                                n, cap - 1);
+        } else {
+            memcpy(buf, sqlite3_column_text(l.st, 0), n);
+            buf[n] = '\0';
+        }
+    } else if (rc == SQLITE_DONE) {
+        result = cg_err_set(err, CG_ENOTFOUND, "key", "no meta key '%s'", key);
+    } else {
+        result = sq_fail(s, rc, "reading meta", err);
+    }
+    sq_release(&l);
+    return result;
+}
+
+static int count_rows(cg_store *s, sq_stmt_id id, const char *sql, int64_t *out, cg_err *err)
+{
+    sq_lease l;
+    if (sq_acquire(s, id, sql, &l, err))
+        return -1;
+    int rc = sqlite3_step(l.st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(l.st, 0);
+    sq_release(&l);
+    return rc == SQLITE_ROW ? 0 : sq_fail(s, rc, "counting rows", err);
+}
+
+int cg_store_counts_get(cg_store *s, cg_store_counts *out, cg_err *err)
+{
+    memset(out, 0, sizeof *out);
+    /* One read transaction, so the five numbers describe the same moment. */
+    int own = !s->in_tx;
+    if (own && run_control(s, SQ_BEGIN_READ, "BEGIN", err))
+        return -1;
+    int rc =
+        count_rows(s, SQ_COUNT_GRIDS, "SELECT count(*) FROM grids WHERE valid_to = 0", &out->grids,
+                   err) ||
+        count_rows(s, SQ_COUNT_WAYS, "SELECT count(*) FROM ways", &out->ways, err) ||
+        count_rows(s, SQ_COUNT_BUILDINGS, "SELECT count(*) FROM buildings", &out->buildings, err) ||
+        count_rows(s, SQ_COUNT_POIS, "SELECT count(*) FROM pois", &out->pois, err) ||
+        count_rows(s, SQ_COUNT_BOUNDARIES, "SELECT count(*) FROM boundaries", &out->boundaries,
+                   err);
+    if (own)
+        run_control(s, SQ_COMMIT, "COMMIT", NULL);
+    return rc ? -1 : 0;
+}

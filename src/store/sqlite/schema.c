@@ -1,0 +1,233 @@
+/*
+ * The SQLite schema and its migrations. The schema only ever moves forward: each entry of
+ * `migrations` takes a database from version N-1 to N, and opening a database applies the
+ * pending ones in one transaction, recording each in `schema_version`. A database whose version
+ * is newer than the last entry here was written by a newer civgrid and is refused, unchanged.
+ * To change the schema, append a step; never edit a step that has shipped.
+ *
+ * Layout (version 1):
+ *   grids         one row per version of a grid; the current version has valid_to = 0. A partial
+ *                 unique index keeps at most one current version per code. Members are a JSON
+ *                 array of account ids (small, always read with the grid).
+ *   grids_rtree   R*Tree over the bounding boxes of grid versions, for the bbox filter. The
+ *                 R*Tree keeps 32-bit floats rounded outwards, so queries also test the exact
+ *                 bbox columns of the row.
+ *   ways          roads as node-id and coordinate arrays (little-endian int64 and float64 blobs)
+ *   buildings, pois, boundaries   places, each with a bbox (and an R*Tree where lists filter by
+ *                 bbox)
+ *   meta          key/value
+ *   counters      grid_generation, bumped in the same transaction as every grid write, so
+ *                 every connection and process sees it change exactly when the grids do.
+ */
+#include "store/sqlite/db.h"
+
+#include <time.h>
+
+static const char schema_v1[] =
+    "CREATE TABLE schema_version ("
+    "  version INTEGER PRIMARY KEY,"
+    "  applied_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO counters (name, value) VALUES ('grid_generation', 0);"
+    "CREATE TABLE grids ("
+    "  id INTEGER PRIMARY KEY,"
+    "  code TEXT NOT NULL CHECK (code <> ''),"
+    "  parent_code TEXT NOT NULL DEFAULT '',"
+    "  level INTEGER NOT NULL,"
+    "  name_zh TEXT NOT NULL DEFAULT '',"
+    "  name_en TEXT NOT NULL DEFAULT '',"
+    "  grade INTEGER NOT NULL DEFAULT 0,"
+    "  households INTEGER NOT NULL DEFAULT -1,"
+    "  area_m2 REAL NOT NULL DEFAULT 0,"
+    "  geom BLOB,"
+    "  min_x REAL, min_y REAL, max_x REAL, max_y REAL,"
+    "  leader_id INTEGER NOT NULL DEFAULT 0,"
+    "  deputy_id INTEGER NOT NULL DEFAULT 0,"
+    "  members TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(members)),"
+    "  valid_from INTEGER NOT NULL CHECK (valid_from > 0),"
+    "  valid_to INTEGER NOT NULL DEFAULT 0 CHECK (valid_to = 0 OR valid_to >= valid_from)"
+    ");"
+    "CREATE UNIQUE INDEX grids_current ON grids (code) WHERE valid_to = 0;"
+    "CREATE INDEX grids_code_time ON grids (code, valid_from);"
+    "CREATE INDEX grids_parent ON grids (parent_code, code);"
+    "CREATE INDEX grids_level ON grids (level, code) WHERE valid_to = 0;"
+    "CREATE VIRTUAL TABLE grids_rtree USING rtree (id, min_x, max_x, min_y, max_y);"
+    "CREATE TABLE ways ("
+    "  id INTEGER PRIMARY KEY,"
+    "  road_class INTEGER NOT NULL,"
+    "  oneway INTEGER NOT NULL DEFAULT 0 CHECK (oneway IN (-1, 0, 1)),"
+    "  maxspeed_kmh INTEGER NOT NULL DEFAULT 0,"
+    "  access TEXT NOT NULL DEFAULT '',"
+    "  name_zh TEXT NOT NULL DEFAULT '',"
+    "  name_en TEXT NOT NULL DEFAULT '',"
+    "  n INTEGER NOT NULL CHECK (n >= 2),"
+    "  node_ids BLOB NOT NULL,"
+    "  pts BLOB NOT NULL,"
+    "  min_x REAL NOT NULL, min_y REAL NOT NULL, max_x REAL NOT NULL, max_y REAL NOT NULL,"
+    "  CHECK (length(node_ids) = 8 * n AND length(pts) = 16 * n)"
+    ");"
+    "CREATE VIRTUAL TABLE ways_rtree USING rtree (id, min_x, max_x, min_y, max_y);"
+    "CREATE TABLE buildings ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL DEFAULT '',"
+    "  name_zh TEXT NOT NULL DEFAULT '',"
+    "  name_en TEXT NOT NULL DEFAULT '',"
+    "  households INTEGER NOT NULL DEFAULT -1,"
+    "  levels INTEGER NOT NULL DEFAULT 0,"
+    "  geom BLOB NOT NULL,"
+    "  min_x REAL NOT NULL, min_y REAL NOT NULL, max_x REAL NOT NULL, max_y REAL NOT NULL"
+    ");"
+    "CREATE VIRTUAL TABLE buildings_rtree USING rtree (id, min_x, max_x, min_y, max_y);"
+    "CREATE TABLE pois ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL DEFAULT '',"
+    "  name_zh TEXT NOT NULL DEFAULT '',"
+    "  name_en TEXT NOT NULL DEFAULT '',"
+    "  x REAL NOT NULL CHECK (x BETWEEN -180 AND 180),"
+    "  y REAL NOT NULL CHECK (y BETWEEN -90 AND 90)"
+    ");"
+    "CREATE VIRTUAL TABLE pois_rtree USING rtree (id, min_x, max_x, min_y, max_y);"
+    "CREATE TABLE boundaries ("
+    "  id INTEGER PRIMARY KEY,"
+    "  admin_level INTEGER NOT NULL,"
+    "  name_zh TEXT NOT NULL DEFAULT '',"
+    "  name_en TEXT NOT NULL DEFAULT '',"
+    "  ref TEXT NOT NULL DEFAULT '',"
+    "  geom BLOB NOT NULL,"
+    "  min_x REAL NOT NULL, min_y REAL NOT NULL, max_x REAL NOT NULL, max_y REAL NOT NULL"
+    ");"
+    "CREATE INDEX boundaries_level ON boundaries (admin_level);";
+
+static const struct {
+    int version;
+    const char *sql;
+} migrations[] = {
+    {1, schema_v1},
+};
+
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+int sq_schema_version_supported(void)
+{
+    return migrations[N_MIGRATIONS - 1].version;
+}
+
+int sq_schema_refuse_newer(cg_store *s, int version, cg_err *err)
+{
+    if (version <= sq_schema_version_supported())
+        return 0;
+    return cg_err_set(err, CG_ESCHEMA, "database",
+                      "database schema version %d is newer than this civgrid supports (%d): "
+                      "upgrade civgrid (database '%s')",
+                      version, sq_schema_version_supported(), s->path);
+}
+
+/* Runs a one-off query returning one integer (used only at open, so not cached). */
+static int query_int(cg_store *s, const char *sql, int64_t *out, cg_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *out = sqlite3_column_int64(st, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? 0 : sq_fail(s, rc, "reading the schema version", err);
+}
+
+int sq_schema_read_version(cg_store *s, int *version, cg_err *err)
+{
+    int64_t has_table, other_tables, v;
+    /* The first read of the file: a file that is not SQLite fails here with SQLITE_NOTADB. */
+    if (query_int(s,
+                  "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                  "name = 'schema_version'",
+                  &has_table, err))
+        return -1;
+    if (!has_table) {
+        if (query_int(s, "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'",
+                      &other_tables, err))
+            return -1;
+        if (other_tables)
+            return cg_err_set(err, CG_ESCHEMA, "database",
+                              "'%s' is a SQLite database but not a civgrid one (it has no "
+                              "schema_version table)",
+                              s->path);
+        *version = 0;
+        return 0;
+    }
+    if (query_int(s, "SELECT coalesce(max(version), 0) FROM schema_version", &v, err))
+        return -1;
+    *version = (int)v;
+    return 0;
+}
+
+static int record_version(cg_store *s, int version, cg_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(
+        s->db, "INSERT INTO schema_version (version, applied_at) VALUES (?1, ?2)", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int(st, 1, version);
+        sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+            rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? 0 : sq_fail(s, rc, "recording the schema version", err);
+}
+
+static int apply_pending(cg_store *s, int from, cg_err *err)
+{
+    for (int i = 0; i < N_MIGRATIONS; i++) {
+        if (migrations[i].version <= from)
+            continue;
+        int rc = sqlite3_exec(s->db, migrations[i].sql, NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            sq_fail(s, rc, "migrating", err);
+            cg_err_prefix(err, "schema migration to version %d", migrations[i].version);
+            return -1;
+        }
+        if (record_version(s, migrations[i].version, err))
+            return -1;
+    }
+    return 0;
+}
+
+int sq_schema_migrate(cg_store *s, cg_err *err)
+{
+    int version;
+    if (sq_schema_read_version(s, &version, err))
+        return -1;
+    if (version == sq_schema_version_supported()) {
+        s->schema_version = version;
+        return 0;
+    }
+    /* Take the write lock, then look again: another process may have migrated meanwhile. */
+    int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        sq_fail(s, rc, "upgrading the schema", err);
+        return -1;
+    }
+    if (sq_schema_read_version(s, &version, err))
+        goto fail;
+    if (sq_schema_refuse_newer(s, version, err) || apply_pending(s, version, err))
+        goto fail;
+    rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        sq_fail(s, rc, "upgrading the schema", err);
+        goto fail;
+    }
+    s->schema_version = sq_schema_version_supported();
+    return 0;
+fail:
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
