@@ -321,6 +321,8 @@ static int read_header(wkb_reader *r, uint32_t *type)
 static int read_polygon_body(wkb_reader *r, cg_polygon *poly)
 {
     uint32_t n_rings;
+    poly->n_rings = 0;
+    poly->rings = NULL;
     if (get_u32(r, &n_rings) || (size_t)n_rings > (size_t)(r->end - r->p) / 4)
         return -1;
     poly->n_rings = 0;
