@@ -1,0 +1,135 @@
+/*
+ * Server configuration: see config.h. The file is parsed with jansson (it is read once at start,
+ * so convenience beats speed here) and every key is checked by the same rules as the flags.
+ */
+#include "http/config.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_BODY_LIMIT (1024LL * 1024 * 1024)
+
+void cg_http_config_defaults(cg_http_config *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->db, sizeof c->db, "civgrid.db");
+    snprintf(c->bind, sizeof c->bind, "127.0.0.1");
+    c->port = CG_HTTP_DEFAULT_PORT;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    c->threads = cores < 1 ? 1 : cores > CG_HTTP_MAX_THREADS ? CG_HTTP_MAX_THREADS : (int)cores;
+    snprintf(c->access_log, sizeof c->access_log, "-");
+    c->max_body = CG_HTTP_DEFAULT_MAX_BODY;
+    struct stat st;
+    if (stat(CIVGRID_SOURCE_DIR "/web/dist", &st) == 0 && S_ISDIR(st.st_mode))
+        snprintf(c->web, sizeof c->web, "%s", CIVGRID_SOURCE_DIR "/web/dist");
+}
+
+static int set_string(char *dst, size_t cap, const char *key, json_t *v, cg_err *err)
+{
+    if (!json_is_string(v))
+        return cg_err_set(err, CG_EINVAL, key, "expected a string");
+    if (json_string_length(v) >= cap)
+        return cg_err_set(err, CG_EINVAL, key, "longer than %zu bytes", cap - 1);
+    memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+    return 0;
+}
+
+static int get_integer(const char *key, json_t *v, long long *out, cg_err *err)
+{
+    if (!json_is_integer(v))
+        return cg_err_set(err, CG_EINVAL, key, "expected a whole number");
+    *out = json_integer_value(v);
+    return 0;
+}
+
+/* Integers are range-checked here, before narrowing to int, so "port": 1e12 cannot wrap. */
+static int get_int_in(const char *key, json_t *v, long long min, long long max, int *out,
+                      cg_err *err)
+{
+    long long n = 0;
+    if (get_integer(key, v, &n, err) != 0)
+        return -1;
+    if (n < min || n > max)
+        return cg_err_set(err, CG_EINVAL, key, "%lld is out of range %lld..%lld", n, min, max);
+    *out = (int)n;
+    return 0;
+}
+
+int cg_http_config_load(cg_http_config *c, const char *path, cg_err *err)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return cg_err_set(err, CG_EINVAL, NULL, "line %d column %d: %s", jerr.line, jerr.column,
+                          jerr.text);
+    int rc = 0;
+    if (!json_is_object(root)) {
+        rc = cg_err_set(err, CG_EINVAL, NULL, "expected a JSON object of settings");
+        goto done;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v)
+    {
+        if (strcmp(key, "db") == 0) {
+            rc = set_string(c->db, sizeof c->db, key, v, err);
+        } else if (strcmp(key, "bind") == 0) {
+            rc = set_string(c->bind, sizeof c->bind, key, v, err);
+        } else if (strcmp(key, "port") == 0) {
+            rc = get_int_in(key, v, 0, 65535, &c->port, err);
+        } else if (strcmp(key, "threads") == 0) {
+            rc = get_int_in(key, v, 1, CG_HTTP_MAX_THREADS, &c->threads, err);
+        } else if (strcmp(key, "access_log") == 0) {
+            rc = set_string(c->access_log, sizeof c->access_log, key, v, err);
+        } else if (strcmp(key, "max_body") == 0) {
+            long long n = 0;
+            rc = get_integer(key, v, &n, err);
+            if (rc == 0 && (n < 1 || n > MAX_BODY_LIMIT))
+                rc = cg_err_set(err, CG_EINVAL, key, "%lld is out of range 1..%lld", n,
+                                MAX_BODY_LIMIT);
+            if (rc == 0)
+                c->max_body = n;
+        } else if (strcmp(key, "web") == 0) {
+            rc = set_string(c->web, sizeof c->web, key, v, err);
+            c->web_explicit = 1;
+        } else {
+            rc = cg_err_set(err, CG_EINVAL, key,
+                            "unknown key (known: db, bind, port, threads, access_log, max_body, "
+                            "web)");
+        }
+        if (rc != 0)
+            break;
+    }
+done:
+    json_decref(root);
+    return rc;
+}
+
+int cg_http_config_validate(const cg_http_config *c, cg_err *err)
+{
+    if (c->port < 0 || c->port > 65535)
+        return cg_err_set(err, CG_EINVAL, "port", "%d is out of range 0..65535", c->port);
+    if (c->threads < 1 || c->threads > CG_HTTP_MAX_THREADS)
+        return cg_err_set(err, CG_EINVAL, "threads", "%d is out of range 1..%d", c->threads,
+                          CG_HTTP_MAX_THREADS);
+    if (c->max_body < 1 || c->max_body > MAX_BODY_LIMIT)
+        return cg_err_set(err, CG_EINVAL, "max_body", "%lld is out of range 1..%lld", c->max_body,
+                          MAX_BODY_LIMIT);
+    unsigned char addr[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, c->bind, addr) != 1 && inet_pton(AF_INET6, c->bind, addr) != 1)
+        return cg_err_set(err, CG_EINVAL, "bind",
+                          "'%s' is not an IPv4 or IPv6 address (e.g. 127.0.0.1, 0.0.0.0, ::1)",
+                          c->bind);
+    if (c->db[0] == '\0')
+        return cg_err_set(err, CG_EINVAL, "db", "no database file given");
+    if (c->web_explicit && c->web[0]) {
+        struct stat st;
+        if (stat(c->web, &st) != 0 || !S_ISDIR(st.st_mode))
+            return cg_err_set(err, CG_EINVAL, "web", "'%s' is not a directory", c->web);
+    }
+    return 0;
+}

@@ -1,0 +1,87 @@
+/*
+ * What a request handler sees: the request (method, decoded path, query, route parameters, an
+ * arena that lives until the response has been sent) and the calls that answer it. server.c
+ * implements this on top of libmicrohttpd; api_v1.c and static.c are written against it only,
+ * so no handler touches libmicrohttpd directly.
+ */
+#ifndef CG_HTTP_HTTP_H
+#define CG_HTTP_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app/atlas.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "http/query.h"
+#include "http/router.h"
+#include "store/store.h"
+
+#define CG_HTTP_MAX_EXTRA_HEADERS 4
+
+typedef struct cg_http_server cg_http_server;
+typedef struct cg_atlas_ref cg_atlas_ref;
+
+struct cg_http_req {
+    cg_arena *arena;
+    cg_http_server *server;
+    const char *method;
+    const char *path; /* percent-decoded */
+    const char *raw_uri;
+    cg_query query;
+    const char *params[CG_ROUTE_MAX_PARAMS];
+
+    /* The answer, set by exactly one cg_http_reply* call. */
+    int status;
+    const char *content_type;
+    const char *body;
+    size_t body_len;
+    char *owned_body; /* malloc'd body handed to libmicrohttpd to free (large responses) */
+    int fd;           /* file to send instead of body, or -1 */
+    uint64_t fd_size;
+    const char *headers[CG_HTTP_MAX_EXTRA_HEADERS][2];
+    size_t n_headers;
+
+    /* Bookkeeping for the server. */
+    long long start_ns;
+    long long body_bytes_seen;
+    int dispatched, replied;
+    cg_atlas_ref *atlas_ref;
+};
+
+/* Answers with a body built in b; b is left empty for reuse. */
+void cg_http_reply(cg_http_req *req, int status, const char *content_type, cg_buf *b);
+/* Answers with a constant body (not copied). */
+void cg_http_reply_static(cg_http_req *req, int status, const char *content_type, const char *body,
+                          size_t len);
+/* The one error shape: {"error":{"code":..,"message":..,"field":..}} with the code's status. */
+void cg_http_reply_error(cg_http_req *req, const cg_err *err);
+/* Sends size bytes of an open file; the server closes fd. */
+void cg_http_reply_fd(cg_http_req *req, int fd, uint64_t size, const char *content_type);
+/* Adds a response header; name and value must outlive the request (use the arena). */
+void cg_http_add_header(cg_http_req *req, const char *name, const char *value);
+
+/* A per-thread buffer for building a response, emptied on each call. */
+cg_buf *cg_http_scratch(cg_http_req *req);
+/* This worker thread's store connection, opened on first use. */
+int cg_http_store(cg_http_req *req, cg_store **out, cg_err *err);
+/* The current atlas, held for the rest of the request even if a reload swaps in a newer one. */
+const cg_atlas *cg_http_atlas(cg_http_req *req);
+/* The topology findings of the atlas this request holds, computed once per atlas and cached:
+ * as {"findings":[...],"count":N} JSON or as a GeoJSON FeatureCollection. */
+int cg_http_atlas_findings(cg_http_req *req, int geojson, const char **body, size_t *len,
+                           cg_err *err);
+/* The directory of the web console, or "" when none is served. */
+const char *cg_http_web_dir(cg_http_req *req);
+
+/* The API route table (api_v1.c) and the static-file fallback (static.c). */
+extern const cg_route cg_api_routes[];
+extern const size_t cg_api_routes_count;
+void cg_http_static_serve(cg_http_req *req);
+
+/* The OpenAPI document served at /api/v1/openapi.json (openapi.c). */
+extern const char cg_openapi_json[];
+size_t cg_openapi_json_len(void);
+
+#endif
