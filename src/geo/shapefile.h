@@ -23,4 +23,17 @@ typedef struct {
 int cg_shapefile_read(const char *path, const cg_shapefile_read_opts *opts, cg_feature **out,
                       size_t *n_out, cg_err *err);
 
+/* A shapefile held in memory (an upload, a fuzz input): the parts as byte buffers, NULL when
+ * absent; prj and cpg as NUL-terminated text. name is used in messages ("upload" when NULL). */
+typedef struct {
+    const char *name;
+    const void *shp, *shx, *dbf;
+    size_t shp_len, shx_len, dbf_len;
+    const char *prj, *cpg;
+} cg_shapefile_mem;
+
+/* The same reader as cg_shapefile_read, with no file system access. */
+int cg_shapefile_read_mem(const cg_shapefile_mem *mem, const cg_shapefile_read_opts *opts,
+                          cg_feature **out, size_t *n_out, cg_err *err);
+
 #endif
