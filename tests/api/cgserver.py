@@ -1,0 +1,126 @@
+"""Starts the real `civgrid serve` on a free loopback port for the API tests and talks to it:
+JSON over urllib, and raw bytes over a socket for the requests urllib would refuse to send
+(path traversal, oversized bodies, slow uploads)."""
+import json
+import os
+import select
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+from cgtest import BIN, DATA, run
+
+START_TIMEOUT = 20.0
+
+
+def make_db(tmp, fixture="api_grids.geojson"):
+    """A database holding the fixture hierarchy (imported with the real CLI)."""
+    db = os.path.join(tmp, "grids.db")
+    run("import", "grids", os.path.join(DATA, fixture), "--db", db, check=0)
+    return db
+
+
+class Server:
+    """`with Server(db, *extra_flags) as s:` starts the server and stops it with SIGTERM."""
+
+    def __init__(self, db, *flags, access_log=None):
+        self.db, self.flags, self.access_log = db, list(flags), access_log
+        self.proc, self.port, self.stderr = None, None, ""
+
+    def __enter__(self):
+        args = [BIN, "serve", "--db", self.db, "--port", "0", "--threads", "2"]
+        args += ["--access-log", self.access_log if self.access_log else ""] + self.flags
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        deadline = time.monotonic() + START_TIMEOUT
+        line = ""
+        while time.monotonic() < deadline and "serving http://" not in line:
+            ready, _, _ = select.select([self.proc.stdout], [], [], deadline - time.monotonic())
+            if not ready:
+                break
+            line = self.proc.stdout.readline()
+            if line == "":  # the process exited before it listened
+                break
+        if "serving http://" not in line:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+            raise AssertionError("server did not start: %r %s" % (line, err))
+        self.port = int(line.split("http://")[1].split("/")[0].rsplit(":", 1)[1])
+        self.base = "http://127.0.0.1:%d" % self.port
+        # Listening is printed after bind; /healthz confirms the workers answer.
+        while time.monotonic() < deadline:
+            try:
+                if self.get("/healthz")[0] == 200:
+                    return self
+            except OSError:
+                pass
+        raise AssertionError("server never answered /healthz")
+
+    def stop(self, timeout=20):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            _, self.stderr = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise AssertionError("server did not stop within %ds of SIGTERM" % timeout)
+        return self.proc.returncode
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def get(self, path, method="GET"):
+        """(status, headers, body bytes) without raising on 4xx/5xx."""
+        req = urllib.request.Request(self.base + path, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
+
+    def json(self, path, method="GET"):
+        status, headers, body = self.get(path, method)
+        return status, json.loads(body), headers
+
+    def raw(self, data, timeout=10):
+        """Sends raw bytes, returns (status, headers text, body bytes) of the first response."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as sock:
+            sock.sendall(data)
+            return read_response(sock)
+
+
+def read_response(sock):
+    """Reads one HTTP response (Content-Length framed, or until close)."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    head, _, body = buf.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1]) if lines[0].startswith("HTTP/") else 0
+    length = None
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value.strip())
+    while length is None or len(body) < length:
+        try:
+            chunk = sock.recv(65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        body += chunk
+    return status, "\r\n".join(lines[1:]), body
+
+
+def error_of(body):
+    """The (code, field) of an error body, checking its shape."""
+    doc = json.loads(body) if isinstance(body, (bytes, str)) else body
+    e = doc["error"]
+    assert isinstance(e["message"], str) and e["message"], "error without message: %s" % doc
+    return e["code"], e.get("field")
