@@ -232,6 +232,29 @@ static void test_bow_tie_is_invalid_and_excluded(void **state)
     layout_free(&l);
 }
 
+/* An invalid parent is reported and skipped, but its children are still compared. */
+static void test_invalid_parent_still_checks_its_children(void **state)
+{
+    (void)state;
+    layout l = {0};
+    cg_point tie[] = {
+        {LON0, LAT0}, {LON0 + 4 * U, LAT0 + 2 * U}, {LON0 + 4 * U, LAT0}, {LON0, LAT0 + 2 * U}};
+    cg_mpoly m = {NULL, 0};
+    cg_mpoly_add_ring_polygon(&m, tie, 4);
+    long p = add(&l, "tie", -1, m);
+    add(&l, "a", p, rect(0, 0, 2.5, 2));
+    add(&l, "b", p, rect(2, 0, 4, 2));
+    size_t n;
+    cg_finding *f = check(&l, &n);
+    assert_int_equal(n, 2);
+    assert_int_equal(f[0].kind, CG_FINDING_INVALID);
+    assert_int_equal(f[0].item, p);
+    assert_int_equal(f[1].kind, CG_FINDING_OVERLAP);
+    assert_area(f[1].area_m2, units_area(2, 0, 2.5, 2));
+    cg_findings_free(f, n);
+    layout_free(&l);
+}
+
 static void test_open_ring_is_invalid_not_a_crash(void **state)
 {
     (void)state;
@@ -374,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_planted_overlap),
         cmocka_unit_test(test_child_outside_parent),
         cmocka_unit_test(test_bow_tie_is_invalid_and_excluded),
+        cmocka_unit_test(test_invalid_parent_still_checks_its_children),
         cmocka_unit_test(test_open_ring_is_invalid_not_a_crash),
         cmocka_unit_test(test_multi_level_hierarchy),
         cmocka_unit_test(test_min_area_hides_slivers),
