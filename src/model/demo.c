@@ -34,7 +34,7 @@
  *
  * The `city` size asks for a road graph of at least one million nodes (the routing benchmarks'
  * scale); a plausible 2M-resident road network at ~30 m shape-node spacing has about a tenth of
- * that, so the city places shape nodes every ~2.4 m instead. The small size uses ~30 m.
+ * that, so the city places shape nodes every ~2.3 m instead. The small size uses ~30 m.
  */
 #include "model/demo.h"
 
@@ -54,7 +54,7 @@
 #define HH_MAX       300
 #define HH_TARGET    225
 #define BLOCK_HH_MIN 60 /* households per residential block */
-#define BLOCK_HH_MAX 140
+#define BLOCK_HH_MAX 150
 #define HH_ATTEMPTS  64
 
 #define JITTER         0.12 /* of the cell size, per axis */
@@ -72,7 +72,7 @@ typedef struct {
 } size_params;
 
 static const size_params small_params = {16, 120.0, 4, 5, 4};
-static const size_params city_params = {91, 120.0, 40, 10, 50};
+static const size_params city_params = {89, 120.0, 40, 10, 52};
 
 /* ---- deterministic randomness: splitmix64, one stream per entity ---- */
 
