@@ -258,6 +258,19 @@ static int check_validity(checker *c, size_t i, cg_err *err)
     return rc;
 }
 
+/* Reports the polygonal parts of an overlay result as one finding; consumes the result. */
+static int report_overlay(checker *c, GEOSGeometry *result, cg_finding_kind kind, size_t item,
+                          size_t other, cg_err *err)
+{
+    part_list parts = {NULL, 0, 0};
+    int rc = collect_parts(c, result, &parts, err);
+    if (rc == 0)
+        rc = add_merged_finding(c, kind, item, other, &parts, err);
+    part_list_free(&parts);
+    GEOSGeom_destroy_r(c->g.handle, result);
+    return rc;
+}
+
 static int check_outside(checker *c, size_t parent, const GEOSPreparedGeometry *prep, size_t child,
                          cg_err *err)
 {
@@ -270,13 +283,7 @@ static int check_outside(checker *c, size_t parent, const GEOSPreparedGeometry *
     GEOSGeometry *diff = GEOSDifference_r(h, c->geom[child], c->geom[parent]);
     if (!diff)
         return cg_geos_fail(&c->g, err, "subtract a parent from its child");
-    part_list parts = {NULL, 0, 0};
-    int rc = collect_parts(c, diff, &parts, err);
-    if (rc == 0)
-        rc = add_merged_finding(c, CG_FINDING_OUTSIDE_PARENT, child, parent, &parts, err);
-    part_list_free(&parts);
-    GEOSGeom_destroy_r(h, diff);
-    return rc;
+    return report_overlay(c, diff, CG_FINDING_OUTSIDE_PARENT, child, parent, err);
 }
 
 typedef struct {
@@ -313,13 +320,7 @@ static int check_overlap_pair(checker *c, const GEOSPreparedGeometry *prep_a, si
     GEOSGeometry *inter = GEOSIntersection_r(h, c->geom[a], c->geom[b]);
     if (!inter)
         return cg_geos_fail(&c->g, err, "intersect two siblings");
-    part_list parts = {NULL, 0, 0};
-    int rc = collect_parts(c, inter, &parts, err);
-    if (rc == 0)
-        rc = add_merged_finding(c, CG_FINDING_OVERLAP, a, b, &parts, err);
-    part_list_free(&parts);
-    GEOSGeom_destroy_r(h, inter);
-    return rc;
+    return report_overlay(c, inter, CG_FINDING_OVERLAP, a, b, err);
 }
 
 static int check_overlaps(checker *c, const size_t *kids, size_t n_kids, cg_err *err)
