@@ -358,7 +358,6 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *con)
     req->raw_uri = cg_arena_strdup(a, uri ? uri : "");
     req->fd = -1;
     req->start_ns = cg_time_mono_ns();
-    atomic_fetch_add(&s->in_flight, 1);
     return req;
 }
 
@@ -417,6 +416,8 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
     if (req->fd >= 0) /* a file that never made it into a response */
         close(req->fd);
     free(req->owned_body);
+    if (req->method)
+        atomic_fetch_sub(&s->in_flight, 1);
     worker_state *w = worker_get();
     cg_arena *a = req->arena;
     if (w->n_arenas < ARENA_POOL_MAX) {
@@ -425,7 +426,6 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
     } else {
         cg_arena_free(a);
     }
-    atomic_fetch_sub(&s->in_flight, 1);
 }
 
 static enum MHD_Result send_reply(struct MHD_Connection *con, cg_http_req *req)
@@ -531,6 +531,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
     if (!req)
         return MHD_NO;
     if (!req->method) {
+        /* In flight from here: a request that never got this far (a malformed head that
+         * libmicrohttpd refused, a client stuck mid-header) is not one a shutdown waits for. */
+        atomic_fetch_add(&req->server->in_flight, 1);
         req->method = cg_arena_strdup(req->arena, method);
         const char *cl =
             MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -545,17 +548,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
         /* No route reads a body: count it (for the limit) and let it go. */
         req->body_bytes_seen += (long long)*upload_data_size;
         *upload_data_size = 0;
-        if (!req->dispatched && req->body_bytes_seen > req->server->cfg.max_body) {
-            req->dispatched = 1;
-            reply_too_large(req, "(chunked)");
-            return send_reply(con, req);
-        }
+        /* libmicrohttpd cannot answer in the middle of an upload, so an oversized chunked body
+         * is drained and answered at its end, unless it runs far past the limit: then the
+         * connection is cut rather than spend the bandwidth. */
+        if (req->body_bytes_seen > 2 * req->server->cfg.max_body + 65536)
+            return MHD_NO;
         return MHD_YES;
     }
     if (req->dispatched)
         return MHD_YES;
     req->dispatched = 1;
-    dispatch(req);
+    if (req->body_bytes_seen > req->server->cfg.max_body)
+        reply_too_large(req, "(chunked)");
+    else
+        dispatch(req);
     return send_reply(con, req);
 }
 
