@@ -33,9 +33,6 @@ typedef enum {
     SQ_BEGIN_READ,
     SQ_COMMIT,
     SQ_ROLLBACK,
-    SQ_SAVEPOINT,
-    SQ_RELEASE,
-    SQ_ROLLBACK_TO,
     SQ_GENERATION_GET,
     SQ_GENERATION_BUMP,
     SQ_META_SET,
@@ -76,7 +73,9 @@ struct cg_store {
     sqlite3 *db;
     char *path;
     int readonly;
-    int in_tx; /* inside cg_store_begin/commit */
+    int in_tx;     /* inside cg_store_begin/commit */
+    int tx_failed; /* a put inside it failed after changing rows: commit must roll back */
+    int64_t changes_before_put;
     int schema_version;
     sqlite3_stmt *stmts[SQ_STATEMENTS];
 };
@@ -105,8 +104,8 @@ int sq_exec(cg_store *s, sq_lease *l, cg_err *err);
 int sq_fail(cg_store *s, int rc, const char *what, cg_err *err);
 
 /*
- * Brackets one put: its own transaction outside cg_store_begin, a savepoint inside one, so a put
- * that fails half-way never leaves half a row behind.
+ * Brackets one put: its own transaction outside cg_store_begin; inside one, a failure after rows
+ * changed marks the transaction failed (see db.c), so half a put is never committed.
  */
 int sq_write_begin(cg_store *s, cg_err *err);
 /* ok non-zero: commit (or release); zero: roll back. Returns -1 when committing failed. */
