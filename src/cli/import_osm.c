@@ -57,8 +57,7 @@ static int put_boundary(void *ctx, const cg_boundary *b, cg_err *err)
 static void progress(void *ctx, const char *stage)
 {
     import_ctx *c = ctx;
-    fprintf(stderr, "civgrid: import osm: %6.1fs %s\n", (cg_time_mono_ns() - c->t0) / 1e9,
-            stage);
+    fprintf(stderr, "civgrid: import osm: %6.1fs %s\n", (cg_time_mono_ns() - c->t0) / 1e9, stage);
 }
 
 int cg_cli_import_osm(int argc, char **argv)

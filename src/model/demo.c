@@ -694,6 +694,26 @@ static size_t *code_order(const region *rs, size_t n, const region *parents)
     return idx;
 }
 
+/* Appends the record of a street, community or grid: its code (numbered by its ordinal under
+ * parent_code), level, households and geometry (moved out of the region). NULL on error. */
+static cg_grid *emit_region(gen *g, size_t *cap, region *r, cg_level level, const char *parent_code,
+                            cg_err *err)
+{
+    char parent[CG_CODE_MAX];
+    snprintf(parent, sizeof parent, "%s", parent_code); /* grid_push may move parent_code */
+    r->out = g->out->n_grids;
+    cg_grid *gr = grid_push(g, cap);
+    if (cg_grid_child_code(parent, level, r->ordinal, gr->code, err) != 0)
+        return NULL;
+    snprintf(gr->parent_code, sizeof gr->parent_code, "%s", parent);
+    gr->level = level;
+    gr->households = r->households;
+    gr->geom = r->geom;
+    r->geom = (cg_mpoly){0};
+    gr->area_m2 = cg_mpoly_area_m2(&gr->geom);
+    return gr;
+}
+
 static int emit_grids(gen *g, cg_err *err)
 {
     int n = g->n;
@@ -725,18 +745,13 @@ static int emit_grids(gen *g, cg_err *err)
         region *r = &g->streets[so[k]];
         name2 nm = street_name(k);
         g->street_names[so[k]] = nm;
-        r->out = g->out->n_grids;
-        cg_grid *gr = grid_push(g, &cap);
-        if (cg_grid_child_code(DISTRICT_CODE, CG_LEVEL_STREET, r->ordinal, gr->code, err) != 0)
+        cg_grid *gr = emit_region(g, &cap, r, CG_LEVEL_STREET, DISTRICT_CODE, err);
+        if (!gr) {
+            free(so);
             return -1;
-        snprintf(gr->parent_code, sizeof gr->parent_code, "%s", DISTRICT_CODE);
+        }
         snprintf(gr->name_zh, sizeof gr->name_zh, "%s街道", nm.zh);
         snprintf(gr->name_en, sizeof gr->name_en, "%s Subdistrict", nm.en);
-        gr->level = CG_LEVEL_STREET;
-        gr->households = r->households;
-        gr->geom = r->geom;
-        r->geom = (cg_mpoly){0};
-        gr->area_m2 = cg_mpoly_area_m2(&gr->geom);
         total += r->households;
     }
     free(so);
@@ -745,36 +760,29 @@ static int emit_grids(gen *g, cg_err *err)
         region *r = &g->comms[co[k]];
         name2 nm = community_name(k);
         g->comm_names[co[k]] = nm;
-        r->out = g->out->n_grids;
-        cg_grid *gr = grid_push(g, &cap);
-        const cg_grid *parent = &g->out->grids[g->streets[r->parent].out];
-        if (cg_grid_child_code(parent->code, CG_LEVEL_COMMUNITY, r->ordinal, gr->code, err) != 0)
+        cg_grid *gr = emit_region(g, &cap, r, CG_LEVEL_COMMUNITY,
+                                  g->out->grids[g->streets[r->parent].out].code, err);
+        if (!gr) {
+            free(co);
             return -1;
-        snprintf(gr->parent_code, sizeof gr->parent_code, "%s", parent->code);
+        }
         snprintf(gr->name_zh, sizeof gr->name_zh, "%s社区", nm.zh);
         snprintf(gr->name_en, sizeof gr->name_en, "%s Community", nm.en);
-        gr->level = CG_LEVEL_COMMUNITY;
-        gr->households = r->households;
-        gr->geom = r->geom;
-        r->geom = (cg_mpoly){0};
-        gr->area_m2 = cg_mpoly_area_m2(&gr->geom);
     }
     free(co);
     size_t *go = code_order(g->grids, g->n_grids, g->comms);
     for (size_t k = 0; k < g->n_grids; k++) {
         size_t gi = go[k];
         region *r = &g->grids[gi];
-        r->out = g->out->n_grids;
-        cg_grid *gr = grid_push(g, &cap);
-        const cg_grid *parent = &g->out->grids[g->comms[r->parent].out];
-        const name2 *nm = &g->comm_names[r->parent];
-        if (cg_grid_child_code(parent->code, CG_LEVEL_GRID, r->ordinal, gr->code, err) != 0)
+        cg_grid *gr = emit_region(g, &cap, r, CG_LEVEL_GRID,
+                                  g->out->grids[g->comms[r->parent].out].code, err);
+        if (!gr) {
+            free(go);
             return -1;
-        snprintf(gr->parent_code, sizeof gr->parent_code, "%s", parent->code);
+        }
+        const name2 *nm = &g->comm_names[r->parent];
         snprintf(gr->name_zh, sizeof gr->name_zh, "%s社区第%d网格", nm->zh, r->ordinal);
         snprintf(gr->name_en, sizeof gr->name_en, "%s Community Grid %d", nm->en, r->ordinal);
-        gr->level = CG_LEVEL_GRID;
-        gr->households = r->households;
         cg_grade grade = CG_GRADE_ROUTINE;
         for (int j = r->bb.j0; j < r->bb.j1; j++)
             for (int i = r->bb.i0; i < r->bb.i1; i++)
@@ -784,9 +792,6 @@ static int emit_grids(gen *g, cg_err *err)
         if (grade == CG_GRADE_ROUTINE && rng_unit(&rr) < GUARDED_RANDOM)
             grade = CG_GRADE_GUARDED;
         gr->grade = grade;
-        gr->geom = r->geom;
-        r->geom = (cg_mpoly){0};
-        gr->area_m2 = cg_mpoly_area_m2(&gr->geom);
     }
     free(go);
     g->out->grids[0].households = (int)total;
