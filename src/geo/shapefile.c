@@ -433,7 +433,7 @@ static int read_part(const SHPObject *shape, int p, const reprojection *rp, int 
                  shape->padfY[start] == shape->padfY[end - 1];
     size_t total = closed ? n : n + 1;
     if (total < 4) {
-        snprintf(error, error_size, "part %d has %zu vertices, a ring needs at least 4", p, total);
+        snprintf(error, error_size, "part %d has %zu vertices, a ring needs at least 4", p, n);
         return -1;
     }
     cg_point *pts = xcalloc(total, sizeof *pts);

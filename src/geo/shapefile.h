@@ -14,7 +14,8 @@
 
 typedef struct {
     const char *encoding; /* NULL: from the .cpg, else UTF-8 if valid, else GB18030 */
-    cg_crs crs;           /* for files without a .prj whose coordinates are GCJ-02 */
+    cg_crs crs;           /* GCJ-02: for files whose .prj is absent or says WGS84 (GCJ-02 has no
+                             code a .prj could name); ignored when the .prj names another system */
     size_t max_features;  /* 0: no limit */
 } cg_shapefile_read_opts;
 

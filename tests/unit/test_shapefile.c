@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <shapefil.h>
+
 #include "core/buf.h"
 #include "geo/shapefile.h"
 #include "testutil.h"
@@ -337,6 +339,73 @@ static void test_memory(void **state)
     free(cpg);
 }
 
+/* Writes a one-shape polygon file with shapelib's writer, parts in the given order. */
+static void write_parts(const char *base, const double (*const *rings)[2], const int *sizes,
+                        int n_parts)
+{
+    double x[64], y[64];
+    int starts[8], n = 0;
+    for (int p = 0; p < n_parts; p++) {
+        starts[p] = n;
+        for (int k = 0; k < sizes[p]; k++, n++) {
+            x[n] = rings[p][k][0];
+            y[n] = rings[p][k][1];
+        }
+    }
+    SHPHandle shp = SHPCreate(base, SHPT_POLYGON);
+    assert_non_null(shp);
+    SHPObject *o = SHPCreateObject(SHPT_POLYGON, -1, n_parts, starts, NULL, n, x, y, NULL, NULL);
+    assert_int_equal(SHPWriteObject(shp, -1, o), 0);
+    SHPDestroyObject(o);
+    SHPClose(shp);
+    DBFHandle dbf = DBFCreate(base);
+    assert_non_null(dbf);
+    assert_int_equal(DBFAddField(dbf, "id", FTInteger, 5, 0), 0);
+    assert_true(DBFWriteIntegerAttribute(dbf, 0, 0, 7));
+    DBFClose(dbf);
+}
+
+static void test_ring_assignment(void **state)
+{
+    (void)state;
+    /* Clockwise squares are outer rings, counter-clockwise ones holes. The hole comes first and
+     * lies inside the second (larger) outer ring, which itself surrounds a small island; a
+     * counter-clockwise ring inside no outer ring is kept as a polygon of its own. */
+    static const double hole[][2] = {{1, 1}, {2, 1}, {2, 2}, {1, 2}, {1, 1}};
+    static const double island[][2] = {{1.2, 1.2}, {1.2, 1.8}, {1.8, 1.8}, {1.8, 1.2}, {1.2, 1.2}};
+    static const double big[][2] = {{0, 0}, {0, 4}, {4, 4}, {4, 0}, {0, 0}};
+    static const double orphan[][2] = {{10, 10}, {11, 10}, {11, 11}, {10, 11}, {10, 10}};
+    const double(*const rings[])[2] = {hole, island, big, orphan};
+    static const int sizes[] = {5, 5, 5, 5};
+    write_parts(cg_test_tmppath("rings"), rings, sizes, 4);
+    size_t n;
+    cg_feature *fs = read_ok(cg_test_tmppath("rings.shp"), NULL, &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(fs[0].error, "");
+    assert_int_equal(json_integer_value(json_object_get(fs[0].props, "id")), 7);
+    const cg_mpoly *m = &fs[0].geom;
+    assert_int_equal(m->n_polys, 3);
+    size_t with_hole = 0;
+    for (size_t i = 0; i < m->n_polys; i++)
+        if (m->polys[i].n_rings == 2)
+            with_hole++;
+    assert_int_equal(with_hole, 1);
+    assert_true(cg_mpoly_contains(m, (cg_point){0.5, 0.5}));
+    assert_false(cg_mpoly_contains(m, (cg_point){1.1, 1.1}));  /* in the hole */
+    assert_true(cg_mpoly_contains(m, (cg_point){1.5, 1.5}));   /* on the island */
+    assert_true(cg_mpoly_contains(m, (cg_point){10.5, 10.5})); /* the orphan */
+    cg_features_free(fs, n);
+
+    /* A ring of two vertices is rejected with its part number. */
+    static const double line[][2] = {{0, 0}, {0, 1}};
+    const double(*const short_rings[])[2] = {big, line};
+    static const int short_sizes[] = {5, 2};
+    write_parts(cg_test_tmppath("short"), short_rings, short_sizes, 2);
+    fs = read_ok(cg_test_tmppath("short.shp"), NULL, &n);
+    assert_string_equal(fs[0].error, "part 1 has 2 vertices, a ring needs at least 4");
+    cg_features_free(fs, n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_truncated_shp),
         cmocka_unit_test(test_memory),
+        cmocka_unit_test(test_ring_assignment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
