@@ -216,6 +216,11 @@ fail:
 
 /* ---- GET /api/v1/grids/{code} and /history ---- */
 
+static void render_grid(cg_buf *b, const cg_atlas *a, size_t i)
+{
+    cg_grid_write_json(b, cg_atlas_grid(a, i), 1, CG_CRS_WGS84);
+}
+
 static void handle_grid(cg_http_req *req)
 {
     static const char *const known[] = {"crs", NULL};
@@ -232,6 +237,13 @@ static void handle_grid(cg_http_req *req)
     if (i < 0) {
         cg_err_set(&err, CG_ENOTFOUND, "code", "no current grid has code '%.64s'", req->params[0]);
         cg_http_reply_error(req, &err);
+        return;
+    }
+    if (crs == CG_CRS_WGS84) {
+        const char *body;
+        size_t len;
+        cg_http_atlas_cached(req, CG_HTTP_CACHE_GRID, (size_t)i, render_grid, &body, &len);
+        cg_http_reply_static(req, 200, CONTENT_JSON, body, len);
         return;
     }
     cg_buf *b = cg_http_scratch(req);
@@ -309,6 +321,31 @@ static void write_point(cg_buf *b, cg_point p)
     cg_buf_printf(b, "{\"lon\":%.7f,\"lat\":%.7f}", p.x, p.y);
 }
 
+/* "path":[...],"grid":{...} for a point whose deepest grid is i: the path is i's chain of
+ * ancestors, and the grid object carries no coordinates, so it does not depend on crs. */
+static void render_locate(cg_buf *b, const cg_atlas *a, size_t i)
+{
+    size_t chain[LOCATE_MAX_DEPTH], depth = 0;
+    for (long at = (long)i; at >= 0 && depth < LOCATE_MAX_DEPTH;
+         at = cg_atlas_parent(a, (size_t)at))
+        chain[depth++] = (size_t)at;
+    cg_buf_puts(b, "\"path\":[");
+    while (depth > 0) {
+        const cg_grid *g = cg_atlas_grid(a, chain[--depth]);
+        cg_buf_puts(b, "{\"code\":");
+        cg_json_write_string(b, g->code);
+        cg_buf_puts(b, ",\"name_zh\":");
+        cg_json_write_string(b, g->name_zh);
+        cg_buf_puts(b, ",\"name_en\":");
+        cg_json_write_string(b, g->name_en);
+        cg_buf_puts(b, ",\"level\":");
+        cg_json_write_string(b, cg_level_name(g->level));
+        cg_buf_puts(b, depth ? "}," : "}");
+    }
+    cg_buf_puts(b, "],\"grid\":");
+    cg_grid_write_json(b, cg_atlas_grid(a, i), 0, CG_CRS_WGS84);
+}
+
 static void handle_locate(cg_http_req *req)
 {
     static const char *const known[] = {"lat", "lon", "crs", NULL};
@@ -332,24 +369,16 @@ static void handle_locate(cg_http_req *req)
     cg_buf_printf(b, "{\"point\":{\"lon\":%.7f,\"lat\":%.7f,\"crs\":\"%s\",\"wgs84\":", in.x, in.y,
                   cg_crs_name(crs));
     write_point(b, wgs);
-    cg_buf_puts(b, "},\"path\":[");
-    for (size_t i = 0; i < depth; i++) {
-        const cg_grid *g = cg_atlas_grid(a, path[i]);
-        cg_buf_puts(b, i ? ",{\"code\":" : "{\"code\":");
-        cg_json_write_string(b, g->code);
-        cg_buf_puts(b, ",\"name_zh\":");
-        cg_json_write_string(b, g->name_zh);
-        cg_buf_puts(b, ",\"name_en\":");
-        cg_json_write_string(b, g->name_en);
-        cg_buf_puts(b, ",\"level\":");
-        cg_json_write_string(b, cg_level_name(g->level));
-        cg_buf_putc(b, '}');
+    cg_buf_puts(b, "},");
+    if (depth) {
+        const char *tail;
+        size_t len;
+        cg_http_atlas_cached(req, CG_HTTP_CACHE_LOCATE, path[depth - 1], render_locate, &tail,
+                             &len);
+        cg_buf_append(b, tail, len);
+    } else {
+        cg_buf_puts(b, "\"path\":[],\"grid\":null");
     }
-    cg_buf_puts(b, "],\"grid\":");
-    if (depth)
-        cg_grid_write_json(b, cg_atlas_grid(a, path[depth - 1]), 0, crs);
-    else
-        cg_buf_puts(b, "null");
     cg_buf_putc(b, '}');
     cg_http_reply(req, 200, CONTENT_JSON, b);
 }

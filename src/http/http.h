@@ -68,6 +68,16 @@ cg_buf *cg_http_scratch(cg_http_req *req);
 int cg_http_store(cg_http_req *req, cg_store **out, cg_err *err);
 /* The current atlas, held for the rest of the request even if a reload swaps in a newer one. */
 const cg_atlas *cg_http_atlas(cg_http_req *req);
+/*
+ * JSON that depends only on grid i of the request's atlas (a grid with its geometry, a locate
+ * answer's path), rendered by `render` the first time it is asked for and shared by every later
+ * request on the same atlas. Valid until the request completes. Rendering coordinates is most
+ * of the cost of the hot routes; this makes them a copy.
+ */
+typedef enum { CG_HTTP_CACHE_GRID, CG_HTTP_CACHE_LOCATE, CG_HTTP_CACHE_KINDS } cg_http_cache_kind;
+typedef void (*cg_http_render)(cg_buf *b, const cg_atlas *a, size_t i);
+void cg_http_atlas_cached(cg_http_req *req, cg_http_cache_kind kind, size_t i,
+                          cg_http_render render, const char **body, size_t *len);
 /* The topology findings of the atlas this request holds, computed once per atlas and cached:
  * as {"findings":[...],"count":N} JSON or as a GeoJSON FeatureCollection. */
 int cg_http_atlas_findings(cg_http_req *req, int geojson, const char **body, size_t *len,

@@ -41,9 +41,17 @@
 #define CONNECTION_LIMIT   1024
 #define CONNECTION_TIMEOUT 30 /* seconds a silent client keeps its connection */
 
+/* A rendered piece of JSON that depends only on one grid of one atlas. */
+typedef struct {
+    size_t len;
+    char data[];
+} cached_json;
+
 struct cg_atlas_ref {
     cg_atlas *atlas;
     atomic_int refs;
+    /* per cache kind, one slot per atlas grid, filled on first request */
+    _Atomic(cached_json *) *cache[CG_HTTP_CACHE_KINDS];
     pthread_mutex_t findings_lock;
     int findings_done, findings_rc;
     cg_err findings_err;
@@ -123,6 +131,11 @@ static cg_atlas_ref *atlas_ref_new(cg_atlas *a)
         abort();
     r->atlas = a;
     atomic_init(&r->refs, 1);
+    for (int k = 0; k < CG_HTTP_CACHE_KINDS; k++) {
+        r->cache[k] = calloc(cg_atlas_count(a) + 1, sizeof *r->cache[k]);
+        if (!r->cache[k])
+            abort();
+    }
     pthread_mutex_init(&r->findings_lock, NULL);
     cg_buf_init(&r->findings_json);
     cg_buf_init(&r->findings_geojson);
@@ -133,6 +146,11 @@ static void atlas_ref_release(cg_atlas_ref *r)
 {
     if (atomic_fetch_sub(&r->refs, 1) != 1)
         return;
+    for (int k = 0; k < CG_HTTP_CACHE_KINDS; k++) {
+        for (size_t i = 0; i < cg_atlas_count(r->atlas); i++)
+            free(atomic_load(&r->cache[k][i]));
+        free(r->cache[k]);
+    }
     cg_atlas_free(r->atlas);
     pthread_mutex_destroy(&r->findings_lock);
     cg_buf_free(&r->findings_json);
@@ -154,6 +172,38 @@ const cg_atlas *cg_http_atlas(cg_http_req *req)
     if (!req->atlas_ref)
         req->atlas_ref = atlas_acquire(req->server);
     return req->atlas_ref->atlas;
+}
+
+void cg_http_atlas_cached(cg_http_req *req, cg_http_cache_kind kind, size_t i,
+                          cg_http_render render, const char **body, size_t *len)
+{
+    const cg_atlas *a = cg_http_atlas(req);
+    cg_atlas_ref *r = req->atlas_ref;
+    assert(kind < CG_HTTP_CACHE_KINDS && i < cg_atlas_count(a));
+    _Atomic(cached_json *) *slot = &r->cache[kind][i];
+    cached_json *c = atomic_load_explicit(slot, memory_order_acquire);
+    if (!c) {
+        /* An atlas never changes, so render once and publish with a compare-and-swap; a
+         * racing thread's copy is simply dropped. */
+        cg_buf b; /* not the scratch buffer: the caller may be building its answer there */
+        cg_buf_init(&b);
+        render(&b, a, i);
+        cached_json *fresh = malloc(sizeof *fresh + b.len + 1);
+        if (!fresh)
+            abort();
+        fresh->len = b.len;
+        memcpy(fresh->data, b.data ? b.data : "", b.len + 1);
+        cg_buf_free(&b);
+        cached_json *expected = NULL;
+        if (atomic_compare_exchange_strong(slot, &expected, fresh)) {
+            c = fresh;
+        } else {
+            free(fresh);
+            c = expected;
+        }
+    }
+    *body = c->data;
+    *len = c->len;
 }
 
 static void findings_write_json(const cg_atlas *a, const cg_finding *f, size_t n, cg_buf *b)
@@ -672,7 +722,9 @@ int cg_http_server_start(const cg_http_config *c, cg_http_server **out, cg_err *
     if (open_access_log(s, err) != 0 || open_listener(s, err) != 0)
         goto fail;
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    /* TURBO: no shutdown() before close and no listen-socket locking, which costs syscalls on
+     * every connection; quiesce still works through the ITC channel. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO;
     s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET,
                                  s->listen_fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->threads,
                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
