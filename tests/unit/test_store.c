@@ -522,10 +522,13 @@ static void test_grid_list_filters(void **state)
         f.level = l;
         check_filter(s, &f, pred_level, &l);
     }
-    /* Boxes that catch a few squares, touch an edge, and cover only the second district. */
-    cg_bbox boxes[] = {
-        {120.06, 30.01, 120.12, 30.02}, {120.2, 30.1, 120.21, 30.11}, {120.9, 30.9, 121.1, 31.1}};
-    for (int i = 0; i < 3; i++) {
+    /* Boxes that catch a few squares, end exactly on a west edge (inclusive, as
+     * cg_bbox_intersects), and cover only the second district. */
+    cg_bbox boxes[] = {{120.06, 30.01, 120.12, 30.02},
+                       {120.15, 30.01, 120.2, 30.02},
+                       {120.2, 30.1, 120.21, 30.11},
+                       {120.9, 30.9, 121.1, 31.1}};
+    for (int i = 0; i < 4; i++) {
         memset(&f, 0, sizeof f);
         f.bbox = &boxes[i];
         check_filter(s, &f, pred_bbox, &boxes[i]);

@@ -38,6 +38,13 @@ int sq_fail(cg_store *s, int rc, const char *what, cg_err *err)
     case SQLITE_FULL:
         return cg_err_set(err, CG_EBUSY, "", "%s: disk is full (database '%s')", what, path);
     case SQLITE_READONLY:
+        /* A WAL database is read through its -wal and -shm files, which SQLite creates next to
+         * it: a read-only directory makes even reading impossible. */
+        if (rc == SQLITE_READONLY_DIRECTORY || rc == SQLITE_READONLY_CANTINIT)
+            return cg_err_set(err, CG_EBUSY, "",
+                              "%s: database '%s' is read-only and its directory is too: SQLite "
+                              "needs to create the -wal and -shm files beside it",
+                              what, path);
         return cg_err_set(err, CG_EBUSY, "", "%s: database '%s' is read-only", what, path);
     case SQLITE_CONSTRAINT:
         return cg_err_set(err, CG_ECONFLICT, "", "%s: %s", what, detail);
@@ -229,7 +236,7 @@ static int configure_connection(cg_store *s, cg_err *err)
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(s->db, SQ_CACHE_PRAGMA, NULL, NULL, NULL);
     if (rc != SQLITE_OK)
-        return sq_fail(s, rc, "configuring the connection", err);
+        return sq_fail(s, rc, "opening", err);
     return 0;
 }
 
