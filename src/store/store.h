@@ -41,6 +41,9 @@ void cg_store_close(cg_store *s);
 int cg_store_schema_version_supported(void);
 int cg_store_schema_version(cg_store *s);
 
+/* Transactions do not nest. Inside one, a put that fails before writing leaves the transaction
+ * usable; one that fails part-way (a database-level failure) makes further puts fail and commit
+ * roll back, so no half-written put is ever committed. */
 int cg_store_begin(cg_store *s, cg_err *err);
 int cg_store_commit(cg_store *s, cg_err *err);
 void cg_store_rollback(cg_store *s);
@@ -53,18 +56,22 @@ int64_t cg_store_grid_generation(cg_store *s);
 /*
  * Stores g as the current version of g->code at time `now`. When a current version exists it is
  * closed (valid_to = now) and the new one gets valid_from = now: history is kept. g->id is set.
+ * Two puts with the same `now` both stay in history; the earlier one gets the empty interval
+ * valid_from = valid_to = now, so the later one wins at every time. A `now` before the current
+ * version's valid_from is refused (CG_ECONFLICT): history is never rewritten. `now` must be > 0.
  */
 int cg_store_grid_put(cg_store *s, cg_grid *g, int64_t now, cg_err *err);
 
 /* Closes the current version of a code (valid_to = now) without a successor. */
 int cg_store_grid_retire(cg_store *s, const char *code, int64_t now, cg_err *err);
 
-/* Reads the version of `code` valid at time `at` (0: the current one). CG_ENOTFOUND if none. */
+/* Reads the version of `code` valid at time `at` (0: the current one). CG_ENOTFOUND if none.
+ * `out` is overwritten (cg_grid_init first); free it with cg_grid_free, also after an error. */
 int cg_store_grid_get(cg_store *s, const char *code, int64_t at, int with_geom, cg_grid *out,
                       cg_err *err);
 
 typedef struct {
-    const char *parent_code;  /* only direct children of this code */
+    const char *parent_code;  /* only direct children of this code ("" : only roots) */
     const char *subtree_code; /* only this code and its descendants (scope filter) */
     cg_level level;           /* 0: any level */
     const cg_bbox *bbox;      /* only grids whose bounding box intersects this one */
@@ -73,15 +80,21 @@ typedef struct {
     int limit, offset;        /* limit 0: no limit */
 } cg_grid_filter;
 
-/* Called once per grid in code order; return non-zero to stop early (the list returns 0). */
+/* Called once per grid in code order; return non-zero to stop early (the list returns 0). The
+ * grid (and its geometry and members) is valid only during the call: copy what you keep. */
 typedef int (*cg_grid_cb)(void *ctx, const cg_grid *g);
 
 int cg_store_grid_list(cg_store *s, const cg_grid_filter *f, cg_grid_cb cb, void *ctx, cg_err *err);
+/* The number of grids the filter matches, ignoring limit and offset (a total for paging). A NULL
+ * filter lists or counts every current grid. */
 int cg_store_grid_count(cg_store *s, const cg_grid_filter *f, int64_t *count, cg_err *err);
 /* Every version of a code, oldest first. */
 int cg_store_grid_history(cg_store *s, const char *code, cg_grid_cb cb, void *ctx, cg_err *err);
 
 /* ---- places: roads, buildings, points of interest, administrative boundaries ---- */
+
+/* Places are keyed by their source id: a put with an existing id replaces that row; id 0 gets a
+ * fresh id. A way needs at least two nodes; buildings and boundaries need a geometry. */
 
 int cg_store_way_put(cg_store *s, const cg_way *w, cg_err *err);
 int cg_store_building_put(cg_store *s, const cg_building *b, cg_err *err);
@@ -93,7 +106,8 @@ typedef int (*cg_building_cb)(void *ctx, const cg_building *b);
 typedef int (*cg_poi_cb)(void *ctx, const cg_poi *p);
 typedef int (*cg_boundary_cb)(void *ctx, const cg_boundary *b);
 
-/* bbox may be NULL for all. */
+/* bbox may be NULL for all. Rows come in id order (boundaries: by admin_level, then id); the
+ * struct handed to the callback is valid only during the call. */
 int cg_store_way_each(cg_store *s, const cg_bbox *bbox, cg_way_cb cb, void *ctx, cg_err *err);
 int cg_store_building_each(cg_store *s, const cg_bbox *bbox, cg_building_cb cb, void *ctx,
                            cg_err *err);

@@ -337,7 +337,8 @@ static void list_sql(int shape, char *sql, size_t cap)
                " AND r.max_y >= :min_y AND g.min_x <= :max_x AND g.max_x >= :min_x"
                " AND g.min_y <= :max_y AND g.max_y >= :min_y");
     if (!(shape & SQ_GRID_F_COUNT))
-        append(sql, cap, " ORDER BY g.code, g.valid_from LIMIT :limit OFFSET :offset");
+        /* At any one time a code has at most one valid version, so the code alone orders. */
+        append(sql, cap, " ORDER BY g.code LIMIT :limit OFFSET :offset");
 }
 
 /*
