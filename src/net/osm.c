@@ -15,6 +15,7 @@
 
 #include <math.h>
 #include <readosm.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -398,6 +399,151 @@ static const char *readosm_reason(int rc)
     }
 }
 
+/*
+ * Checks the framing of a PBF file before readosm sees it. readosm trusts the sizes written in
+ * the file and allocates them (a corrupt 4-byte header length makes it ask for 4 GB), so every
+ * block is checked against the limits of the PBF specification and against the file's end: a
+ * BlobHeader of at most 64 KiB, a Blob of at most 32 MiB that fits in the file, and an
+ * uncompressed size of at most 32 MiB. This reads only headers (seeking over the data), so it
+ * costs little, and it names the byte where a truncated file ends.
+ */
+#define PBF_HEADER_MAX (64u * 1024)
+#define PBF_BLOB_MAX   (32u * 1024 * 1024)
+
+static int pbf_varint(const uint8_t *b, size_t n, size_t *i, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64 && *i < n; shift += 7) {
+        uint8_t c = b[(*i)++];
+        v |= (uint64_t)(c & 0x7F) << shift;
+        if (!(c & 0x80)) {
+            *out = v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Finds varint field `field` in a protobuf message; fields of other types are skipped. */
+static int pbf_find_varint(const uint8_t *b, size_t n, unsigned field, uint64_t *out)
+{
+    size_t i = 0;
+    int found = 0;
+    while (i < n) {
+        uint64_t key, v;
+        if (pbf_varint(b, n, &i, &key) != 0)
+            return -1;
+        switch (key & 7) {
+        case 0:
+            if (pbf_varint(b, n, &i, &v) != 0)
+                return -1;
+            if ((key >> 3) == field) {
+                *out = v;
+                found = 1;
+            }
+            break;
+        case 1:
+            i += 8;
+            break;
+        case 2:
+            if (pbf_varint(b, n, &i, &v) != 0 || v > n - i)
+                return -1;
+            i += (size_t)v;
+            break;
+        case 5:
+            i += 4;
+            break;
+        default:
+            return -1;
+        }
+    }
+    return i == n && found ? 0 : -1;
+}
+
+static int pbf_check(const char *path, cg_err *err)
+{
+    size_t len = strlen(path);
+    if (len < 4 || strcmp(path + len - 4, ".pbf") != 0)
+        return 0; /* XML: readosm's expat parser reads it as a stream */
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return cg_err_set(err, CG_ENOTFOUND, "file", "%s: cannot open the file", path);
+    int rc = 0;
+    uint8_t *header = malloc(PBF_HEADER_MAX);
+    if (!header || fseek(f, 0, SEEK_END) != 0) {
+        rc = cg_err_set(err, CG_EIO, "file", "%s: cannot read the file", path);
+        goto done;
+    }
+    long size = ftell(f);
+    rewind(f);
+    long at = 0;
+    for (int block = 0; rc == 0 && at < size; block++) {
+        uint8_t be[4];
+        uint64_t datasize = 0, raw_size = 0;
+        if (fread(be, 1, 4, f) != 4) {
+            rc = cg_err_set(err, CG_EINVAL, "file", "%s: truncated at byte %ld (block %d)", path,
+                            at, block);
+            break;
+        }
+        uint32_t hlen =
+            (uint32_t)be[0] << 24 | (uint32_t)be[1] << 16 | (uint32_t)be[2] << 8 | be[3];
+        if (hlen == 0 || hlen > PBF_HEADER_MAX) {
+            rc = cg_err_set(err, CG_EINVAL, "file",
+                            "%s: not a valid OSM PBF file (block %d at byte %ld has a header of "
+                            "%u bytes)",
+                            path, block, at, hlen);
+            break;
+        }
+        if (fread(header, 1, hlen, f) != hlen) {
+            rc = cg_err_set(err, CG_EINVAL, "file", "%s: truncated at byte %ld (block %d)", path,
+                            at, block);
+            break;
+        }
+        if (pbf_find_varint(header, hlen, 3, &datasize) != 0 || datasize == 0 ||
+            datasize > PBF_BLOB_MAX) {
+            rc = cg_err_set(err, CG_EINVAL, "file",
+                            "%s: not a valid OSM PBF file (block %d at byte %ld has a bad header)",
+                            path, block, at);
+            break;
+        }
+        long blob_at = at + 4 + (long)hlen;
+        if ((uint64_t)(size - blob_at) < datasize) {
+            rc = cg_err_set(err, CG_EINVAL, "file",
+                            "%s: truncated: block %d needs %llu bytes at byte %ld, the file "
+                            "ends at %ld",
+                            path, block, (unsigned long long)datasize, blob_at, size);
+            break;
+        }
+        /* The Blob's raw_size (field 2) bounds what readosm will inflate. The first bytes of
+         * the blob are enough when it comes first, as every writer puts it; otherwise the
+         * whole blob is read. */
+        size_t want = datasize < PBF_HEADER_MAX ? (size_t)datasize : PBF_HEADER_MAX;
+        if (fread(header, 1, want, f) != want) {
+            rc = cg_err_set(err, CG_EIO, "file", "%s: read error at byte %ld", path, blob_at);
+            break;
+        }
+        size_t i = 0;
+        uint64_t key;
+        if (pbf_varint(header, want, &i, &key) == 0 && key == (2 << 3) &&
+            pbf_varint(header, want, &i, &raw_size) == 0 && raw_size > PBF_BLOB_MAX) {
+            rc = cg_err_set(err, CG_EINVAL, "file",
+                            "%s: not a valid OSM PBF file (block %d claims %llu bytes "
+                            "uncompressed; at most %u)",
+                            path, block, (unsigned long long)raw_size, PBF_BLOB_MAX);
+            break;
+        }
+        at = blob_at + (long)datasize;
+        if (fseek(f, at, SEEK_SET) != 0)
+            rc = cg_err_set(err, CG_EIO, "file", "%s: cannot seek to byte %ld", path, at);
+    }
+    if (rc == 0 && size == 0)
+        rc = cg_err_set(err, CG_EINVAL, "file", "%s: the file is empty", path);
+done:
+    free(header);
+    fclose(f);
+    return rc;
+}
+
 /* One pass over the file with the given readosm callbacks. */
 static int pass(reader *r, const char *path, readosm_node_callback nodes, readosm_way_callback ways,
                 readosm_relation_callback relations, cg_err *err)
@@ -751,7 +897,9 @@ int cg_osm_read(const char *path, const cg_osm_callbacks *cb, void *ctx, cg_osm_
     r.ctx = ctx;
     int rc;
     stage(&r, "reading relations");
-    rc = pass(&r, path, NULL, NULL, on_relation, err);
+    rc = pbf_check(path, err);
+    if (rc == 0)
+        rc = pass(&r, path, NULL, NULL, on_relation, err);
     if (rc == 0) {
         r.member_ways = malloc((r.n_members ? r.n_members : 1) * sizeof(int64_t));
         if (!r.member_ways)
@@ -771,7 +919,8 @@ int cg_osm_read(const char *path, const cg_osm_callbacks *cb, void *ctx, cg_osm_
             rc = cg_err_set(err, CG_ENOMEM, "file", "out of memory");
     }
     if (rc == 0) {
-        memcpy(r.node_ids, r.refs, r.n_refs * sizeof(int64_t));
+        if (r.n_refs) /* refs is NULL when no way was kept */
+            memcpy(r.node_ids, r.refs, r.n_refs * sizeof(int64_t));
         r.n_node_ids = sort_unique(r.node_ids, r.n_refs);
         r.coords = malloc((r.n_node_ids ? r.n_node_ids : 1) * sizeof(cg_point));
         if (!r.coords)
