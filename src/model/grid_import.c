@@ -355,7 +355,8 @@ int cg_grid_import_prepare(const cg_feature *features, size_t n, const cg_grid_f
     free(rejected.keys);
     free(accepted.keys);
     free(work);
-    qsort(rejects.items, rejects.n, sizeof(cg_reject), cmp_reject);
+    if (rejects.n > 1)
+        qsort(rejects.items, rejects.n, sizeof(cg_reject), cmp_reject);
     *out = grids;
     *n_out = count;
     *rejects_out = rejects.items;
