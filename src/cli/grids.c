@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app/atlas.h"
 #include "app/grid_json.h"
@@ -151,10 +152,15 @@ static int grids_show(int argc, char **argv, int history)
     return r == 0 ? CG_EXIT_OK : cg_cli_fail(&err);
 }
 
+/* Progress on a terminal only: a percentage redrawn in place when it moves. */
 static void show_progress(void *ctx, size_t done, size_t total)
 {
-    (void)ctx;
-    fprintf(stderr, "\rchecking topology: %zu/%zu", done, total);
+    int *last = ctx;
+    int pct = total ? (int)(100 * done / total) : 100;
+    if (pct == *last)
+        return;
+    *last = pct;
+    fprintf(stderr, "\rchecking topology: %3d%%", pct);
     if (done == total)
         fputc('\n', stderr);
 }
@@ -194,7 +200,8 @@ static int grids_check(int argc, char **argv)
         return cg_cli_fail(&err);
     }
     cg_store_close(s);
-    cg_topology_opts topts = {min_area, quiet ? NULL : show_progress, NULL};
+    int last_pct = -1;
+    cg_topology_opts topts = {min_area, quiet || !isatty(2) ? NULL : show_progress, &last_pct};
     cg_finding *findings = NULL;
     size_t n = 0;
     if (cg_atlas_check(atlas, &topts, &findings, &n, &err) != 0) {
