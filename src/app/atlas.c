@@ -44,16 +44,7 @@ static int collect(void *ctx, const cg_grid *g)
             abort();
         a->grids = grown;
     }
-    cg_grid *copy = &a->grids[a->n++];
-    *copy = *g;
-    cg_mpoly_clone(&g->geom, &copy->geom);
-    copy->member_ids = NULL;
-    if (g->n_members) {
-        copy->member_ids = malloc(sizeof(int64_t) * g->n_members);
-        if (!copy->member_ids)
-            abort();
-        memcpy(copy->member_ids, g->member_ids, sizeof(int64_t) * g->n_members);
-    }
+    cg_grid_copy(&a->grids[a->n++], g);
     return 0;
 }
 

@@ -252,16 +252,7 @@ static int keep_grid(void *ctx, const cg_grid *g)
         if (!l->items)
             abort();
     }
-    cg_grid *c = &l->items[l->n++];
-    *c = *g;
-    cg_mpoly_clone(&g->geom, &c->geom);
-    c->member_ids = NULL;
-    if (g->n_members) {
-        c->member_ids = malloc(sizeof(int64_t) * g->n_members);
-        if (!c->member_ids)
-            abort();
-        memcpy(c->member_ids, g->member_ids, sizeof(int64_t) * g->n_members);
-    }
+    cg_grid_copy(&l->items[l->n++], g);
     return 0;
 }
 

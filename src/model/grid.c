@@ -27,6 +27,19 @@ void cg_grid_free(cg_grid *g)
     g->n_members = 0;
 }
 
+void cg_grid_copy(cg_grid *dst, const cg_grid *src)
+{
+    *dst = *src;
+    cg_mpoly_clone(&src->geom, &dst->geom);
+    dst->member_ids = NULL;
+    if (src->n_members) {
+        dst->member_ids = malloc(sizeof(int64_t) * src->n_members);
+        if (!dst->member_ids)
+            abort();
+        memcpy(dst->member_ids, src->member_ids, sizeof(int64_t) * src->n_members);
+    }
+}
+
 static const struct {
     const char *en;
     const char *zh;

@@ -63,6 +63,8 @@ typedef struct {
 
 void cg_grid_init(cg_grid *g);
 void cg_grid_free(cg_grid *g); /* frees geom and member_ids, not g itself */
+/* A deep copy: dst gets its own geometry and member list (free with cg_grid_free). */
+void cg_grid_copy(cg_grid *dst, const cg_grid *src);
 
 /* "district", "street", "community", "grid", "subgrid". */
 const char *cg_level_name(cg_level level);
