@@ -90,6 +90,10 @@ extern const cg_route cg_api_routes[];
 extern const size_t cg_api_routes_count;
 void cg_http_static_serve(cg_http_req *req);
 
+/* The built-in page answering GET / when there is no web directory (landing.c). */
+extern const char cg_landing_html[];
+void cg_http_landing_serve(cg_http_req *req);
+
 /* The OpenAPI document served at /api/v1/openapi.json (openapi.c). */
 extern const char cg_openapi_json[];
 size_t cg_openapi_json_len(void);

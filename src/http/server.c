@@ -565,6 +565,11 @@ static void dispatch(cg_http_req *req)
         cg_http_static_serve(req);
         return;
     }
+    /* Without a web console, / still shows something useful: the built-in overview page. */
+    if (is_get && strcmp(path, "/") == 0) {
+        cg_http_landing_serve(req);
+        return;
+    }
     cg_err_set(&err, CG_ENOTFOUND, "path", "no route for %s %s", req->method, path);
     cg_http_reply_error(req, &err);
 }
