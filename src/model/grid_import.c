@@ -17,7 +17,7 @@ static const char *default_name[] = {"name_zh", "name", "mc", "名称", "网格�
 static const char *default_name_en[] = {"name_en", "ename", NULL};
 static const char *default_level[] = {"level", "层级", NULL};
 static const char *default_parent[] = {"parent", "parent_code", "上级编码", NULL};
-static const char *default_grade[] = {"grade", "类型", "网格类型", NULL};
+static const char *default_grade[] = {"grade", "网格类型", "等级", NULL};
 static const char *default_households[] = {"households", "hh", "户数", NULL};
 
 /* The property named `chosen` (exactly) or the first default present; sets *name_used. */

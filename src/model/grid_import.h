@@ -25,7 +25,7 @@ typedef struct {
  * Attribute names to read. NULL means the defaults, tried case-insensitively in order:
  * code: code, grid_code, wgbm, 编码, 网格编码;  name: name_zh, name, mc, 名称, 网格名称;
  * name_en: name_en, ename;  level: level, 层级;  parent: parent, parent_code, 上级编码;
- * grade: grade, 类型, 网格类型;  households: households, hh, 户数.
+ * grade: grade, 网格类型, 等级;  households: households, hh, 户数.
  */
 typedef struct {
     const char *code, *name, *name_en, *level, *parent, *grade, *households;

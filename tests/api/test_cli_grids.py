@@ -122,6 +122,26 @@ def test_bad_input_writes_nothing():
         check(code == 3 and ".dbf" in err, err)
 
 
+def test_shapefile_import():
+    """A projected Shapefile (UTM 50N .prj) lands in WGS84; a GBK one is decoded, and its shape
+    with no geometry is reported by feature number."""
+    with TempDir() as tmp:
+        db = os.path.join(tmp, "s.db")
+        _, out, _ = run("import", "grids", os.path.join(DATA, "shp_utm50.shp"), "--db", db,
+                        check=0)
+        check("imported 1 grids (1 community)" in out, out)
+        _, out, _ = run("grids", "show", "330106001001", "--db", db, check=0)
+        g = json.loads(out)
+        x, y = g["geometry"]["coordinates"][0][0][0]
+        check(110 < x < 125 and 20 < y < 40, "reprojected to lon/lat: %s" % [x, y])
+        check(g["name_zh"] == "测试网格", g["name_zh"])
+        code, _, err = run("import", "grids", os.path.join(DATA, "shp_gbk.shp"), "--db", db)
+        check(code == 3 and "feature 3 (code 330106004): geometry: geometry is missing" in err,
+              err)
+        _, out, _ = run("grids", "list", "--db", db, check=0)
+        check(len(out.strip().splitlines()) == 2, "GBK import wrote nothing:\n" + out)
+
+
 def test_renumber_and_history():
     with TempDir() as tmp:
         db = imported(tmp)
@@ -176,5 +196,5 @@ def test_help_and_usage():
 
 if __name__ == "__main__":
     main([test_import_and_list, test_check_clean_and_planted, test_locate_and_csv,
-          test_gcj02_import_and_locate, test_bad_input_writes_nothing, test_renumber_and_history,
+          test_gcj02_import_and_locate, test_bad_input_writes_nothing, test_shapefile_import, test_renumber_and_history,
           test_newer_schema_refused, test_help_and_usage])
