@@ -661,8 +661,8 @@ static int read_source(source *src, const cg_shapefile_read_opts *opts, cg_featu
             continue;
         SHPObject *shape = SHPReadObject(shp, i);
         if (!shape) {
-            snprintf(f->error, sizeof f->error, "shape %d could not be read from the .shp: %.200s", i,
-                     shapelib_message[0] ? shapelib_message : "damaged record");
+            snprintf(f->error, sizeof f->error, "shape %d could not be read from the .shp: %.200s",
+                     i, shapelib_message[0] ? shapelib_message : "damaged record");
             continue;
         }
         if (shape->nSHPType == SHPT_NULL || shape->nParts == 0 || shape->nVertices == 0) {
