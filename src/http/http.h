@@ -88,6 +88,8 @@ const char *cg_http_web_dir(cg_http_req *req);
 /* The API route table (api_v1.c) and the static-file fallback (static.c). */
 extern const cg_route cg_api_routes[];
 extern const size_t cg_api_routes_count;
+/* Every route the server answers: the areas' tables in order (http/routes.c). */
+const cg_route *cg_http_routes(size_t *count);
 void cg_http_static_serve(cg_http_req *req);
 
 /* The built-in page answering GET / when there is no web directory (landing.c). */

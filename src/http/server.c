@@ -545,8 +545,10 @@ static void dispatch(cg_http_req *req)
     }
     const cg_route *route;
     char allow[64];
-    switch (cg_route_match(cg_api_routes, cg_api_routes_count, req->method, path, req->arena,
-                           &route, req->params, allow, sizeof allow)) {
+    size_t n_routes;
+    const cg_route *routes = cg_http_routes(&n_routes);
+    switch (cg_route_match(routes, n_routes, req->method, path, req->arena, &route, req->params,
+                           allow, sizeof allow)) {
     case CG_ROUTE_FOUND:
         route->handler(req);
         return;
@@ -781,6 +783,8 @@ void cg_http_server_stop(cg_http_server *s)
 
 void cg_http_routes_print(FILE *out)
 {
-    for (size_t i = 0; i < cg_api_routes_count; i++)
-        fprintf(out, "%s %s\n", cg_api_routes[i].method, cg_api_routes[i].pattern);
+    size_t n;
+    const cg_route *routes = cg_http_routes(&n);
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%s %s\n", routes[i].method, routes[i].pattern);
 }
