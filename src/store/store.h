@@ -19,6 +19,7 @@
 
 #include "core/err.h"
 #include "geo/geom.h"
+#include "model/access.h"
 #include "model/grid.h"
 #include "model/place.h"
 
@@ -78,6 +79,7 @@ typedef struct {
     int with_geom;            /* load geometries (costly for large lists) */
     int64_t at;               /* 0: current versions; else the versions valid at that time */
     int limit, offset;        /* limit 0: no limit */
+    const cg_scope *scope;    /* the caller's scope, applied in the query; NULL: unrestricted */
 } cg_grid_filter;
 
 /* Called once per grid in code order; return non-zero to stop early (the list returns 0). The
@@ -123,5 +125,119 @@ int cg_store_counts_get(cg_store *s, cg_store_counts *out, cg_err *err);
 int cg_store_meta_set(cg_store *s, const char *key, const char *value, cg_err *err);
 /* Copies the value into buf; CG_ENOTFOUND when the key is absent. */
 int cg_store_meta_get(cg_store *s, const char *key, char *buf, size_t cap, cg_err *err);
+
+/* ==== access: accounts, logins, sessions, audit, resident contacts (issue 3) ====
+ *
+ * Scope: functions taking a `const cg_scope *scope` apply it in the SQL itself (a code range, as
+ * for subtree filters); an object outside the scope is reported exactly like a missing one
+ * (CG_ENOTFOUND, same message), so refusals leak nothing. NULL means unrestricted and is for
+ * trusted local callers only (the command line run by the machine's operator).
+ *
+ * Audit: every write function of this store appends an audit entry (who, when, what, a
+ * before/after summary) in the same transaction as the write, attributed to the connection's
+ * current actor (cg_store_set_actor; "system" until set). So no write can skip the log.
+ */
+
+/* Scoped variants of the grid reads: cg_grid_filter gains `scope` (below). */
+int cg_store_grid_read(cg_store *s, const cg_scope *scope, const char *code, int64_t at,
+                       int with_geom, cg_grid *out, cg_err *err);
+/* Sets a grid's team (leader, deputy, members: account ids, 0/none allowed) as a new version. */
+int cg_store_grid_team_set(cg_store *s, const cg_scope *scope, const char *code,
+                           int64_t leader_id, int64_t deputy_id, const int64_t *member_ids,
+                           size_t n_members, int64_t now, cg_err *err);
+
+typedef struct {
+    int64_t actor_id;  /* account id; 0 for the command line, the system, anonymous residents */
+    char name[48];     /* username, "cli:<unix user>", "system" or "anonymous" */
+    char address[48];  /* client address, "" for local work */
+} cg_actor;
+
+/* The actor every following write on this connection is attributed to (copied). */
+void cg_store_set_actor(cg_store *s, const cg_actor *actor);
+
+/* -- accounts -- */
+typedef int (*cg_account_cb)(void *ctx, const cg_account *a);
+/* Creates an account (a->id is set); CG_ECONFLICT when the username exists. */
+int cg_store_account_create(cg_store *s, cg_account *a, const char *password_hash, cg_err *err);
+/* Reads an account whose own scope lies within `scope`. */
+int cg_store_account_get(cg_store *s, const cg_scope *scope, int64_t id, cg_account *out,
+                         cg_err *err);
+/* For login only (unscoped): the account and its password hash; CG_ENOTFOUND when absent. */
+int cg_store_account_by_name(cg_store *s, const char *username, cg_account *out,
+                             char *password_hash, size_t hash_cap, cg_err *err);
+/* Accounts whose scope lies within `scope`, by username. */
+int cg_store_account_list(cg_store *s, const cg_scope *scope, cg_account_cb cb, void *ctx,
+                          cg_err *err);
+/* Updates display name, roles, scope, department, duty phone and disabled of a->id. */
+int cg_store_account_update(cg_store *s, const cg_scope *scope, const cg_account *a, cg_err *err);
+int cg_store_account_set_password(cg_store *s, const cg_scope *scope, int64_t id,
+                                  const char *password_hash, cg_err *err);
+int cg_store_account_count(cg_store *s, int64_t *count, cg_err *err);
+
+/* -- login throttling: keys are "user:<name>" and "addr:<address>" -- */
+typedef struct {
+    int failures;
+    int64_t last_failure;
+    int64_t locked_until; /* Unix time; 0 when not locked */
+} cg_login_state;
+int cg_store_login_state_get(cg_store *s, const char *key, cg_login_state *out, cg_err *err);
+int cg_store_login_failure(cg_store *s, const char *key, int64_t now, int64_t locked_until,
+                           cg_err *err);
+int cg_store_login_reset(cg_store *s, const char *key, cg_err *err);
+
+/* -- sessions: the store keeps the SHA-256 of a token, never the token -- */
+enum { CG_SESSION_COOKIE = 1, CG_SESSION_BEARER = 2 };
+typedef struct {
+    char token_hash[65];
+    int64_t account_id;
+    int kind;
+    char csrf[48]; /* the CSRF token of a cookie session */
+    int64_t created_at, expires_at;
+    char address[48];
+} cg_session;
+int cg_store_session_put(cg_store *s, const cg_session *session, cg_err *err);
+int cg_store_session_get(cg_store *s, const char *token_hash, cg_session *out, cg_err *err);
+int cg_store_session_delete(cg_store *s, const char *token_hash, cg_err *err);
+/* Revokes every session of an account (disable, password change). */
+int cg_store_session_delete_account(cg_store *s, int64_t account_id, cg_err *err);
+int cg_store_session_purge(cg_store *s, int64_t now, int64_t *purged, cg_err *err);
+
+/* -- audit log: append-only, hash-chained -- */
+typedef struct {
+    int64_t seq; /* 1, 2, 3, ... without gaps */
+    int64_t at;
+    int64_t actor_id;
+    char actor[48];
+    char address[48];
+    char action[48];    /* "grid.put", "grid.retire", "user.create", "contact.read", ... */
+    char target[96];    /* "grid:330199001", "user:7", "case:...", ... */
+    char summary[2048]; /* before/after, JSON */
+    char prev_hash[65];
+    char hash[65];
+} cg_audit_entry;
+typedef int (*cg_audit_cb)(void *ctx, const cg_audit_entry *e);
+typedef struct {
+    int64_t since, until; /* 0: open */
+    const char *actor, *action, *target_prefix;
+    int limit, offset; /* limit 0: no limit */
+    int newest_first;
+} cg_audit_filter;
+/* Appends an entry by the current actor (reads by auditors, e.g. of a resident's contact). */
+int cg_store_audit_append(cg_store *s, const char *action, const char *target,
+                          const char *summary, cg_err *err);
+int cg_store_audit_list(cg_store *s, const cg_audit_filter *f, cg_audit_cb cb, void *ctx,
+                        cg_err *err);
+/* The newest entry's seq and hash as recorded apart from the log (detects a removed tail). */
+int cg_store_audit_head(cg_store *s, int64_t *seq, char hash[65], cg_err *err);
+
+/* -- resident contact details, kept apart from everything else -- */
+/* case_ref names the case the contact belongs to (the cases issue defines it). */
+int cg_store_contact_put(cg_store *s, const char *case_ref, const char *contact, cg_err *err);
+/* Reads a contact and audits the read ("contact.read"). CG_ENOTFOUND when absent or purged. */
+int cg_store_contact_get(cg_store *s, const char *case_ref, char *buf, size_t cap, cg_err *err);
+/* Marks the case closed at `closed_at`, starting its retention period. */
+int cg_store_contact_close(cg_store *s, const char *case_ref, int64_t closed_at, cg_err *err);
+/* Deletes contacts of cases closed before `closed_before`; audited as one entry. */
+int cg_store_contact_purge(cg_store *s, int64_t closed_before, int64_t *purged, cg_err *err);
 
 #endif
