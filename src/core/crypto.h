@@ -12,8 +12,8 @@
 #include "core/err.h"
 
 #define CG_PASSWORD_HASH_MAX 128 /* crypto_pwhash_STRBYTES */
-#define CG_TOKEN_CHARS 43        /* 32 random bytes, base64url without padding */
-#define CG_SHA256_HEX 65         /* 64 hex digits and a NUL */
+#define CG_TOKEN_CHARS       43  /* 32 random bytes, base64url without padding */
+#define CG_SHA256_HEX        65  /* 64 hex digits and a NUL */
 
 int cg_crypto_init(cg_err *err);
 /* argon2id with libsodium's interactive limits (fast enough for a login, slow for an attacker). */

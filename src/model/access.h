@@ -21,20 +21,21 @@
 
 /* Roles are bits: an account may hold several. */
 typedef enum {
-    CG_ROLE_NONE = 0,              /* anonymous resident: public endpoints only */
-    CG_ROLE_WORKER = 1 << 0,       /* 网格员 grid worker */
-    CG_ROLE_LEADER = 1 << 1,       /* 网格长 grid leader */
-    CG_ROLE_OPERATOR = 1 << 2,     /* community/street/district operator: register, dispatch, close */
-    CG_ROLE_HANDLER = 1 << 3,      /* department handler */
-    CG_ROLE_INSPECTOR = 1 << 4,    /* 督查员 inspector */
-    CG_ROLE_ADMIN = 1 << 5,        /* administrator */
+    CG_ROLE_NONE = 0,           /* anonymous resident: public endpoints only */
+    CG_ROLE_WORKER = 1 << 0,    /* 网格员 grid worker */
+    CG_ROLE_LEADER = 1 << 1,    /* 网格长 grid leader */
+    CG_ROLE_OPERATOR = 1 << 2,  /* community/street/district operator: register, dispatch, close */
+    CG_ROLE_HANDLER = 1 << 3,   /* department handler */
+    CG_ROLE_INSPECTOR = 1 << 4, /* 督查员 inspector */
+    CG_ROLE_ADMIN = 1 << 5,     /* administrator */
 } cg_role;
 
 #define CG_ROLE_ALL 0x3f
 
 /* "worker", "leader", "operator", "handler", "inspector", "admin". */
 const char *cg_role_name(cg_role role);
-const char *cg_role_name_zh(cg_role role); /* 网格员 网格长 指挥中心操作员 部门处置人员 督查员 管理员 */
+const char *
+cg_role_name_zh(cg_role role); /* 网格员 网格长 指挥中心操作员 部门处置人员 督查员 管理员 */
 /* Parses one role name (English or Chinese); -1 when unknown. */
 int cg_role_parse(const char *s, cg_role *out);
 /* Parses "worker,leader" into a bit set; names the bad one in err (field "roles"). */
@@ -44,16 +45,16 @@ void cg_roles_format(uint32_t roles, char *buf, size_t cap);
 
 /* Actions. Cases, places and patrols get theirs when those issues land. */
 typedef enum {
-    CG_PERM_GRID_READ = 0,     /* list/read grids and their teams in scope */
-    CG_PERM_GRID_WRITE,        /* import, redraw, renumber grids in scope */
-    CG_PERM_GRID_TEAM_WRITE,   /* assign a grid's leader, deputy and members */
-    CG_PERM_GRID_CHECK,        /* run the topology check */
-    CG_PERM_LOCATE,            /* locate a point */
-    CG_PERM_USER_READ,         /* list accounts in scope */
-    CG_PERM_USER_ADMIN,        /* create, disable, grant, reset passwords */
-    CG_PERM_AUDIT_READ,        /* read the audit log */
-    CG_PERM_CONTACT_READ,      /* read a resident's contact details on a case one handles */
-    CG_PERM_PUBLIC,            /* public endpoints (anyone, even anonymous) */
+    CG_PERM_GRID_READ = 0,   /* list/read grids and their teams in scope */
+    CG_PERM_GRID_WRITE,      /* import, redraw, renumber grids in scope */
+    CG_PERM_GRID_TEAM_WRITE, /* assign a grid's leader, deputy and members */
+    CG_PERM_GRID_CHECK,      /* run the topology check */
+    CG_PERM_LOCATE,          /* locate a point */
+    CG_PERM_USER_READ,       /* list accounts in scope */
+    CG_PERM_USER_ADMIN,      /* create, disable, grant, reset passwords */
+    CG_PERM_AUDIT_READ,      /* read the audit log */
+    CG_PERM_CONTACT_READ,    /* read a resident's contact details on a case one handles */
+    CG_PERM_PUBLIC,          /* public endpoints (anyone, even anonymous) */
     CG_PERM_COUNT
 } cg_perm;
 

@@ -20,6 +20,7 @@
 #include "core/err.h"
 #include "geo/geom.h"
 #include "model/access.h"
+#include "model/audit.h"
 #include "model/grid.h"
 #include "model/place.h"
 
@@ -142,14 +143,14 @@ int cg_store_meta_get(cg_store *s, const char *key, char *buf, size_t cap, cg_er
 int cg_store_grid_read(cg_store *s, const cg_scope *scope, const char *code, int64_t at,
                        int with_geom, cg_grid *out, cg_err *err);
 /* Sets a grid's team (leader, deputy, members: account ids, 0/none allowed) as a new version. */
-int cg_store_grid_team_set(cg_store *s, const cg_scope *scope, const char *code,
-                           int64_t leader_id, int64_t deputy_id, const int64_t *member_ids,
-                           size_t n_members, int64_t now, cg_err *err);
+int cg_store_grid_team_set(cg_store *s, const cg_scope *scope, const char *code, int64_t leader_id,
+                           int64_t deputy_id, const int64_t *member_ids, size_t n_members,
+                           int64_t now, cg_err *err);
 
 typedef struct {
-    int64_t actor_id;  /* account id; 0 for the command line, the system, anonymous residents */
-    char name[48];     /* username, "cli:<unix user>", "system" or "anonymous" */
-    char address[48];  /* client address, "" for local work */
+    int64_t actor_id; /* account id; 0 for the command line, the system, anonymous residents */
+    char name[48];    /* username, "cli:<unix user>", "system" or "anonymous" */
+    char address[48]; /* client address, "" for local work */
 } cg_actor;
 
 /* The actor every following write on this connection is attributed to (copied). */
@@ -202,19 +203,7 @@ int cg_store_session_delete(cg_store *s, const char *token_hash, cg_err *err);
 int cg_store_session_delete_account(cg_store *s, int64_t account_id, cg_err *err);
 int cg_store_session_purge(cg_store *s, int64_t now, int64_t *purged, cg_err *err);
 
-/* -- audit log: append-only, hash-chained -- */
-typedef struct {
-    int64_t seq; /* 1, 2, 3, ... without gaps */
-    int64_t at;
-    int64_t actor_id;
-    char actor[48];
-    char address[48];
-    char action[48];    /* "grid.put", "grid.retire", "user.create", "contact.read", ... */
-    char target[96];    /* "grid:330199001", "user:7", "case:...", ... */
-    char summary[2048]; /* before/after, JSON */
-    char prev_hash[65];
-    char hash[65];
-} cg_audit_entry;
+/* -- audit log: append-only, hash-chained (entries: model/audit.h) -- */
 typedef int (*cg_audit_cb)(void *ctx, const cg_audit_entry *e);
 typedef struct {
     int64_t since, until; /* 0: open */
@@ -223,8 +212,8 @@ typedef struct {
     int newest_first;
 } cg_audit_filter;
 /* Appends an entry by the current actor (reads by auditors, e.g. of a resident's contact). */
-int cg_store_audit_append(cg_store *s, const char *action, const char *target,
-                          const char *summary, cg_err *err);
+int cg_store_audit_append(cg_store *s, const char *action, const char *target, const char *summary,
+                          cg_err *err);
 int cg_store_audit_list(cg_store *s, const cg_audit_filter *f, cg_audit_cb cb, void *ctx,
                         cg_err *err);
 /* The newest entry's seq and hash as recorded apart from the log (detects a removed tail). */
