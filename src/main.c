@@ -20,6 +20,8 @@ static const command commands[] = {
     {"import", cmd_import, "import grids (GeoJSON, Shapefile) or an OpenStreetMap extract"},
     {"grids", cmd_grids, "list, show, check topology and renumber grids"},
     {"locate", cmd_locate, "find the grid path of a point, or of every row of a CSV file"},
+    {"backup", cmd_backup, "copy the database consistently while the server keeps writing"},
+    {"restore", cmd_restore, "replace the database with a checked backup"},
     {"version", cmd_version, "print the version and the database schema version"},
 };
 

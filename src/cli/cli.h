@@ -25,6 +25,8 @@ int cmd_import(int argc, char **argv);
 int cmd_grids(int argc, char **argv);
 int cmd_locate(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 /* `civgrid import osm`, called by `civgrid import` (src/cli/import_osm.c). */
 int cg_cli_import_osm(int argc, char **argv);
 

@@ -229,4 +229,27 @@ int cg_store_contact_close(cg_store *s, const char *case_ref, int64_t closed_at,
 /* Deletes contacts of cases closed before `closed_before`; audited as one entry. */
 int cg_store_contact_purge(cg_store *s, int64_t closed_before, int64_t *purged, cg_err *err);
 
+/* ==== backup and restore ==== */
+
+/* Progress of a long copy: pages done and total. */
+typedef void (*cg_store_progress)(void *ctx, int64_t done, int64_t total);
+
+/*
+ * Copies the whole database into `dest` as it was at one instant, while other connections go on
+ * writing: the copy is written to dest + ".part" and renamed into place only when complete, so a
+ * failed backup never leaves a half-written file under the destination name.
+ */
+int cg_store_backup(cg_store *s, const char *dest, cg_store_progress progress, void *ctx,
+                    cg_err *err);
+
+/*
+ * Replaces the contents of the database at `location` with a backup, after checking that the
+ * backup is an intact civgrid database this binary can read (integrity check, schema version).
+ * The grid generation moves past both databases' values, so a running server reloads.
+ */
+int cg_store_restore(const char *backup, const char *location, cg_err *err);
+
+/* PRAGMA integrity_check: 0 when "ok"; otherwise CG_EIO with the first problem SQLite names. */
+int cg_store_integrity_check(cg_store *s, cg_err *err);
+
 #endif
