@@ -81,6 +81,16 @@ int cg_password_check(const char *username, const char *password, cg_err *err);
 /* Username: 3..32 characters of [a-z0-9._-], starting with a letter. */
 int cg_username_check(const char *username, cg_err *err);
 
+/*
+ * Login throttling, one rule for accounts and source addresses alike: fewer than
+ * CG_LOGIN_FREE_FAILURES consecutive failures cost nothing; from then on the n-th failure locks
+ * the key for 2^(n - CG_LOGIN_FREE_FAILURES) seconds, capped at CG_LOGIN_LOCK_MAX. Returns the Unix
+ * time until which the key is locked after `failures` consecutive failures (0: not locked).
+ */
+#define CG_LOGIN_FREE_FAILURES 5
+#define CG_LOGIN_LOCK_MAX      900
+int64_t cg_login_lock_until(int failures, int64_t now);
+
 typedef struct {
     int64_t id;
     char username[40];

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
+
 typedef struct {
     int64_t seq; /* 1, 2, 3, ... without gaps */
     int64_t at;
@@ -33,5 +35,8 @@ void cg_audit_hash(const cg_audit_entry *e, char out[65]);
  */
 int cg_audit_check_link(int64_t prev_seq, const char *prev_hash, const cg_audit_entry *e,
                         char *reason, size_t cap);
+
+/* Appends s as a JSON string (quoted, escaped) to b: summaries are JSON built by hand. */
+void cg_audit_json_string(cg_buf *b, const char *s);
 
 #endif
