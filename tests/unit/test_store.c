@@ -1145,6 +1145,429 @@ static void test_read_only(void **state)
     chmod(path, 0644);
 }
 
+/* ---- access: scopes in the SQL, audit of every write, resident contacts ---- */
+
+static int count_grid(void *ctx, const cg_grid *g)
+{
+    (void)g;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static int count_account(void *ctx, const cg_account *a)
+{
+    (void)a;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static int64_t new_account(cg_store *s, const char *username, uint32_t roles, const char *scope)
+{
+    cg_account a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.username, sizeof a.username, "%s", username);
+    snprintf(a.display_name, sizeof a.display_name, "User %s", username);
+    a.roles = roles;
+    snprintf(a.scope.code, sizeof a.scope.code, "%s", scope);
+    cg_err err = {0};
+    if (cg_store_account_create(s, &a, "$argon2id$not-a-real-hash", &err) != 0)
+        fail_msg("create %s: %s", username, err.message);
+    return a.id;
+}
+
+static int count_audit(void *ctx, const cg_audit_entry *e)
+{
+    (void)e;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+/* A district, two streets, a community and a grid under the first street. */
+static void put_tree(cg_store *s)
+{
+    static const struct {
+        const char *code, *parent;
+        cg_level level;
+    } rows[] = {
+        {"330199", "", CG_LEVEL_DISTRICT},
+        {"330199001", "330199", CG_LEVEL_STREET},
+        {"330199002", "330199", CG_LEVEL_STREET},
+        {"330199001001", "330199001", CG_LEVEL_COMMUNITY},
+        {"330199001001001", "330199001001", CG_LEVEL_GRID},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        cg_grid g;
+        make_grid(&g, rows[i].code, rows[i].parent, rows[i].level, 120.0 + 0.01 * (double)i, 30.0,
+                  0.01);
+        put_grid(s, &g, 1000);
+        cg_grid_free(&g);
+    }
+}
+
+/* The same call on an empty store: what "absent" looks like, to compare refusals with. */
+static cg_store *empty_store(void)
+{
+    return open_new("empty.db");
+}
+
+static void test_scope_grids(void **state)
+{
+    (void)state;
+    cg_store *s = open_new("scope_grids.db");
+    put_tree(s);
+    cg_err err = {0};
+    cg_scope street = {"330199001"}, community = {"330199001001"};
+
+    int n = 0;
+    cg_grid_filter f = {.scope = &community};
+    assert_int_equal(cg_store_grid_list(s, &f, count_grid, &n, &err), 0);
+    assert_int_equal(n, 2); /* the community and its grid, not the street or district */
+    int64_t count = -1;
+    assert_int_equal(cg_store_grid_count(s, &f, &count, &err), 0);
+    assert_int_equal(count, 2);
+    f.scope = &street;
+    assert_int_equal(cg_store_grid_count(s, &f, &count, &err), 0);
+    assert_int_equal(count, 3);
+    /* A scope combines with the other filters: the district's children within the street. */
+    f.parent_code = "330199";
+    assert_int_equal(cg_store_grid_count(s, &f, &count, &err), 0);
+    assert_int_equal(count, 1);
+    f.parent_code = NULL;
+    f.scope = &cg_scope_all;
+    assert_int_equal(cg_store_grid_count(s, &f, &count, &err), 0);
+    assert_int_equal(count, 5);
+
+    /* Reads: inside works, outside answers exactly like a missing grid. */
+    cg_grid g;
+    assert_int_equal(cg_store_grid_read(s, &community, "330199001001001", 0, 1, &g, &err), 0);
+    assert_string_equal(g.code, "330199001001001");
+    cg_grid_free(&g);
+    cg_store *empty = empty_store();
+    cg_err outside = {0}, absent = {0};
+    assert_int_equal(cg_store_grid_read(s, &community, "330199001", 0, 0, &g, &outside), -1);
+    cg_grid_free(&g);
+    assert_int_equal(cg_store_grid_read(empty, &community, "330199001", 0, 0, &g, &absent), -1);
+    cg_grid_free(&g);
+    assert_int_equal(outside.code, CG_ENOTFOUND);
+    assert_int_equal(outside.code, absent.code);
+    assert_string_equal(outside.message, absent.message);
+    /* The same at a point in time. */
+    assert_int_equal(cg_store_grid_read(s, &community, "330199002", 2000, 0, &g, &outside), -1);
+    cg_grid_free(&g);
+    assert_int_equal(cg_store_grid_read(empty, &community, "330199002", 2000, 0, &g, &absent), -1);
+    cg_grid_free(&g);
+    assert_string_equal(outside.message, absent.message);
+
+    /* Teams: in scope a new version with the team; outside, refused like a missing grid and
+     * nothing written. */
+    int64_t leader = new_account(s, "leader1", CG_ROLE_LEADER, "330199001001");
+    int64_t worker = new_account(s, "worker1", CG_ROLE_WORKER, "330199001001001");
+    int64_t members[] = {worker};
+    assert_int_equal(
+        cg_store_grid_team_set(s, &community, "330199001001001", leader, 0, members, 1, 2000, &err),
+        0);
+    assert_int_equal(cg_store_grid_read(s, &community, "330199001001001", 0, 0, &g, &err), 0);
+    assert_int_equal(g.leader_id, leader);
+    assert_int_equal(g.n_members, 1);
+    assert_int_equal(g.member_ids[0], worker);
+    cg_grid_free(&g);
+    int64_t generation = cg_store_grid_generation(s);
+    assert_int_equal(
+        cg_store_grid_team_set(s, &community, "330199002", leader, 0, NULL, 0, 2000, &outside), -1);
+    assert_int_equal(
+        cg_store_grid_team_set(empty, &community, "330199002", leader, 0, NULL, 0, 2000, &absent),
+        -1);
+    assert_int_equal(outside.code, CG_ENOTFOUND);
+    assert_string_equal(outside.message, absent.message);
+    assert_int_equal(cg_store_grid_generation(s), generation);
+    /* A team member must be an account. */
+    int64_t ghost[] = {9999};
+    assert_int_equal(cg_store_grid_team_set(s, NULL, "330199001001001", 0, 0, ghost, 1, 2001, &err),
+                     -1);
+    assert_int_equal(err.code, CG_EINVAL);
+
+    cg_store_close(empty);
+    cg_store_close(s);
+}
+
+static void test_scope_accounts(void **state)
+{
+    (void)state;
+    cg_store *s = open_new("scope_accounts.db");
+    cg_store *empty = empty_store();
+    cg_err err = {0}, outside = {0}, absent = {0};
+    int64_t admin = new_account(s, "admin", CG_ROLE_ADMIN, "");
+    int64_t worker = new_account(s, "worker1", CG_ROLE_WORKER, "330199001001001");
+    int64_t op = new_account(s, "operator2", CG_ROLE_OPERATOR, "330199002");
+    (void)admin;
+    cg_scope street = {"330199001"};
+
+    int n = 0;
+    assert_int_equal(cg_store_account_list(s, &street, count_account, &n, &err), 0);
+    assert_int_equal(n, 1); /* the worker only: the admin's whole-installation scope is wider */
+    n = 0;
+    assert_int_equal(cg_store_account_list(s, NULL, count_account, &n, &err), 0);
+    assert_int_equal(n, 3);
+
+    cg_account a;
+    assert_int_equal(cg_store_account_get(s, &street, worker, &a, &err), 0);
+    assert_string_equal(a.username, "worker1");
+    assert_int_equal(cg_store_account_get(s, &street, op, &a, &outside), -1);
+    assert_int_equal(cg_store_account_get(empty, &street, op, &a, &absent), -1);
+    assert_int_equal(outside.code, CG_ENOTFOUND);
+    assert_string_equal(outside.message, absent.message);
+
+    /* Updates and password changes outside the scope: refused the same way, nothing changed. */
+    cg_account change;
+    assert_int_equal(cg_store_account_get(s, NULL, op, &change, &err), 0);
+    change.disabled = 1;
+    assert_int_equal(cg_store_account_update(s, &street, &change, &outside), -1);
+    assert_int_equal(cg_store_account_update(empty, &street, &change, &absent), -1);
+    assert_string_equal(outside.message, absent.message);
+    assert_int_equal(cg_store_account_set_password(s, &street, op, "$argon2id$x", &outside), -1);
+    assert_int_equal(cg_store_account_set_password(empty, &street, op, "$argon2id$x", &absent), -1);
+    assert_string_equal(outside.message, absent.message);
+    assert_int_equal(cg_store_account_get(s, NULL, op, &a, &err), 0);
+    assert_int_equal(a.disabled, 0);
+    char hash[128];
+    assert_int_equal(cg_store_account_by_name(s, "operator2", &a, hash, sizeof hash, &err), 0);
+    assert_string_equal(hash, "$argon2id$not-a-real-hash");
+
+    /* Inside the scope they work; disabling revokes the account's sessions. */
+    cg_session sess = {.account_id = worker, .kind = CG_SESSION_BEARER, .expires_at = 5000};
+    memset(sess.token_hash, 'a', 64);
+    assert_int_equal(cg_store_session_put(s, &sess, &err), 0);
+    assert_int_equal(cg_store_account_get(s, &street, worker, &change, &err), 0);
+    change.disabled = 1;
+    assert_int_equal(cg_store_account_update(s, &street, &change, &err), 0);
+    assert_int_equal(cg_store_session_get(s, sess.token_hash, &sess, &err), -1);
+    assert_int_equal(err.code, CG_ENOTFOUND);
+
+    /* A taken username is a conflict. */
+    cg_account dup = {.roles = CG_ROLE_WORKER};
+    snprintf(dup.username, sizeof dup.username, "worker1");
+    assert_int_equal(cg_store_account_create(s, &dup, "$argon2id$x", &err), -1);
+    assert_int_equal(err.code, CG_ECONFLICT);
+    int64_t total = 0;
+    assert_int_equal(cg_store_account_count(s, &total, &err), 0);
+    assert_int_equal(total, 3);
+    cg_store_close(empty);
+    cg_store_close(s);
+}
+
+/* The newest audit entry. */
+static int keep_entry(void *ctx, const cg_audit_entry *e)
+{
+    *(cg_audit_entry *)ctx = *e;
+    return 1;
+}
+
+static int64_t head_seq(cg_store *s)
+{
+    int64_t seq = -1;
+    char hash[65];
+    cg_err err = {0};
+    if (cg_store_audit_head(s, &seq, hash, &err))
+        fail_msg("audit head: %s", err.message);
+    return seq;
+}
+
+/* Asserts that exactly one entry was appended since `before`, with this action, by alice. */
+static void expect_one_entry(cg_store *s, int64_t before, const char *action)
+{
+    assert_int_equal(head_seq(s), before + 1);
+    cg_audit_entry e;
+    memset(&e, 0, sizeof e);
+    cg_audit_filter f = {.newest_first = 1, .limit = 1};
+    cg_err err = {0};
+    assert_int_equal(cg_store_audit_list(s, &f, keep_entry, &e, &err), 0);
+    assert_int_equal(e.seq, before + 1);
+    assert_string_equal(e.action, action);
+    assert_string_equal(e.actor, "alice");
+    assert_int_equal(e.actor_id, 7);
+    assert_string_equal(e.address, "10.0.0.1");
+}
+
+static void test_audit_every_write(void **state)
+{
+    (void)state;
+    cg_store *s = open_new("audit_writes.db");
+    cg_err err = {0};
+    /* Before an actor is set, writes are the system's. */
+    cg_store_meta_set(s, "k", "v", &err);
+    cg_audit_entry e;
+    cg_audit_filter newest = {.newest_first = 1, .limit = 1};
+    assert_int_equal(cg_store_audit_list(s, &newest, keep_entry, &e, &err), 0);
+    assert_string_equal(e.actor, "system");
+
+    cg_actor alice = {7, "alice", "10.0.0.1"};
+    cg_store_set_actor(s, &alice);
+    int64_t seq = head_seq(s);
+#define ONE(call, action)                                                                          \
+    do {                                                                                           \
+        seq = head_seq(s);                                                                         \
+        assert_int_equal((call), 0);                                                               \
+        expect_one_entry(s, seq, action);                                                          \
+    } while (0)
+
+    cg_grid g;
+    make_grid(&g, "330199", "", CG_LEVEL_DISTRICT, 120, 30, 0.1);
+    ONE(cg_store_grid_put(s, &g, 1000, &err), "grid.put");
+    assert_non_null(strstr(e.summary, "")); /* summaries checked below */
+    int64_t acc = 0;
+    {
+        cg_account a = {.roles = CG_ROLE_WORKER};
+        snprintf(a.username, sizeof a.username, "worker1");
+        ONE(cg_store_account_create(s, &a, "$argon2id$secret-hash", &err), "user.create");
+        acc = a.id;
+        assert_int_equal(cg_store_audit_list(s, &newest, keep_entry, &e, &err), 0);
+        assert_null(strstr(e.summary, "secret-hash"));
+        assert_non_null(strstr(e.summary, "\"username\":\"worker1\""));
+        a.roles = CG_ROLE_LEADER;
+        ONE(cg_store_account_update(s, NULL, &a, &err), "user.update");
+        ONE(cg_store_account_set_password(s, NULL, acc, "$argon2id$other-hash", &err),
+            "user.password");
+        assert_int_equal(cg_store_audit_list(s, &newest, keep_entry, &e, &err), 0);
+        assert_null(strstr(e.summary, "other-hash"));
+    }
+    ONE(cg_store_grid_team_set(s, NULL, "330199", acc, 0, NULL, 0, 1500, &err), "grid.team");
+    ONE(cg_store_grid_retire(s, "330199", 2000, &err), "grid.retire");
+    assert_int_equal(cg_store_audit_list(s, &newest, keep_entry, &e, &err), 0);
+    assert_non_null(strstr(e.summary, "\"after\":null"));
+    assert_non_null(strstr(e.summary, "\"before\":{\"name\":"));
+    cg_grid_free(&g);
+
+    int64_t ids[] = {1, 2};
+    cg_point pts[] = {{120.1, 30.1}, {120.2, 30.1}};
+    cg_way w = {.id = 5, .road_class = CG_ROAD_PRIMARY, .n = 2, .node_ids = ids, .pts = pts};
+    ONE(cg_store_way_put(s, &w, &err), "places.put");
+    cg_building b;
+    memset(&b, 0, sizeof b);
+    square(&b.geom, 120.1, 30.1, 0.001);
+    ONE(cg_store_building_put(s, &b, &err), "places.put");
+    cg_poi p = {.id = 3, .kind = "school", .at = {120.1, 30.1}};
+    ONE(cg_store_poi_put(s, &p, &err), "places.put");
+    cg_boundary bd;
+    memset(&bd, 0, sizeof bd);
+    bd.admin_level = 8;
+    square(&bd.geom, 120.1, 30.1, 0.01);
+    ONE(cg_store_boundary_put(s, &bd, &err), "places.put");
+    ONE(cg_store_meta_set(s, "import.source", "test", &err), "meta.set");
+    ONE(cg_store_contact_put(s, "case-1", "138 0000 0000", &err), "contact.put");
+    char contact[64];
+    ONE(cg_store_contact_get(s, "case-1", contact, sizeof contact, &err), "contact.read");
+    assert_string_equal(contact, "138 0000 0000");
+    ONE(cg_store_contact_close(s, "case-1", 3000, &err), "contact.close");
+    int64_t purged = -1;
+    ONE(cg_store_contact_purge(s, 2000, &purged, &err), "contact.purge");
+    assert_int_equal(purged, 0);
+    ONE(cg_store_audit_append(s, "user.login", "user:7", "{}", &err), "user.login");
+    /* No summary ever holds a contact. */
+    cg_audit_filter contacts = {.target_prefix = "case:"};
+    assert_int_equal(cg_store_audit_list(s, &contacts, keep_entry, &e, &err), 0);
+    assert_null(strstr(e.summary, "138"));
+
+    /* Places inside a transaction: one summary entry at commit, not one per row. */
+    seq = head_seq(s);
+    assert_int_equal(cg_store_begin(s, &err), 0);
+    for (int i = 0; i < 3; i++) {
+        w.id = 10 + i;
+        assert_int_equal(cg_store_way_put(s, &w, &err), 0);
+    }
+    assert_int_equal(cg_store_poi_put(s, &p, &err), 0);
+    assert_int_equal(cg_store_commit(s, &err), 0);
+    expect_one_entry(s, seq, "places.put");
+    assert_int_equal(cg_store_audit_list(s, &newest, keep_entry, &e, &err), 0);
+    assert_string_equal(e.summary, "{\"ways\":3,\"pois\":1}");
+    /* A rolled-back transaction leaves neither rows nor entries. */
+    seq = head_seq(s);
+    assert_int_equal(cg_store_begin(s, &err), 0);
+    assert_int_equal(cg_store_way_put(s, &w, &err), 0);
+    cg_store_rollback(s);
+    assert_int_equal(head_seq(s), seq);
+#undef ONE
+    cg_mpoly_free(&b.geom);
+    cg_mpoly_free(&bd.geom);
+    cg_store_close(s);
+}
+
+static void test_contacts(void **state)
+{
+    (void)state;
+    cg_store *s = open_new("contacts.db");
+    cg_err err = {0};
+    assert_int_equal(cg_store_contact_put(s, "old", "phone A", &err), 0);
+    assert_int_equal(cg_store_contact_put(s, "recent", "phone B", &err), 0);
+    assert_int_equal(cg_store_contact_put(s, "open", "phone C", &err), 0);
+    assert_int_equal(cg_store_contact_close(s, "old", 1000, &err), 0);
+    assert_int_equal(cg_store_contact_close(s, "recent", 5000, &err), 0);
+    assert_int_equal(cg_store_contact_close(s, "missing", 5000, &err), -1);
+    assert_int_equal(err.code, CG_ENOTFOUND);
+    int64_t purged = 0;
+    assert_int_equal(cg_store_contact_purge(s, 3000, &purged, &err), 0);
+    assert_int_equal(purged, 1);
+    char buf[32];
+    assert_int_equal(cg_store_contact_get(s, "old", buf, sizeof buf, &err), -1);
+    assert_int_equal(err.code, CG_ENOTFOUND);
+    assert_int_equal(cg_store_contact_get(s, "recent", buf, sizeof buf, &err), 0);
+    assert_string_equal(buf, "phone B");
+    assert_int_equal(cg_store_contact_get(s, "open", buf, sizeof buf, &err), 0);
+    /* Open cases are never purged, however late the cut-off. */
+    assert_int_equal(cg_store_contact_purge(s, INT64_MAX, &purged, &err), 0);
+    assert_int_equal(purged, 1);
+    assert_int_equal(cg_store_contact_get(s, "open", buf, sizeof buf, &err), 0);
+    /* Every successful read was audited; the failed one was not. */
+    int n = 0;
+    cg_audit_filter reads = {.action = "contact.read"};
+    assert_int_equal(cg_store_audit_list(s, &reads, count_audit, &n, &err), 0);
+    assert_int_equal(n, 3);
+    cg_store_close(s);
+}
+
+static void test_sessions_and_throttle(void **state)
+{
+    (void)state;
+    cg_store *s = open_new("sessions.db");
+    cg_err err = {0};
+    int64_t id = new_account(s, "worker1", CG_ROLE_WORKER, "");
+    cg_session a = {.account_id = id,
+                    .kind = CG_SESSION_COOKIE,
+                    .csrf = "c",
+                    .created_at = 1,
+                    .expires_at = 100};
+    cg_session b = a;
+    memset(a.token_hash, 'a', 64);
+    memset(b.token_hash, 'b', 64);
+    b.expires_at = 300;
+    assert_int_equal(cg_store_session_put(s, &a, &err), 0);
+    assert_int_equal(cg_store_session_put(s, &b, &err), 0);
+    cg_session got;
+    assert_int_equal(cg_store_session_get(s, a.token_hash, &got, &err), 0);
+    assert_int_equal(got.account_id, id);
+    assert_string_equal(got.csrf, "c");
+    int64_t purged = 0;
+    assert_int_equal(cg_store_session_purge(s, 200, &purged, &err), 0);
+    assert_int_equal(purged, 1);
+    assert_int_equal(cg_store_session_get(s, a.token_hash, &got, &err), -1);
+    assert_int_equal(cg_store_session_get(s, b.token_hash, &got, &err), 0);
+    assert_int_equal(cg_store_session_delete(s, b.token_hash, &err), 0);
+    assert_int_equal(cg_store_session_get(s, b.token_hash, &got, &err), -1);
+
+    cg_login_state st;
+    assert_int_equal(cg_store_login_state_get(s, "user:x", &st, &err), 0);
+    assert_int_equal(st.failures, 0);
+    assert_int_equal(cg_store_login_failure(s, "user:x", 10, 0, &err), 0);
+    assert_int_equal(cg_store_login_failure(s, "user:x", 11, 50, &err), 0);
+    assert_int_equal(cg_store_login_state_get(s, "user:x", &st, &err), 0);
+    assert_int_equal(st.failures, 2);
+    assert_int_equal(st.last_failure, 11);
+    assert_int_equal(st.locked_until, 50);
+    assert_int_equal(cg_store_login_reset(s, "user:x", &err), 0);
+    assert_int_equal(cg_store_login_state_get(s, "user:x", &st, &err), 0);
+    assert_int_equal(st.failures, 0);
+    cg_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1164,6 +1587,11 @@ int main(void)
         cmocka_unit_test(test_buildings_pois_boundaries),
         cmocka_unit_test(test_meta),
         cmocka_unit_test(test_read_only),
+        cmocka_unit_test(test_scope_grids),
+        cmocka_unit_test(test_scope_accounts),
+        cmocka_unit_test(test_audit_every_write),
+        cmocka_unit_test(test_contacts),
+        cmocka_unit_test(test_sessions_and_throttle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

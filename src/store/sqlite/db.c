@@ -13,10 +13,13 @@
 #include "store/sqlite/db.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "core/buf.h"
 
 /* How long a writer waits for another connection's write transaction before CG_EBUSY. */
 #define SQ_BUSY_TIMEOUT_MS 5000
@@ -201,6 +204,12 @@ int cg_store_commit(cg_store *s, cg_err *err)
                           "was written",
                           s->path);
     }
+    /* The summary entry of the transaction's place writes commits with them, or the commit
+     * fails as a whole. */
+    if (!s->tx_failed && sq_audit_flush_places(s, err)) {
+        cg_store_rollback(s);
+        return -1;
+    }
     if (s->tx_failed) {
         cg_store_rollback(s);
         return cg_err_set(err, CG_EIO, "",
@@ -223,6 +232,7 @@ void cg_store_rollback(cg_store *s)
         return;
     s->in_tx = 0;
     s->tx_failed = 0;
+    memset(s->pending_places, 0, sizeof s->pending_places);
     if (!sqlite3_get_autocommit(s->db))
         run_control(s, SQ_ROLLBACK, "ROLLBACK", NULL);
 }
@@ -402,16 +412,35 @@ int cg_store_meta_set(cg_store *s, const char *key, const char *value, cg_err *e
         return cg_err_set(err, CG_EINVAL, "key", "a meta key must not be empty");
     if (!value)
         return cg_err_set(err, CG_EINVAL, "value", "meta key '%s' needs a value", key);
-    sq_lease l;
-    if (sq_acquire(s, SQ_META_SET,
-                   "INSERT INTO meta (key, value) VALUES (?1, ?2) "
-                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                   &l, err))
+    if (sq_write_begin(s, err))
         return -1;
-    sqlite3_bind_text(l.st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(l.st, 2, value, -1, SQLITE_STATIC);
-    /* One statement is atomic by itself; inside cg_store_begin it joins that transaction. */
-    if (sq_exec(s, &l, err)) {
+    sq_lease l;
+    int ok = sq_acquire(s, SQ_META_SET,
+                        "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        &l, err) == 0;
+    if (ok) {
+        sqlite3_bind_text(l.st, 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(l.st, 2, value, -1, SQLITE_STATIC);
+        ok = sq_exec(s, &l, err) == 0;
+    }
+    if (ok) {
+        /* Meta values are short settings and provenance ("import.source"), safe to record. */
+        cg_buf b;
+        cg_buf_init(&b);
+        cg_buf_puts(&b, "{\"key\":");
+        cg_audit_json_string(&b, key);
+        cg_buf_puts(&b, ",\"value\":");
+        cg_audit_json_string(&b, value);
+        cg_buf_putc(&b, '}');
+        char target[96];
+        snprintf(target, sizeof target, "meta:%.80s", key);
+        ok = b.len < sizeof((cg_audit_entry *)0)->summary
+                 ? sq_audit(s, "meta.set", target, b.data, err) == 0
+                 : sq_audit(s, "meta.set", target, "{\"value\":\"(long)\"}", err) == 0;
+        cg_buf_free(&b);
+    }
+    if (sq_write_end(s, ok, err)) {
         cg_err_prefix(err, "setting meta key '%s'", key);
         return -1;
     }

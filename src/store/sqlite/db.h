@@ -23,10 +23,20 @@ enum {
     SQ_GRID_F_LEVEL = 4,
     SQ_GRID_F_BBOX = 8,
     SQ_GRID_F_AT = 16,
-    SQ_GRID_F_GEOM = 32, /* list only: select the geometry */
-    SQ_GRID_F_COUNT = 64 /* a count instead of a list */
+    SQ_GRID_F_GEOM = 32,  /* list only: select the geometry */
+    SQ_GRID_F_COUNT = 64, /* a count instead of a list */
+    SQ_GRID_F_SCOPE = 128 /* the caller's scope (a code range, like the subtree) */
 };
-#define SQ_GRID_SHAPES 128
+#define SQ_GRID_SHAPES 256
+
+/* Kinds of place, for the per-transaction audit summary of place writes. */
+typedef enum {
+    SQ_PLACE_WAY,
+    SQ_PLACE_BUILDING,
+    SQ_PLACE_POI,
+    SQ_PLACE_BOUNDARY,
+    SQ_PLACE_KINDS
+} sq_place_kind;
 
 typedef enum {
     SQ_BEGIN,
@@ -65,6 +75,35 @@ typedef enum {
     SQ_POI_BBOX,
     SQ_BOUNDARY_PUT,
     SQ_BOUNDARY_ALL,
+    SQ_GRID_READ,
+    SQ_GRID_READ_GEOM,
+    SQ_GRID_READ_AT,
+    SQ_GRID_READ_AT_GEOM,
+    SQ_ACCOUNT_EXISTS,
+    SQ_ACCOUNT_CREATE,
+    SQ_ACCOUNT_GET,
+    SQ_ACCOUNT_BY_NAME,
+    SQ_ACCOUNT_LIST,
+    SQ_ACCOUNT_UPDATE,
+    SQ_ACCOUNT_PASSWORD,
+    SQ_ACCOUNT_COUNT,
+    SQ_LOGIN_GET,
+    SQ_LOGIN_FAILURE,
+    SQ_LOGIN_RESET,
+    SQ_SESSION_PUT,
+    SQ_SESSION_GET,
+    SQ_SESSION_DELETE,
+    SQ_SESSION_DELETE_ACCOUNT,
+    SQ_SESSION_PURGE,
+    SQ_AUDIT_HEAD_GET,
+    SQ_AUDIT_HEAD_SET,
+    SQ_AUDIT_INSERT,
+    SQ_AUDIT_LIST,
+    SQ_AUDIT_LIST_DESC,
+    SQ_CONTACT_PUT,
+    SQ_CONTACT_GET,
+    SQ_CONTACT_CLOSE,
+    SQ_CONTACT_PURGE,
     SQ_GRID_LIST_FIRST, /* SQ_GRID_SHAPES ids follow, one per filter combination */
     SQ_STATEMENTS = SQ_GRID_LIST_FIRST + SQ_GRID_SHAPES
 } sq_stmt_id;
@@ -77,6 +116,10 @@ struct cg_store {
     int tx_failed; /* a put inside it failed after changing rows: commit must roll back */
     int64_t changes_before_put;
     int schema_version;
+    cg_actor actor; /* whom the writes of this connection are attributed to */
+    /* Places written inside the open transaction, not yet audited: one summary entry per
+     * transaction is appended at commit (see access.c), not one per row. */
+    int64_t pending_places[SQ_PLACE_KINDS];
     sqlite3_stmt *stmts[SQ_STATEMENTS];
 };
 
@@ -121,6 +164,24 @@ int sq_schema_read_version(cg_store *s, int *version, cg_err *err);
 int sq_schema_version_supported(void);
 /* CG_ESCHEMA with the "upgrade civgrid" message when version is newer than this binary's. */
 int sq_schema_refuse_newer(cg_store *s, int version, cg_err *err);
+
+/*
+ * Appends an audit entry by the connection's actor inside the caller's write (between
+ * sq_write_begin and sq_write_end, so the entry commits or rolls back with the write). The chain
+ * head is read and advanced under the write lock, so sequence numbers have no gaps.
+ */
+int sq_audit(cg_store *s, const char *action, const char *target, const char *summary, cg_err *err);
+/* A place was written: audited at once outside a transaction, summed per transaction inside. */
+int sq_audit_place(cg_store *s, sq_place_kind kind, cg_err *err);
+/* Inside cg_store_commit, before COMMIT: the summary entry of the transaction's place writes. */
+int sq_audit_flush_places(cg_store *s, cg_err *err);
+
+/*
+ * The code range of a scope: codes in [lo, hi) lie within it (hi is the code with its last byte
+ * incremented, as for subtree filters). An unrestricted scope (NULL or "") gives lo = "" and
+ * hi = "", which callers treat as "no filter". A malformed code is CG_EINVAL.
+ */
+int sq_scope_range(const cg_scope *scope, char lo[CG_CODE_MAX], char hi[CG_CODE_MAX], cg_err *err);
 
 /* Copies a text column into a fixed buffer, truncating at a character boundary if needed. */
 void sq_column_text(sqlite3_stmt *st, int col, char *dst, size_t cap);

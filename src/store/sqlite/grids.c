@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
+
 /* The columns grid_from_row reads, in order; the geometry (or NULL) follows as column 14. */
 #define GRID_COLUMNS                                                                               \
     "g.id, g.code, g.parent_code, g.level, g.name_zh, g.name_en, g.grade, g.households, "          \
@@ -123,28 +125,43 @@ fail:
     return -1;
 }
 
+/* What the audit entry of a grid write says about the version it replaces. */
+typedef struct {
+    int found;
+    char name_zh[128];
+    int households;
+    int64_t valid_from;
+} grid_before;
+
 /*
- * Closes the current version of `code` at `now`. *found says whether there was one; a `now`
- * before its valid_from is refused.
+ * Closes the current version of `code` at `now`. before->found says whether there was one; a
+ * `now` before its valid_from is refused.
  */
-static int close_current(cg_store *s, const char *code, int64_t now, int *found, cg_err *err)
+static int close_current(cg_store *s, const char *code, int64_t now, grid_before *before,
+                         cg_err *err)
 {
     sq_lease l;
     if (sq_acquire(s, SQ_GRID_CURRENT,
-                   "SELECT id, valid_from FROM grids WHERE code = ?1 AND valid_to = 0", &l, err))
+                   "SELECT id, valid_from, name_zh, households FROM grids "
+                   "WHERE code = ?1 AND valid_to = 0",
+                   &l, err))
         return -1;
     sqlite3_bind_text(l.st, 1, code, -1, SQLITE_STATIC);
     int rc = sqlite3_step(l.st);
     int64_t id = 0, valid_from = 0;
+    memset(before, 0, sizeof *before);
     if (rc == SQLITE_ROW) {
         id = sqlite3_column_int64(l.st, 0);
         valid_from = sqlite3_column_int64(l.st, 1);
+        sq_column_text(l.st, 2, before->name_zh, sizeof before->name_zh);
+        before->households = sqlite3_column_int(l.st, 3);
+        before->valid_from = valid_from;
     }
     sq_release(&l);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return sq_fail(s, rc, "reading the current grid", err);
-    *found = rc == SQLITE_ROW;
-    if (!*found)
+    before->found = rc == SQLITE_ROW;
+    if (!before->found)
         return 0;
     if (now < valid_from)
         return cg_err_set(err, CG_ECONFLICT, "valid_from",
@@ -213,7 +230,46 @@ static int insert_version(cg_store *s, cg_grid *g, int64_t now, const uint8_t *w
     return 0;
 }
 
-int cg_store_grid_put(cg_store *s, cg_grid *g, int64_t now, cg_err *err)
+/* {"name":..,"households":..,"valid_from":..} of a version, for audit summaries. */
+static void version_json(cg_buf *b, const char *name, int households, int64_t valid_from)
+{
+    cg_buf_puts(b, "{\"name\":");
+    cg_audit_json_string(b, name);
+    cg_buf_printf(b, ",\"households\":%d,\"valid_from\":%" PRId64 "}", households, valid_from);
+}
+
+static int audit_grid(cg_store *s, const char *action, const char *code, const grid_before *before,
+                      const cg_grid *after, int64_t now, const char *extra, cg_err *err)
+{
+    cg_buf b;
+    cg_buf_init(&b);
+    cg_buf_puts(&b, "{\"code\":");
+    cg_audit_json_string(&b, code);
+    cg_buf_puts(&b, ",\"before\":");
+    if (before->found)
+        version_json(&b, before->name_zh, before->households, before->valid_from);
+    else
+        cg_buf_puts(&b, "null");
+    cg_buf_puts(&b, ",\"after\":");
+    if (after)
+        version_json(&b, after->name_zh, after->households, now);
+    else
+        cg_buf_puts(&b, "null");
+    if (extra)
+        cg_buf_puts(&b, extra);
+    cg_buf_putc(&b, '}');
+    char target[CG_CODE_MAX + 8];
+    snprintf(target, sizeof target, "grid:%s", code);
+    int rc = sq_audit(s, action, target, b.data, err);
+    cg_buf_free(&b);
+    return rc;
+}
+
+/*
+ * The body of a put, inside the caller's write: close the current version, insert the new one,
+ * bump the generation. Auditing is the caller's, so a team change is one "grid.team" entry.
+ */
+static int put_check(const cg_grid *g, int64_t now, cg_err *err)
 {
     if (!g->code[0])
         return cg_err_set(err, CG_EINVAL, "code", "a grid needs a code");
@@ -221,6 +277,12 @@ int cg_store_grid_put(cg_store *s, cg_grid *g, int64_t now, cg_err *err)
         return cg_err_set(err, CG_EINVAL, "valid_from",
                           "grid %s: time must be positive Unix seconds, not %" PRId64, g->code,
                           now);
+    return 0;
+}
+
+static int put_version(cg_store *s, cg_grid *g, int64_t now, grid_before *before, cg_err *err)
+{
+    assert(put_check(g, now, NULL) == 0);
     uint8_t *wkb = NULL;
     size_t wkb_len = 0;
     if (g->geom.n_polys > 0 && cg_mpoly_to_wkb(&g->geom, &wkb, &wkb_len))
@@ -231,16 +293,26 @@ int cg_store_grid_put(cg_store *s, cg_grid *g, int64_t now, cg_err *err)
         free(wkb);
         return cg_err_set(err, CG_ENOMEM, "members", "out of memory storing grid %s", g->code);
     }
-    int found, ok = 0;
-    if (sq_write_begin(s, err) == 0) {
-        ok = close_current(s, g->code, now, &found, err) == 0 &&
+    int ok = close_current(s, g->code, now, before, err) == 0 &&
              insert_version(s, g, now, wkb, wkb_len, members, err) == 0 &&
              sq_grid_generation_bump(s, err) == 0;
+    free(wkb);
+    free(members);
+    return ok ? 0 : -1;
+}
+
+int cg_store_grid_put(cg_store *s, cg_grid *g, int64_t now, cg_err *err)
+{
+    if (put_check(g, now, err))
+        return -1;
+    grid_before before;
+    int ok = 0;
+    if (sq_write_begin(s, err) == 0) {
+        ok = put_version(s, g, now, &before, err) == 0 &&
+             audit_grid(s, "grid.put", g->code, &before, g, now, NULL, err) == 0;
         if (sq_write_end(s, ok, err))
             ok = 0;
     }
-    free(wkb);
-    free(members);
     if (!ok) {
         g->id = 0;
         cg_err_prefix(err, "storing grid %s", g->code);
@@ -258,13 +330,14 @@ int cg_store_grid_retire(cg_store *s, const char *code, int64_t now, cg_err *err
                           "grid %s: time must be positive Unix seconds, not %" PRId64, code, now);
     if (sq_write_begin(s, err))
         return -1;
-    int found = 0;
-    int ok = close_current(s, code, now, &found, err) == 0;
-    if (ok && !found) {
+    grid_before before;
+    int ok = close_current(s, code, now, &before, err) == 0;
+    if (ok && !before.found) {
         cg_err_set(err, CG_ENOTFOUND, "code", "no current grid with code '%s'", code);
         ok = 0;
     }
-    ok = ok && sq_grid_generation_bump(s, err) == 0;
+    ok = ok && sq_grid_generation_bump(s, err) == 0 &&
+         audit_grid(s, "grid.retire", code, &before, NULL, now, NULL, err) == 0;
     if (sq_write_end(s, ok, err))
         ok = 0;
     return ok ? 0 : -1;
@@ -302,6 +375,125 @@ int cg_store_grid_get(cg_store *s, const char *code, int64_t at, int with_geom, 
     return result;
 }
 
+int cg_store_grid_read(cg_store *s, const cg_scope *scope, const char *code, int64_t at,
+                       int with_geom, cg_grid *out, cg_err *err)
+{
+#define SCOPE_TERM " AND (:lo = '' OR (g.code >= :lo AND g.code < :hi))"
+    static const char *const sql[4] = {
+        "SELECT " GRID_COLUMNS
+        ", NULL FROM grids g WHERE g.code = :code AND " CURRENT_ONLY SCOPE_TERM,
+        "SELECT " GRID_COLUMNS
+        ", g.geom FROM grids g WHERE g.code = :code AND " CURRENT_ONLY SCOPE_TERM,
+        "SELECT " GRID_COLUMNS ", NULL FROM grids g WHERE g.code = :code AND " VALID_AT SCOPE_TERM,
+        "SELECT " GRID_COLUMNS
+        ", g.geom FROM grids g WHERE g.code = :code AND " VALID_AT SCOPE_TERM,
+    };
+#undef SCOPE_TERM
+    static const sq_stmt_id ids[4] = {SQ_GRID_READ, SQ_GRID_READ_GEOM, SQ_GRID_READ_AT,
+                                      SQ_GRID_READ_AT_GEOM};
+    int k = (at != 0) * 2 + (with_geom != 0);
+    cg_grid_init(out);
+    char lo[CG_CODE_MAX], hi[CG_CODE_MAX];
+    if (sq_scope_range(scope, lo, hi, err))
+        return -1;
+    sq_lease l;
+    if (sq_acquire(s, ids[k], sql[k], &l, err))
+        return -1;
+    sqlite3_bind_text(l.st, sqlite3_bind_parameter_index(l.st, ":code"), code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(l.st, sqlite3_bind_parameter_index(l.st, ":lo"), lo, -1, SQLITE_STATIC);
+    sqlite3_bind_text(l.st, sqlite3_bind_parameter_index(l.st, ":hi"), hi, -1, SQLITE_STATIC);
+    if (at)
+        sqlite3_bind_int64(l.st, sqlite3_bind_parameter_index(l.st, ":at"), at);
+    int rc = sqlite3_step(l.st), result;
+    /* Outside the scope and absent give the same answer, word for word (cg_store_grid_get's). */
+    if (rc == SQLITE_ROW)
+        result = grid_from_row(l.st, out, err);
+    else if (rc == SQLITE_DONE && at)
+        result = cg_err_set(err, CG_ENOTFOUND, "code", "no grid '%s' valid at %" PRId64, code, at);
+    else if (rc == SQLITE_DONE)
+        result = cg_err_set(err, CG_ENOTFOUND, "code", "no grid with code '%s'", code);
+    else
+        result = sq_fail(s, rc, "reading a grid", err);
+    sq_release(&l);
+    return result;
+}
+
+/* A team member must be an account; 0 leaves a role empty. */
+static int account_exists(cg_store *s, int64_t id, const char *field, cg_err *err)
+{
+    sq_lease l;
+    if (sq_acquire(s, SQ_ACCOUNT_EXISTS, "SELECT 1 FROM accounts WHERE id = ?1", &l, err))
+        return -1;
+    sqlite3_bind_int64(l.st, 1, id);
+    int rc = sqlite3_step(l.st);
+    sq_release(&l);
+    if (rc == SQLITE_ROW)
+        return 0;
+    if (rc == SQLITE_DONE)
+        return cg_err_set(err, CG_EINVAL, field, "no account %" PRId64, id);
+    return sq_fail(s, rc, "reading an account", err);
+}
+
+static void team_json(cg_buf *b, int64_t leader, int64_t deputy, const int64_t *members, size_t n)
+{
+    cg_buf_printf(b, "{\"leader_id\":%" PRId64 ",\"deputy_id\":%" PRId64 ",\"member_ids\":[",
+                  leader, deputy);
+    for (size_t i = 0; i < n; i++)
+        cg_buf_printf(b, "%s%" PRId64, i ? "," : "", members[i]);
+    cg_buf_puts(b, "]}");
+}
+
+int cg_store_grid_team_set(cg_store *s, const cg_scope *scope, const char *code, int64_t leader_id,
+                           int64_t deputy_id, const int64_t *member_ids, size_t n_members,
+                           int64_t now, cg_err *err)
+{
+    if (now <= 0)
+        return cg_err_set(err, CG_EINVAL, "valid_from",
+                          "grid %s: time must be positive Unix seconds, not %" PRId64, code, now);
+    if (n_members > 1000)
+        return cg_err_set(err, CG_ELIMIT, "member_ids", "a grid team has at most 1000 members");
+    if (sq_write_begin(s, err))
+        return -1;
+    cg_grid g;
+    int ok = cg_store_grid_read(s, scope, code, 0, 1, &g, err) == 0;
+    if (ok && leader_id)
+        ok = account_exists(s, leader_id, "leader_id", err) == 0;
+    if (ok && deputy_id)
+        ok = account_exists(s, deputy_id, "deputy_id", err) == 0;
+    for (size_t i = 0; ok && i < n_members; i++)
+        ok = account_exists(s, member_ids[i], "member_ids", err) == 0;
+    cg_buf extra;
+    cg_buf_init(&extra);
+    if (ok) {
+        cg_buf_puts(&extra, ",\"team_before\":");
+        team_json(&extra, g.leader_id, g.deputy_id, g.member_ids, g.n_members);
+        cg_buf_puts(&extra, ",\"team_after\":");
+        team_json(&extra, leader_id, deputy_id, member_ids, n_members);
+        int64_t *copy = n_members ? malloc(n_members * sizeof *copy) : NULL;
+        if (n_members && !copy)
+            ok = cg_err_set(err, CG_ENOMEM, "member_ids", "out of memory") == 0;
+        else {
+            if (n_members)
+                memcpy(copy, member_ids, n_members * sizeof *copy);
+            free(g.member_ids);
+            g.member_ids = copy;
+            g.n_members = n_members;
+            g.leader_id = leader_id;
+            g.deputy_id = deputy_id;
+        }
+    }
+    grid_before before;
+    ok = ok && put_version(s, &g, now, &before, err) == 0 &&
+         audit_grid(s, "grid.team", code, &before, &g, now, extra.data, err) == 0;
+    cg_buf_free(&extra);
+    cg_grid_free(&g);
+    if (sq_write_end(s, ok, err)) {
+        cg_err_prefix(err, "setting the team of grid %s", code);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- lists and counts ---- */
 
 static void append(char *buf, size_t cap, const char *text)
@@ -329,6 +521,8 @@ static void list_sql(int shape, char *sql, size_t cap)
         append(sql, cap, " AND g.parent_code = :parent");
     if (shape & SQ_GRID_F_SUBTREE)
         append(sql, cap, " AND g.code >= :lo AND g.code < :hi");
+    if (shape & SQ_GRID_F_SCOPE)
+        append(sql, cap, " AND g.code >= :scope_lo AND g.code < :scope_hi");
     if (shape & SQ_GRID_F_LEVEL)
         append(sql, cap, " AND g.level = :level");
     if (shape & SQ_GRID_F_BBOX)
@@ -346,9 +540,16 @@ static void list_sql(int shape, char *sql, size_t cap)
  * [code, code with its last byte incremented): every descendant's code starts with its
  * ancestor's, and a range on `code` uses the index where LIKE 'x%' would not.
  */
-static int list_prepare(cg_store *s, const cg_grid_filter *f, int count, sq_lease *l, char *hi,
-                        cg_err *err)
+typedef struct {
+    char hi[CG_CODE_MAX];       /* the subtree's upper bound */
+    char scope_lo[CG_CODE_MAX]; /* the scope's code range */
+    char scope_hi[CG_CODE_MAX];
+} list_bounds;
+
+static int list_prepare(cg_store *s, const cg_grid_filter *f, int count, sq_lease *l,
+                        list_bounds *bounds, cg_err *err)
 {
+    char *hi = bounds->hi;
     if (f->limit < 0 || f->offset < 0)
         return cg_err_set(err, CG_EINVAL, f->limit < 0 ? "limit" : "offset",
                           "limit and offset must not be negative");
@@ -366,6 +567,12 @@ static int list_prepare(cg_store *s, const cg_grid_filter *f, int count, sq_leas
         hi[n - 1] = (char)((unsigned char)hi[n - 1] + 1);
         shape |= SQ_GRID_F_SUBTREE;
     }
+    /* The caller's scope is one more code range in the WHERE clause: grids outside it are never
+     * read, so neither lists nor counts can tell them from absent ones. */
+    if (sq_scope_range(f->scope, bounds->scope_lo, bounds->scope_hi, err))
+        return -1;
+    if (bounds->scope_lo[0])
+        shape |= SQ_GRID_F_SCOPE;
     if (f->level)
         shape |= SQ_GRID_F_LEVEL;
     if (f->bbox)
@@ -388,6 +595,12 @@ static int list_prepare(cg_store *s, const cg_grid_filter *f, int count, sq_leas
         sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":lo"), f->subtree_code, -1,
                           SQLITE_STATIC);
         sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":hi"), hi, -1, SQLITE_STATIC);
+    }
+    if (shape & SQ_GRID_F_SCOPE) {
+        sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":scope_lo"), bounds->scope_lo, -1,
+                          SQLITE_STATIC);
+        sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":scope_hi"), bounds->scope_hi, -1,
+                          SQLITE_STATIC);
     }
     if (shape & SQ_GRID_F_LEVEL)
         sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":level"), (int)f->level);
@@ -426,9 +639,9 @@ static int each_row(cg_store *s, sq_lease *l, cg_grid_cb cb, void *ctx, cg_err *
 int cg_store_grid_list(cg_store *s, const cg_grid_filter *f, cg_grid_cb cb, void *ctx, cg_err *err)
 {
     static const cg_grid_filter all;
-    char hi[CG_CODE_MAX];
+    list_bounds bounds;
     sq_lease l;
-    if (list_prepare(s, f ? f : &all, 0, &l, hi, err))
+    if (list_prepare(s, f ? f : &all, 0, &l, &bounds, err))
         return -1;
     return each_row(s, &l, cb, ctx, err);
 }
@@ -436,9 +649,9 @@ int cg_store_grid_list(cg_store *s, const cg_grid_filter *f, cg_grid_cb cb, void
 int cg_store_grid_count(cg_store *s, const cg_grid_filter *f, int64_t *count, cg_err *err)
 {
     static const cg_grid_filter all;
-    char hi[CG_CODE_MAX];
+    list_bounds bounds;
     sq_lease l;
-    if (list_prepare(s, f ? f : &all, 1, &l, hi, err))
+    if (list_prepare(s, f ? f : &all, 1, &l, &bounds, err))
         return -1;
     int rc = sqlite3_step(l.st);
     if (rc == SQLITE_ROW)

@@ -62,7 +62,7 @@ static void bind_id(sqlite3_stmt *st, int64_t id)
  * the statement's last insert, so its rowid is the R*Tree id even when the row got a fresh id.
  */
 static int put_indexed(cg_store *s, sq_lease *row, sq_stmt_id rtree_id, const char *rtree_sql,
-                       const cg_bbox *box, cg_err *err)
+                       const cg_bbox *box, sq_place_kind kind, cg_err *err)
 {
     if (sq_write_begin(s, err)) {
         sq_release(row);
@@ -82,6 +82,7 @@ static int put_indexed(cg_store *s, sq_lease *row, sq_stmt_id rtree_id, const ch
             ok = sq_exec(s, &l, err) == 0;
         }
     }
+    ok = ok && sq_audit_place(s, kind, err) == 0;
     return sq_write_end(s, ok, err);
 }
 
@@ -168,7 +169,7 @@ int cg_store_way_put(cg_store *s, const cg_way *w, cg_err *err)
         result = put_indexed(s, &l, SQ_WAY_RTREE_PUT,
                              "INSERT OR REPLACE INTO ways_rtree (id, min_x, max_x, min_y, max_y) "
                              "VALUES (?1, ?2, ?3, ?4, ?5)",
-                             &box, err);
+                             &box, SQ_PLACE_WAY, err);
     }
     free(blob);
     if (result)
@@ -273,7 +274,7 @@ int cg_store_building_put(cg_store *s, const cg_building *b, cg_err *err)
         result = put_indexed(s, &l, SQ_BUILDING_RTREE_PUT,
                              "INSERT OR REPLACE INTO buildings_rtree (id, min_x, max_x, min_y, "
                              "max_y) VALUES (?1, ?2, ?3, ?4, ?5)",
-                             &box, err);
+                             &box, SQ_PLACE_BUILDING, err);
     }
     free(wkb);
     if (result)
@@ -348,7 +349,7 @@ int cg_store_poi_put(cg_store *s, const cg_poi *p, cg_err *err)
     if (put_indexed(s, &l, SQ_POI_RTREE_PUT,
                     "INSERT OR REPLACE INTO pois_rtree (id, min_x, max_x, min_y, max_y) "
                     "VALUES (?1, ?2, ?3, ?4, ?5)",
-                    &box, err)) {
+                    &box, SQ_PLACE_POI, err)) {
         cg_err_prefix(err, "storing point of interest %" PRId64, p->id);
         return -1;
     }
@@ -423,8 +424,12 @@ int cg_store_boundary_put(cg_store *s, const cg_boundary *b, cg_err *err)
         sqlite3_bind_double(l.st, 8, box.min_y);
         sqlite3_bind_double(l.st, 9, box.max_x);
         sqlite3_bind_double(l.st, 10, box.max_y);
-        /* One statement: atomic by itself, and part of the caller's transaction if one is open. */
-        result = sq_exec(s, &l, err);
+        if (sq_write_begin(s, err)) {
+            sq_release(&l);
+        } else {
+            int ok = sq_exec(s, &l, err) == 0 && sq_audit_place(s, SQ_PLACE_BOUNDARY, err) == 0;
+            result = sq_write_end(s, ok, err);
+        }
     }
     free(wkb);
     if (result)

@@ -18,6 +18,19 @@
  *   meta          key/value
  *   counters      grid_generation, bumped in the same transaction as every grid write, so
  *                 every connection and process sees it change exactly when the grids do.
+ *
+ * Version 2 (access, issue 3):
+ *   accounts      staff accounts: roles (a bit set, model/access.h), scope (a grid code, '' for
+ *                 the whole installation), the argon2id hash of the password (never the password)
+ *   login_throttle  consecutive login failures per key ("user:<name>", "addr:<address>")
+ *   sessions      SHA-256 of each session token (never the token), its account and expiry
+ *   audit_log     the append-only, hash-chained log (model/audit.h); seq is the rowid, 1, 2, ...
+ *                 Byte-length checks keep every field within the fixed sizes of cg_audit_entry,
+ *                 so what the verifier reads back is exactly what was hashed.
+ *   audit_head    one row: the newest seq and hash, written in the same transaction as each
+ *                 entry, so deleting the newest entries is noticed
+ *   resident_contact  residents' contact details, apart from everything else, keyed by case;
+ *                 purged retention_days after the case closes
  */
 #include "store/sqlite/db.h"
 
@@ -100,11 +113,73 @@ static const char schema_v1[] =
     ");"
     "CREATE INDEX boundaries_level ON boundaries (admin_level);";
 
+static const char schema_v2[] =
+    "CREATE TABLE accounts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  username TEXT NOT NULL UNIQUE CHECK (username <> ''),"
+    "  display_name TEXT NOT NULL DEFAULT '',"
+    "  roles INTEGER NOT NULL DEFAULT 0,"
+    "  scope TEXT NOT NULL DEFAULT '',"
+    "  department TEXT NOT NULL DEFAULT '',"
+    "  duty_phone TEXT NOT NULL DEFAULT '',"
+    "  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),"
+    "  created_at INTEGER NOT NULL,"
+    "  password_hash TEXT NOT NULL"
+    ");"
+    "CREATE INDEX accounts_scope ON accounts (scope);"
+    "CREATE TABLE login_throttle ("
+    "  key TEXT PRIMARY KEY,"
+    "  failures INTEGER NOT NULL,"
+    "  last_failure INTEGER NOT NULL,"
+    "  locked_until INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE sessions ("
+    "  token_hash TEXT PRIMARY KEY CHECK (length(token_hash) = 64),"
+    "  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,"
+    "  kind INTEGER NOT NULL CHECK (kind IN (1, 2)),"
+    "  csrf TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  address TEXT NOT NULL DEFAULT ''"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX sessions_account ON sessions (account_id);"
+    "CREATE INDEX sessions_expiry ON sessions (expires_at);"
+    "CREATE TABLE audit_log ("
+    "  seq INTEGER PRIMARY KEY CHECK (seq > 0),"
+    "  at INTEGER NOT NULL,"
+    "  actor_id INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL CHECK (length(CAST(actor AS BLOB)) < 48),"
+    "  address TEXT NOT NULL CHECK (length(CAST(address AS BLOB)) < 48),"
+    "  action TEXT NOT NULL CHECK (length(CAST(action AS BLOB)) < 48),"
+    "  target TEXT NOT NULL CHECK (length(CAST(target AS BLOB)) < 96),"
+    "  summary TEXT NOT NULL CHECK (length(CAST(summary AS BLOB)) < 2048),"
+    "  prev_hash TEXT NOT NULL CHECK (length(prev_hash) IN (0, 64)),"
+    "  hash TEXT NOT NULL CHECK (length(hash) = 64)"
+    ");"
+    "CREATE INDEX audit_at ON audit_log (at);"
+    "CREATE INDEX audit_action ON audit_log (action);"
+    "CREATE INDEX audit_actor ON audit_log (actor);"
+    "CREATE INDEX audit_target ON audit_log (target);"
+    "CREATE TABLE audit_head ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  seq INTEGER NOT NULL,"
+    "  hash TEXT NOT NULL"
+    ");"
+    "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '');"
+    "CREATE TABLE resident_contact ("
+    "  case_ref TEXT PRIMARY KEY CHECK (case_ref <> ''),"
+    "  contact TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  closed_at INTEGER NOT NULL DEFAULT 0"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX resident_contact_closed ON resident_contact (closed_at) WHERE closed_at > 0;";
+
 static const struct {
     int version;
     const char *sql;
 } migrations[] = {
     {1, schema_v1},
+    {2, schema_v2},
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
