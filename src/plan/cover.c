@@ -166,12 +166,12 @@ typedef struct {
     double *val;       /* per demand point: 1 (set covering) or its weight */
     size_t *rev_start; /* demand point -> candidates covering it (CSR) */
     uint32_t *rev;
-    uint32_t *cnt; /* open sites covering each point */
-    uint64_t *own; /* sum of their ids: the owner when cnt == 1 */
-    uint8_t *open, *fixed, *mark;
-    double *uniq;            /* open site -> value only it covers */
-    double *acc;             /* scratch per candidate, kept zero between uses */
-    uint32_t *touched, *nbr; /* scratch lists of candidates */
+    uint32_t *cnt;                      /* open sites covering each point */
+    uint64_t *own;                      /* sum of their ids: the owner when cnt == 1 */
+    uint8_t *open, *fixed, *mark, *ban; /* ban: just closed, not to be reopened by the repair */
+    double *uniq;                       /* open site -> value only it covers */
+    double *acc;                        /* scratch per candidate, kept zero between uses */
+    uint32_t *touched, *nbr;            /* scratch lists of candidates */
     size_t n_touched, n_nbr;
     uint32_t *open_list, *pos; /* open sites, and each one's index in open_list */
     size_t n_open, n_free_open;
@@ -364,7 +364,7 @@ static int greedy(state *s, const uint32_t *list, size_t n_list, int report)
     size_t hn = 0;
     for (size_t i = 0; i < n_items; i++) {
         uint32_t j = list ? list[i] : (uint32_t)i;
-        if (s->open[j])
+        if (s->open[j] || s->ban[j])
             continue;
         double g = site_gain(s, j);
         if (g > 0)
@@ -632,7 +632,12 @@ static int ils_step(state *s)
     }
     /* Repair from the candidates around the hole, then improve around what changed. */
     size_t before = s->log_n;
-    if (greedy(s, s->nbr, s->n_nbr, 0) < 0)
+    for (size_t i = 0; i < n_closing; i++)
+        s->ban[closing[i]] = 1;
+    int rc = greedy(s, s->nbr, s->n_nbr, 0);
+    for (size_t i = 0; i < n_closing; i++)
+        s->ban[closing[i]] = 0;
+    if (rc < 0)
         return -1;
     for (size_t i = before; i < s->log_n; i++)
         if (s->log[i] & LOG_OPEN)
@@ -660,9 +665,11 @@ static int local_search(state *s, cg_cover_result *res)
     if (r < 0)
         return -1;
 
+    /* Iterated local search: keep a result at least as good as the best (a walk along
+     * plateaus), undo a worse one; stop at the time limit or after a long run without gain. */
     double start = now_s(), span = s->deadline - start;
     double best = objective(s);
-    size_t since_best = 0, patience = 200 + 20 * s->n_free_open;
+    size_t since_best = 0, patience = 20000 + 100 * s->n_free_open;
     s->logging = 1;
     while (s->n_free_open > 0 && since_best < patience) {
         if (time_up(s)) {
@@ -673,16 +680,14 @@ static int local_search(state *s, cg_cover_result *res)
         if (ils_step(s) < 0)
             return -1;
         res->iterations++;
+        since_best++;
         int cmp = compare_objective(s, best);
         int feasible = s->problem == CG_COVER_MAX || all_covered(s);
         if (!feasible || cmp < 0) {
             undo_log(s);
-            since_best++;
         } else if (cmp > 0) {
             best = objective(s);
             since_best = 0;
-        } else {
-            since_best++;
         }
         if (s->opts->progress && (res->iterations & 255) == 0 && span > 0)
             s->opts->progress(s->opts->progress_ctx, "local search", (now_s() - start) / span);
@@ -702,6 +707,7 @@ static void state_free(state *s)
     free(s->open);
     free(s->fixed);
     free(s->mark);
+    free(s->ban);
     free(s->uniq);
     free(s->acc);
     free(s->touched);
@@ -731,6 +737,7 @@ static int state_init(state *s, const cg_cover_instance *in, const cg_cover_opts
     s->open = calloc(m, 1);
     s->fixed = calloc(m, 1);
     s->mark = calloc(m, 1);
+    s->ban = calloc(m, 1);
     s->uniq = calloc(m, sizeof *s->uniq);
     s->acc = calloc(m, sizeof *s->acc);
     s->touched = malloc(m * sizeof *s->touched);
@@ -738,7 +745,8 @@ static int state_init(state *s, const cg_cover_instance *in, const cg_cover_opts
     s->open_list = malloc(m * sizeof *s->open_list);
     s->pos = malloc(m * sizeof *s->pos);
     if (!s->val || !s->rev_start || !s->rev || !s->cnt || !s->own || !s->open || !s->fixed ||
-        !s->mark || !s->uniq || !s->acc || !s->touched || !s->nbr || !s->open_list || !s->pos)
+        !s->mark || !s->ban || !s->uniq || !s->acc || !s->touched || !s->nbr || !s->open_list ||
+        !s->pos)
         return -1;
     /* Transpose the coverage lists; candidates come out increasing within each point. */
     for (size_t k = 0; k < nnz; k++)
