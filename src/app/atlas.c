@@ -61,6 +61,11 @@ long cg_atlas_find(const cg_atlas *a, const char *code)
     }
 }
 
+long cg_atlas_find_in(const cg_atlas *a, const cg_scope *scope, const char *code)
+{
+    return cg_scope_contains(scope, code) ? cg_atlas_find(a, code) : -1;
+}
+
 int cg_atlas_load(cg_store *s, int64_t at, cg_atlas **out, cg_err *err)
 {
     cg_atlas *a = calloc(1, sizeof *a);
@@ -161,6 +166,20 @@ size_t cg_atlas_locate(const cg_atlas *a, cg_point p, size_t *path, size_t max)
     size_t written = depth < max ? depth : max;
     for (size_t k = 0; k < written; k++)
         path[k] = chain[depth - 1 - k];
+    return written;
+}
+
+size_t cg_atlas_locate_in(const cg_atlas *a, const cg_scope *scope, cg_point p, size_t *path,
+                          size_t max)
+{
+    size_t full[16];
+    size_t depth = cg_atlas_locate(a, p, full, 16);
+    /* Codes extend their parent's, so the in-scope grids are a tail of the path; each is tested
+     * all the same, so a hierarchy imported against that rule cannot widen a scope. */
+    size_t written = 0;
+    for (size_t k = 0; k < depth && written < max; k++)
+        if (cg_scope_contains(scope, a->grids[full[k]].code))
+            path[written++] = full[k];
     return written;
 }
 

@@ -13,6 +13,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "geo/topology.h"
+#include "model/access.h"
 #include "model/grid.h"
 #include "store/store.h"
 
@@ -26,6 +27,9 @@ size_t cg_atlas_count(const cg_atlas *a);
 const cg_grid *cg_atlas_grid(const cg_atlas *a, size_t i);
 /* Index of a code, or -1. */
 long cg_atlas_find(const cg_atlas *a, const char *code);
+/* Index of a code within a scope (model/access.h), or -1 when it is missing or outside it: the
+ * two are one answer, so a caller cannot tell them apart. */
+long cg_atlas_find_in(const cg_atlas *a, const cg_scope *scope, const char *code);
 /* Index of the parent of grid i, or -1 for a root. */
 long cg_atlas_parent(const cg_atlas *a, size_t i);
 /* The store's grid generation when the atlas was loaded. */
@@ -36,6 +40,10 @@ int64_t cg_atlas_generation(const cg_atlas *a);
  * (0 when the point lies in no grid).
  */
 size_t cg_atlas_locate(const cg_atlas *a, cg_point p, size_t *path, size_t max);
+/* The in-scope part of the grid path (the scope's own grid and below), root of the scope first;
+ * 0 when the point lies in no grid of the scope. */
+size_t cg_atlas_locate_in(const cg_atlas *a, const cg_scope *scope, cg_point p, size_t *path,
+                          size_t max);
 
 /* The topology check over the whole atlas (see geo/topology.h). */
 int cg_atlas_check(const cg_atlas *a, const cg_topology_opts *opts, cg_finding **out, size_t *n_out,

@@ -3,6 +3,11 @@
  * bad values are refused naming the parameter), then writes its answer straight into the
  * thread's scratch buffer: no JSON trees on the hot paths (locate and grid lookup answer from
  * the in-memory atlas without touching the database).
+ *
+ * Scope: every grid read passes the caller's scope down (http/auth.c has checked the route's
+ * permission before the handler runs): store lists through the filter's `scope`, atlas lookups
+ * through the scoped functions of app/atlas.h. A grid outside the scope answers exactly like a
+ * grid that does not exist.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +15,7 @@
 #include "app/grid_json.h"
 #include "geo/crs.h"
 #include "geo/geojson.h"
+#include "http/auth.h"
 #include "http/http.h"
 
 #define LIST_DEFAULT_LIMIT   100
@@ -63,9 +69,20 @@ static void handle_healthz(cg_http_req *req)
         return;
     cg_err err;
     cg_store *s;
+    if (cg_http_store(req, &s, &err) != 0) {
+        cg_http_reply_error(req, &err);
+        return;
+    }
+    /* Anonymous callers learn that the server lives, not what it holds. */
+    if (!req->auth.logged_in) {
+        static const char ok[] = "{\"status\":\"ok\"}";
+        cg_http_reply_static(req, 200, CONTENT_JSON, ok, sizeof ok - 1);
+        return;
+    }
     cg_grid_filter f = {0};
+    f.scope = cg_http_scope(req);
     int64_t count;
-    if (cg_http_store(req, &s, &err) != 0 || cg_store_grid_count(s, &f, &count, &err) != 0) {
+    if (cg_store_grid_count(s, &f, &count, &err) != 0) {
         cg_http_reply_error(req, &err);
         return;
     }
@@ -184,6 +201,7 @@ static void handle_grids(cg_http_req *req)
     else
         f.parent_code = cg_query_get(&req->query, "parent");
     f.with_geom = c->format == FORMAT_GEOJSON;
+    f.scope = cg_http_scope(req);
 
     cg_store *s;
     int64_t total;
@@ -233,7 +251,7 @@ static void handle_grid(cg_http_req *req)
         return;
     }
     const cg_atlas *a = cg_http_atlas(req);
-    long i = cg_atlas_find(a, req->params[0]);
+    long i = cg_atlas_find_in(a, cg_http_scope(req), req->params[0]);
     if (i < 0) {
         cg_err_set(&err, CG_ENOTFOUND, "code", "no current grid has code '%.64s'", req->params[0]);
         cg_http_reply_error(req, &err);
@@ -279,7 +297,9 @@ static void handle_grid_history(cg_http_req *req)
     cg_buf_puts(h.b, "{\"code\":");
     cg_json_write_string(h.b, req->params[0]);
     cg_buf_puts(h.b, ",\"versions\":[");
-    if (cg_store_grid_history(s, req->params[0], history_cb, &h, &err) != 0)
+    /* History is keyed by code, and a scope is a code prefix: a code outside it is never read. */
+    if (cg_scope_contains(cg_http_scope(req), req->params[0]) &&
+        cg_store_grid_history(s, req->params[0], history_cb, &h, &err) != 0)
         goto fail;
     if (h.n == 0) {
         cg_err_set(&err, CG_ENOTFOUND, "code", "no grid has ever had code '%.64s'", req->params[0]);
@@ -305,7 +325,8 @@ static void handle_check(cg_http_req *req)
     const char *body;
     size_t len;
     if (query_choice(req, "format", formats, &format, &err) != 0 ||
-        cg_http_atlas_findings(req, format == FORMAT_GEOJSON, &body, &len, &err) != 0) {
+        cg_http_atlas_findings(req, cg_http_scope(req), format == FORMAT_GEOJSON, &body, &len,
+                               &err) != 0) {
         cg_http_reply_error(req, &err);
         return;
     }
@@ -321,17 +342,13 @@ static void write_point(cg_buf *b, cg_point p)
     cg_buf_printf(b, "{\"lon\":%.7f,\"lat\":%.7f}", p.x, p.y);
 }
 
-/* "path":[...],"grid":{...} for a point whose deepest grid is i: the path is i's chain of
- * ancestors, and the grid object carries no coordinates, so it does not depend on crs. */
-static void render_locate(cg_buf *b, const cg_atlas *a, size_t i)
+/* "path":[...],"grid":{...} for a path of grids, root first; the grid object (the deepest)
+ * carries no coordinates, so it does not depend on crs. */
+static void write_path(cg_buf *b, const cg_atlas *a, const size_t *path, size_t n)
 {
-    size_t chain[LOCATE_MAX_DEPTH], depth = 0;
-    for (long at = (long)i; at >= 0 && depth < LOCATE_MAX_DEPTH;
-         at = cg_atlas_parent(a, (size_t)at))
-        chain[depth++] = (size_t)at;
     cg_buf_puts(b, "\"path\":[");
-    while (depth > 0) {
-        const cg_grid *g = cg_atlas_grid(a, chain[--depth]);
+    for (size_t k = 0; k < n; k++) {
+        const cg_grid *g = cg_atlas_grid(a, path[k]);
         cg_buf_puts(b, "{\"code\":");
         cg_json_write_string(b, g->code);
         cg_buf_puts(b, ",\"name_zh\":");
@@ -340,10 +357,22 @@ static void render_locate(cg_buf *b, const cg_atlas *a, size_t i)
         cg_json_write_string(b, g->name_en);
         cg_buf_puts(b, ",\"level\":");
         cg_json_write_string(b, cg_level_name(g->level));
-        cg_buf_puts(b, depth ? "}," : "}");
+        cg_buf_puts(b, k + 1 < n ? "}," : "}");
     }
     cg_buf_puts(b, "],\"grid\":");
-    cg_grid_write_json(b, cg_atlas_grid(a, i), 0, CG_CRS_WGS84);
+    cg_grid_write_json(b, cg_atlas_grid(a, path[n - 1]), 0, CG_CRS_WGS84);
+}
+
+/* The whole path of a point whose deepest grid is i: i's chain of ancestors. */
+static void render_locate(cg_buf *b, const cg_atlas *a, size_t i)
+{
+    size_t chain[LOCATE_MAX_DEPTH], path[LOCATE_MAX_DEPTH], depth = 0;
+    for (long at = (long)i; at >= 0 && depth < LOCATE_MAX_DEPTH;
+         at = cg_atlas_parent(a, (size_t)at))
+        chain[depth++] = (size_t)at;
+    for (size_t k = 0; k < depth; k++)
+        path[k] = chain[depth - 1 - k];
+    write_path(b, a, path, depth);
 }
 
 static void handle_locate(cg_http_req *req)
@@ -363,14 +392,18 @@ static void handle_locate(cg_http_req *req)
     }
     cg_point wgs = cg_crs_to_wgs84(crs, in);
     const cg_atlas *a = cg_http_atlas(req);
+    const cg_scope *scope = cg_http_scope(req);
+    int whole = scope->code[0] == '\0';
     size_t path[LOCATE_MAX_DEPTH];
-    size_t depth = cg_atlas_locate(a, wgs, path, LOCATE_MAX_DEPTH);
+    size_t depth = cg_atlas_locate_in(a, scope, wgs, path, LOCATE_MAX_DEPTH);
     cg_buf *b = cg_http_scratch(req);
     cg_buf_printf(b, "{\"point\":{\"lon\":%.7f,\"lat\":%.7f,\"crs\":\"%s\",\"wgs84\":", in.x, in.y,
                   cg_crs_name(crs));
     write_point(b, wgs);
     cg_buf_puts(b, "},");
-    if (depth) {
+    if (depth && !whole) {
+        write_path(b, a, path, depth); /* a part of the path: not the shared rendering */
+    } else if (depth) {
         const char *tail;
         size_t len;
         cg_http_atlas_cached(req, CG_HTTP_CACHE_LOCATE, path[depth - 1], render_locate, &tail,
@@ -395,12 +428,17 @@ static void handle_openapi(cg_http_req *req)
 
 /* Literal segments before placeholders: /grids/check must be tried before /grids/{code}. */
 const cg_route cg_api_routes[] = {
-    {"GET", "/healthz", handle_healthz, "liveness, schema version and grid count"},
-    {"GET", "/api/v1/grids", handle_grids, "list grids (flat, tree or GeoJSON)"},
-    {"GET", "/api/v1/grids/check", handle_check, "topology findings of the current grids"},
-    {"GET", "/api/v1/grids/{code}", handle_grid, "one current grid with its geometry"},
-    {"GET", "/api/v1/grids/{code}/history", handle_grid_history, "every version of a grid"},
-    {"GET", "/api/v1/locate", handle_locate, "the grid path of a point"},
-    {"GET", "/api/v1/openapi.json", handle_openapi, "this API as an OpenAPI 3 document"},
+    {"GET", "/healthz", handle_healthz,
+     "liveness (with schema version and grid count when logged in)", CG_PERM_PUBLIC},
+    {"GET", "/api/v1/grids", handle_grids, "list grids (flat, tree or GeoJSON)", CG_PERM_GRID_READ},
+    {"GET", "/api/v1/grids/check", handle_check, "topology findings of the current grids",
+     CG_PERM_GRID_CHECK},
+    {"GET", "/api/v1/grids/{code}", handle_grid, "one current grid with its geometry",
+     CG_PERM_GRID_READ},
+    {"GET", "/api/v1/grids/{code}/history", handle_grid_history, "every version of a grid",
+     CG_PERM_GRID_READ},
+    {"GET", "/api/v1/locate", handle_locate, "the grid path of a point", CG_PERM_LOCATE},
+    {"GET", "/api/v1/openapi.json", handle_openapi, "this API as an OpenAPI 3 document",
+     CG_PERM_PUBLIC},
 };
 const size_t cg_api_routes_count = sizeof cg_api_routes / sizeof cg_api_routes[0];

@@ -26,6 +26,40 @@ void cg_http_config_defaults(cg_http_config *c)
     struct stat st;
     if (stat(CIVGRID_SOURCE_DIR "/web/dist", &st) == 0 && S_ISDIR(st.st_mode))
         snprintf(c->web, sizeof c->web, "%s", CIVGRID_SOURCE_DIR "/web/dist");
+    c->session_hours = 12;
+    c->token_days = 30;
+    c->login_rate = 20;
+    c->login_burst = 10;
+    c->public_rate = 600;
+    c->public_burst = 60;
+    c->rate_clients = 4096;
+}
+
+/* Checks each comma-separated entry is an IPv4 or IPv6 address. */
+static int check_proxies(const char *list, cg_err *err)
+{
+    char copy[512];
+    snprintf(copy, sizeof copy, "%s", list);
+    char *save = NULL;
+    for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        unsigned char addr[sizeof(struct in6_addr)];
+        if (inet_pton(AF_INET, t, addr) != 1 && inet_pton(AF_INET6, t, addr) != 1)
+            return cg_err_set(err, CG_EINVAL, "trusted_proxies", "'%s' is not an IP address", t);
+    }
+    return 0;
+}
+
+int cg_http_config_trusts(const cg_http_config *c, const char *addr)
+{
+    size_t n = strlen(addr);
+    for (const char *p = c->trusted_proxies; *p;) {
+        p += strspn(p, ", ");
+        size_t len = strcspn(p, ", ");
+        if (len && len == n && memcmp(p, addr, n) == 0)
+            return 1;
+        p += len;
+    }
+    return 0;
 }
 
 static int set_string(char *dst, size_t cap, const char *key, json_t *v, cg_err *err)
@@ -96,10 +130,29 @@ int cg_http_config_load(cg_http_config *c, const char *path, cg_err *err)
         } else if (strcmp(key, "web") == 0) {
             rc = set_string(c->web, sizeof c->web, key, v, err);
             c->web_explicit = 1;
+        } else if (strcmp(key, "session_hours") == 0) {
+            rc = get_int_in(key, v, 1, 24 * 366, &c->session_hours, err);
+        } else if (strcmp(key, "token_days") == 0) {
+            rc = get_int_in(key, v, 1, 3660, &c->token_days, err);
+        } else if (strcmp(key, "login_rate") == 0) {
+            rc = get_int_in(key, v, 1, 1000000, &c->login_rate, err);
+        } else if (strcmp(key, "login_burst") == 0) {
+            rc = get_int_in(key, v, 1, 1000000, &c->login_burst, err);
+        } else if (strcmp(key, "public_rate") == 0) {
+            rc = get_int_in(key, v, 1, 1000000, &c->public_rate, err);
+        } else if (strcmp(key, "public_burst") == 0) {
+            rc = get_int_in(key, v, 1, 1000000, &c->public_burst, err);
+        } else if (strcmp(key, "rate_clients") == 0) {
+            rc = get_int_in(key, v, 1, 1 << 24, &c->rate_clients, err);
+        } else if (strcmp(key, "trusted_proxies") == 0) {
+            rc = set_string(c->trusted_proxies, sizeof c->trusted_proxies, key, v, err);
+            if (rc == 0)
+                rc = check_proxies(c->trusted_proxies, err);
         } else {
             rc = cg_err_set(err, CG_EINVAL, key,
                             "unknown key (known: db, bind, port, threads, access_log, max_body, "
-                            "web)");
+                            "web, session_hours, token_days, login_rate, login_burst, "
+                            "public_rate, public_burst, rate_clients, trusted_proxies)");
         }
         if (rc != 0)
             break;

@@ -4,7 +4,16 @@
  * key and the reason, never discovered at the first request).
  *
  *   {"db": "civgrid.db", "bind": "127.0.0.1", "port": 8080, "threads": 2,
- *    "access_log": "-", "max_body": 1048576, "web": "web/dist"}
+ *    "access_log": "-", "max_body": 1048576, "web": "web/dist",
+ *    "session_hours": 12, "token_days": 30, "login_rate": 20, "login_burst": 10,
+ *    "public_rate": 600, "public_burst": 60, "rate_clients": 4096,
+ *    "trusted_proxies": "10.0.0.5,10.0.0.6"}
+ *
+ * Sessions: a console login (cookie) lives session_hours, a bearer token token_days. Rate limits
+ * are token buckets per client address: *_rate requests a minute, bursts of *_burst, for at most
+ * rate_clients addresses at once (the oldest is forgotten first). trusted_proxies are the reverse
+ * proxies whose X-Forwarded-For names the client and whose X-Forwarded-Proto: https marks the
+ * request as TLS (session cookies then get Secure); anyone else's forwarding headers are ignored.
  */
 #ifndef CG_HTTP_CONFIG_H
 #define CG_HTTP_CONFIG_H
@@ -20,16 +29,26 @@
 typedef struct {
     char db[1024];
     char bind[256];
-    int port;              /* 0: any free port (the chosen one is printed) */
-    int threads;           /* worker threads; 0 until validated, then >= 1 */
-    char access_log[1024]; /* "-" for stderr, "" for none, else a file appended to */
-    long long max_body;    /* bytes */
-    char web[1024];        /* static files of the web console; "" for none */
-    int web_explicit;      /* web was given (a missing directory is then an error) */
+    int port;                      /* 0: any free port (the chosen one is printed) */
+    int threads;                   /* worker threads; 0 until validated, then >= 1 */
+    char access_log[1024];         /* "-" for stderr, "" for none, else a file appended to */
+    long long max_body;            /* bytes */
+    char web[1024];                /* static files of the web console; "" for none */
+    int web_explicit;              /* web was given (a missing directory is then an error) */
+    int session_hours;             /* cookie sessions */
+    int token_days;                /* bearer tokens */
+    int login_rate, login_burst;   /* per client address: per minute, bucket size */
+    int public_rate, public_burst; /* anonymous calls of public endpoints, per address */
+    int rate_clients;              /* addresses the rate limiter remembers */
+    char trusted_proxies[512];     /* comma-separated addresses; "" for none */
 } cg_http_config;
 
+/* Is addr one of the configured trusted proxies? */
+int cg_http_config_trusts(const cg_http_config *c, const char *addr);
+
 /* Defaults: db civgrid.db, bind 127.0.0.1, port 8080, threads = cores, access log to stderr,
- * max_body 1 MiB, web = <source>/web/dist when that exists. */
+ * max_body 1 MiB, web = <source>/web/dist when that exists, sessions 12 h, tokens 30 days, login
+ * 20/min (burst 10), public 600/min (burst 60), 4096 rate-limited addresses, no trusted proxy. */
 void cg_http_config_defaults(cg_http_config *c);
 
 /* Applies a JSON config file over c. Unknown keys, wrong types and out-of-range values are

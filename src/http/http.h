@@ -13,15 +13,28 @@
 #include "app/atlas.h"
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/crypto.h"
 #include "core/err.h"
+#include "http/config.h"
 #include "http/query.h"
 #include "http/router.h"
 #include "store/store.h"
 
-#define CG_HTTP_MAX_EXTRA_HEADERS 4
+#define CG_HTTP_MAX_EXTRA_HEADERS 6
 
 typedef struct cg_http_server cg_http_server;
 typedef struct cg_atlas_ref cg_atlas_ref;
+
+/* Who is asking (http/auth.c fills it before the handler runs). Anonymous callers have
+ * account.id 0, no roles and an empty scope that contains nothing. */
+typedef struct {
+    int logged_in;
+    cg_account account;
+    int session_kind; /* CG_SESSION_COOKIE or CG_SESSION_BEARER; 0 when anonymous */
+    char token_hash[CG_SHA256_HEX];
+    char csrf[48];
+    int64_t expires_at;
+} cg_http_auth;
 
 struct cg_http_req {
     cg_arena *arena;
@@ -31,6 +44,12 @@ struct cg_http_req {
     const char *raw_uri;
     cg_query query;
     const char *params[CG_ROUTE_MAX_PARAMS];
+    const cg_route *route;
+    const char *client;  /* the client's address (behind a trusted proxy: its X-Forwarded-For) */
+    int secure;          /* came over TLS (a trusted proxy said X-Forwarded-Proto: https) */
+    const char *body_in; /* the request body, NUL-terminated ("" when none) */
+    size_t body_in_len;
+    cg_http_auth auth; /* the caller */
 
     /* The answer, set by exactly one cg_http_reply* call. */
     int status;
@@ -48,6 +67,8 @@ struct cg_http_req {
     long long body_bytes_seen;
     int dispatched, replied;
     cg_atlas_ref *atlas_ref;
+    void *connection; /* the libmicrohttpd connection, for header lookups */
+    cg_buf upload;    /* the body as it arrives (up to the limit) */
 };
 
 /* Answers with a body built in b; b is left empty for reuse. */
@@ -57,6 +78,14 @@ void cg_http_reply_static(cg_http_req *req, int status, const char *content_type
                           size_t len);
 /* The one error shape: {"error":{"code":..,"message":..,"field":..}} with the code's status. */
 void cg_http_reply_error(cg_http_req *req, const cg_err *err);
+/* The same shape with a status and code no cg_code carries (401 "unauthenticated", 403
+ * "forbidden", 429 "rate_limited"). field may be NULL. */
+void cg_http_reply_error_as(cg_http_req *req, int status, const char *code, const char *field,
+                            const char *message);
+/* A request header (case-insensitive name), or NULL. */
+const char *cg_http_header(cg_http_req *req, const char *name);
+/* The server's configuration (session lifetimes, rate limits, trusted proxies). */
+const cg_http_config *cg_http_config_of(cg_http_req *req);
 /* Sends size bytes of an open file; the server closes fd. */
 void cg_http_reply_fd(cg_http_req *req, int fd, uint64_t size, const char *content_type);
 /* Adds a response header; name and value must outlive the request (use the arena). */
@@ -78,16 +107,21 @@ typedef enum { CG_HTTP_CACHE_GRID, CG_HTTP_CACHE_LOCATE, CG_HTTP_CACHE_KINDS } c
 typedef void (*cg_http_render)(cg_buf *b, const cg_atlas *a, size_t i);
 void cg_http_atlas_cached(cg_http_req *req, cg_http_cache_kind kind, size_t i,
                           cg_http_render render, const char **body, size_t *len);
-/* The topology findings of the atlas this request holds, computed once per atlas and cached:
- * as {"findings":[...],"count":N} JSON or as a GeoJSON FeatureCollection. */
-int cg_http_atlas_findings(cg_http_req *req, int geojson, const char **body, size_t *len,
-                           cg_err *err);
+/* The topology findings of the atlas this request holds, computed once per atlas and cached,
+ * as {"findings":[...],"count":N} JSON or as a GeoJSON FeatureCollection: only findings on grids
+ * within `scope` (for the unrestricted scope, the cached document itself). A finding whose
+ * other grid lies outside the scope is reported without naming it. */
+int cg_http_atlas_findings(cg_http_req *req, const cg_scope *scope, int geojson, const char **body,
+                           size_t *len, cg_err *err);
 /* The directory of the web console, or "" when none is served. */
 const char *cg_http_web_dir(cg_http_req *req);
 
 /* The API route table (api_v1.c) and the static-file fallback (static.c). */
 extern const cg_route cg_api_routes[];
 extern const size_t cg_api_routes_count;
+/* Login, sessions, accounts, grid teams and the audit log (api_access.c). */
+extern const cg_route cg_access_routes[];
+extern const size_t cg_access_routes_count;
 /* Every route the server answers: the areas' tables in order (http/routes.c). */
 const cg_route *cg_http_routes(size_t *count);
 void cg_http_static_serve(cg_http_req *req);

@@ -11,17 +11,27 @@
 #include <stddef.h>
 
 #include "core/arena.h"
+#include "model/access.h"
 
 #define CG_ROUTE_MAX_PARAMS 4
 
 typedef struct cg_http_req cg_http_req;
 typedef void (*cg_http_handler)(cg_http_req *req);
 
+/*
+ * What a route needs, checked by the dispatcher before its handler runs (http/auth.c): a
+ * permission of the one table in model/access.h, or CG_ROUTE_ACCOUNT for "any logged-in
+ * account" (logout, who am I). A table that leaves `perm` out gets 0, CG_PERM_GRID_READ, which
+ * needs a login: a forgotten declaration fails closed, never open.
+ */
+#define CG_ROUTE_ACCOUNT ((int)CG_PERM_COUNT)
+
 typedef struct {
     const char *method;  /* "GET", "POST", ... */
     const char *pattern; /* "/api/v1/grids/{code}" */
     cg_http_handler handler;
     const char *summary; /* one line, for --routes */
+    int perm;            /* a cg_perm, or CG_ROUTE_ACCOUNT */
 } cg_route;
 
 typedef enum {

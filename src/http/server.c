@@ -11,9 +11,13 @@
  *    generation once a second. Requests hold a reference to the atlas they started with, so a
  *    swap never frees an atlas under a request (reference counting under a short mutex).
  *
- * Bodies: no v1 route takes one, but the limit is enforced anyway: a Content-Length over the
- * limit is answered 413 from the headers alone, before a byte of body is read; a chunked body is
- * counted as it streams and never buffered.
+ * Bodies: a Content-Length over the limit is answered 413 from the headers alone, before a byte
+ * of body is read; a body within the limit is kept (per request, freed at completion) for the
+ * routes that read JSON; a chunked body past the limit is counted, not kept, and answered 413.
+ *
+ * Every routed request passes the gate of http/auth.c first (who is asking, may they, CSRF, rate
+ * limits). The access log never holds a credential: no headers are logged, bodies never are, and
+ * query parameters that look like credentials are refused and their values blanked in the log.
  */
 #include "http/server.h"
 
@@ -26,6 +30,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -33,6 +38,7 @@
 
 #include "core/log.h"
 #include "geo/geojson.h"
+#include "http/auth.h"
 #include "http/http.h"
 
 #define ARENA_BLOCK        16384
@@ -55,6 +61,8 @@ struct cg_atlas_ref {
     pthread_mutex_t findings_lock;
     int findings_done, findings_rc;
     cg_err findings_err;
+    cg_finding *findings;
+    size_t n_findings;
     cg_buf findings_json, findings_geojson;
 };
 
@@ -67,6 +75,8 @@ struct cg_http_server {
 
     FILE *access_log; /* NULL: none; stderr lines go out with one write(2) each */
     int access_log_is_file;
+
+    cg_rate_limiter *public_limiter, *login_limiter;
 
     pthread_mutex_t atlas_lock;
     cg_atlas_ref *atlas;
@@ -151,6 +161,7 @@ static void atlas_ref_release(cg_atlas_ref *r)
             free(atomic_load(&r->cache[k][i]));
         free(r->cache[k]);
     }
+    cg_findings_free(r->findings, r->n_findings);
     cg_atlas_free(r->atlas);
     pthread_mutex_destroy(&r->findings_lock);
     cg_buf_free(&r->findings_json);
@@ -206,6 +217,34 @@ void cg_http_atlas_cached(cg_http_req *req, cg_http_cache_kind kind, size_t i,
     *len = c->len;
 }
 
+/*
+ * The findings a scope may see: those on grids in it. A finding's other grid (the overlapping
+ * sibling, the parent) outside the scope is not named, in the fields or in the reason.
+ */
+static size_t findings_in_scope(const cg_atlas *a, const cg_scope *scope, const cg_finding *all,
+                                size_t n, cg_finding *out)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!cg_scope_contains(scope, cg_atlas_grid(a, (size_t)all[i].item)->code))
+            continue;
+        cg_finding *f = &out[kept++];
+        *f = all[i]; /* shares the geometry: never freed through `out` */
+        if (f->other < 0 || cg_scope_contains(scope, cg_atlas_grid(a, (size_t)f->other)->code))
+            continue;
+        const char *other = cg_atlas_grid(a, (size_t)f->other)->code;
+        char *at = strstr(f->reason, other);
+        if (at) {
+            char rest[sizeof f->reason];
+            snprintf(rest, sizeof rest, "%s", at + strlen(other));
+            snprintf(at, sizeof f->reason - (size_t)(at - f->reason), "a grid outside your scope%s",
+                     rest);
+        }
+        f->other = -1;
+    }
+    return kept;
+}
+
 static void findings_write_json(const cg_atlas *a, const cg_finding *f, size_t n, cg_buf *b)
 {
     cg_buf_puts(b, "{\"findings\":[");
@@ -228,8 +267,8 @@ static void findings_write_json(const cg_atlas *a, const cg_finding *f, size_t n
     cg_buf_printf(b, "],\"count\":%zu}", n);
 }
 
-int cg_http_atlas_findings(cg_http_req *req, int geojson, const char **body, size_t *len,
-                           cg_err *err)
+int cg_http_atlas_findings(cg_http_req *req, const cg_scope *scope, int geojson, const char **body,
+                           size_t *len, cg_err *err)
 {
     const cg_atlas *a = cg_http_atlas(req);
     cg_atlas_ref *r = req->atlas_ref;
@@ -243,7 +282,8 @@ int cg_http_atlas_findings(cg_http_req *req, int geojson, const char **body, siz
         if (r->findings_rc == 0) {
             findings_write_json(a, f, n, &r->findings_json);
             cg_atlas_findings_geojson(a, f, n, &r->findings_geojson);
-            cg_findings_free(f, n);
+            r->findings = f;
+            r->n_findings = n;
         }
         r->findings_done = 1;
     }
@@ -252,9 +292,22 @@ int cg_http_atlas_findings(cg_http_req *req, int geojson, const char **body, siz
         *err = r->findings_err;
         return -1;
     }
-    const cg_buf *b = geojson ? &r->findings_geojson : &r->findings_json;
-    *body = b->data;
+    if (scope->code[0] == '\0') {
+        const cg_buf *b = geojson ? &r->findings_geojson : &r->findings_json;
+        *body = b->data;
+        *len = b->len;
+        return 0;
+    }
+    cg_finding *mine = cg_arena_alloc(req->arena, sizeof(cg_finding) * (r->n_findings + 1));
+    size_t n = findings_in_scope(a, scope, r->findings, r->n_findings, mine);
+    cg_buf *b = cg_http_scratch(req);
+    if (geojson)
+        cg_atlas_findings_geojson(a, mine, n, b);
+    else
+        findings_write_json(a, mine, n, b);
+    *body = cg_arena_strndup(req->arena, b->data ? b->data : "", b->len);
     *len = b->len;
+    cg_buf_reset(b);
     return 0;
 }
 
@@ -329,6 +382,21 @@ const char *cg_http_web_dir(cg_http_req *req)
     return req->server->cfg.web;
 }
 
+const cg_http_config *cg_http_config_of(cg_http_req *req)
+{
+    return &req->server->cfg;
+}
+
+cg_rate_limiter *cg_http_rate_limiter(cg_http_req *req, int login)
+{
+    return login ? req->server->login_limiter : req->server->public_limiter;
+}
+
+const char *cg_http_header(cg_http_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, name);
+}
+
 void cg_http_add_header(cg_http_req *req, const char *name, const char *value)
 {
     assert(req->n_headers < CG_HTTP_MAX_EXTRA_HEADERS);
@@ -370,8 +438,8 @@ void cg_http_reply_fd(cg_http_req *req, int fd, uint64_t size, const char *conte
     req->fd_size = size;
 }
 
-static void reply_error_as(cg_http_req *req, int status, const char *code, const char *field,
-                           const char *message)
+void cg_http_reply_error_as(cg_http_req *req, int status, const char *code, const char *field,
+                            const char *message)
 {
     cg_buf *b = cg_http_scratch(req);
     cg_buf_puts(b, "{\"error\":{\"code\":");
@@ -391,7 +459,7 @@ void cg_http_reply_error(cg_http_req *req, const cg_err *err)
     int status = cg_code_http_status(err->code);
     if (status >= 500)
         cg_log_error("%s %s: %s", req->method, req->path ? req->path : req->raw_uri, err->message);
-    reply_error_as(req, status, cg_code_name(err->code), err->field, err->message);
+    cg_http_reply_error_as(req, status, cg_code_name(err->code), err->field, err->message);
 }
 
 /* ---- libmicrohttpd callbacks ---- */
@@ -407,15 +475,20 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *con)
     req->server = s;
     req->raw_uri = cg_arena_strdup(a, uri ? uri : "");
     req->fd = -1;
+    req->client = "-";
+    req->body_in = "";
+    cg_buf_init(&req->upload);
     req->start_ns = cg_time_mono_ns();
     return req;
 }
 
-static void access_log_write(cg_http_server *s, struct MHD_Connection *con, cg_http_req *req)
+/* The peer's address; behind a trusted proxy, the client its X-Forwarded-For names last (the
+ * proxy appends the address it saw), and X-Forwarded-Proto: https marks the request as TLS. */
+static void client_identify(cg_http_req *req)
 {
     char addr[INET6_ADDRSTRLEN] = "-";
     const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        MHD_get_connection_info(req->connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (ci && ci->client_addr) {
         const struct sockaddr *sa = ci->client_addr;
         if (sa->sa_family == AF_INET)
@@ -423,11 +496,69 @@ static void access_log_write(cg_http_server *s, struct MHD_Connection *con, cg_h
         else if (sa->sa_family == AF_INET6)
             inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, addr, sizeof addr);
     }
-    /* The URI comes from the client: keep the line one line, whatever it sent. */
+    req->client = cg_arena_strdup(req->arena, addr);
+    if (!cg_http_config_trusts(&req->server->cfg, addr))
+        return;
+    const char *proto = cg_http_header(req, "X-Forwarded-Proto");
+    req->secure = proto && strcasecmp(proto, "https") == 0;
+    const char *xff = cg_http_header(req, "X-Forwarded-For");
+    if (!xff)
+        return;
+    const char *last = strrchr(xff, ',');
+    last = last ? last + 1 : xff;
+    last += strspn(last, " ");
+    char copy[INET6_ADDRSTRLEN];
+    size_t len = strcspn(last, " ");
+    unsigned char bin[sizeof(struct in6_addr)];
+    if (len == 0 || len >= sizeof copy)
+        return;
+    memcpy(copy, last, len);
+    copy[len] = '\0';
+    if (inet_pton(AF_INET, copy, bin) == 1 || inet_pton(AF_INET6, copy, bin) == 1)
+        req->client = cg_arena_strdup(req->arena, copy);
+}
+
+/* Query parameter names that carry credentials; they belong in headers and bodies only. */
+static const char *const secret_params[] = {"token",   "access_token", "password", "session",
+                                            "api_key", "csrf_token",   "secret",   NULL};
+
+/* Does the query text at p start with a credential's parameter name? */
+static int secret_param(const char *p)
+{
+    size_t len = strcspn(p, "=&");
+    for (int i = 0; secret_params[i]; i++)
+        if (strlen(secret_params[i]) == len && strncasecmp(p, secret_params[i], len) == 0)
+            return 1;
+    return 0;
+}
+
+static void access_log_write(cg_http_server *s, struct MHD_Connection *con, cg_http_req *req)
+{
+    if (req->client[0] == '-' && req->method) { /* answered before dispatch (413) */
+        req->connection = con;
+        client_identify(req);
+    }
+    const char *addr = req->client;
+    /* The URI comes from the client: keep the line one line, whatever it sent, and blank the
+     * value of any parameter that looks like a credential (the request itself was refused). */
     char uri[512];
     size_t n = 0;
-    for (const char *p = req->raw_uri; *p && n < sizeof uri - 1; p++)
+    int blank = 0;
+    for (const char *p = req->raw_uri; *p && n < sizeof uri - 1; p++) {
+        if (*p == '?' || *p == '&') {
+            blank = secret_param(p + 1);
+        } else if (blank && *p == '=') {
+            uri[n++] = '=';
+            if (n < sizeof uri - 4) {
+                memcpy(uri + n, "***", 3);
+                n += 3;
+            }
+            while (p[1] && p[1] != '&')
+                p++;
+            continue;
+        }
         uri[n++] = (*p > ' ' && *p < 127) ? *p : '?';
+    }
     uri[n] = '\0';
     char when[21], status[8] = "-", line[800];
     cg_time_iso8601(cg_time_now(), when);
@@ -466,6 +597,7 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
     if (req->fd >= 0) /* a file that never made it into a response */
         close(req->fd);
     free(req->owned_body);
+    cg_buf_free(&req->upload);
     if (req->method)
         atomic_fetch_sub(&s->in_flight, 1);
     worker_state *w = worker_get();
@@ -525,6 +657,7 @@ static void dispatch(cg_http_req *req)
 {
     cg_err err;
     cg_err_clear(&err);
+    client_identify(req);
     const char *q = strchr(req->raw_uri, '?');
     size_t path_len = q ? (size_t)(q - req->raw_uri) : strlen(req->raw_uri);
     char *path;
@@ -550,13 +683,27 @@ static void dispatch(cg_http_req *req)
     switch (cg_route_match(routes, n_routes, req->method, path, req->arena, &route, req->params,
                            allow, sizeof allow)) {
     case CG_ROUTE_FOUND:
+        for (size_t i = 0; i < req->query.n; i++)
+            if (secret_param(req->query.params[i].key)) {
+                cg_err_set(&err, CG_EINVAL, req->query.params[i].key,
+                           "credentials are never accepted in a URL (URLs end up in logs and "
+                           "browser history): send an Authorization header");
+                cg_http_reply_error(req, &err);
+                return;
+            }
+        req->route = route;
+        req->body_in = req->upload.data ? req->upload.data : "";
+        req->body_in_len = req->upload.len;
+        if (cg_http_auth_before(req) != 0)
+            return;
         route->handler(req);
+        cg_http_auth_after(req);
         return;
     case CG_ROUTE_BAD_METHOD: {
         cg_http_add_header(req, MHD_HTTP_HEADER_ALLOW, cg_arena_strdup(req->arena, allow));
         char *msg = cg_arena_sprintf(req->arena, "%s is not allowed on %s (allowed: %s)",
                                      req->method, path, allow);
-        reply_error_as(req, 405, "method_not_allowed", "method", msg);
+        cg_http_reply_error_as(req, 405, "method_not_allowed", "method", msg);
         return;
     }
     case CG_ROUTE_NO_PATH:
@@ -583,7 +730,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
     (void)cls;
     (void)url; /* libmicrohttpd's decoding is lenient; we decode raw_uri ourselves */
     (void)version;
-    (void)upload_data;
     cg_http_req *req = *con_cls;
     if (!req)
         return MHD_NO;
@@ -592,6 +738,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
          * libmicrohttpd refused, a client stuck mid-header) is not one a shutdown waits for. */
         atomic_fetch_add(&req->server->in_flight, 1);
         req->method = cg_arena_strdup(req->arena, method);
+        req->connection = con;
         const char *cl =
             MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > (unsigned long long)req->server->cfg.max_body) {
@@ -602,8 +749,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
         return MHD_YES;
     }
     if (*upload_data_size) {
-        /* No route reads a body: count it (for the limit) and let it go. */
+        /* Kept while within the limit; past it, only counted. */
         req->body_bytes_seen += (long long)*upload_data_size;
+        if (req->body_bytes_seen <= req->server->cfg.max_body)
+            cg_buf_append(&req->upload, upload_data, *upload_data_size);
         *upload_data_size = 0;
         /* libmicrohttpd cannot answer in the middle of an upload, so an oversized chunked body
          * is drained and answered at its end, unless it runs far past the limit: then the
@@ -691,6 +840,8 @@ static void server_free(cg_http_server *s)
         close(s->listen_fd);
     if (s->access_log_is_file)
         fclose(s->access_log);
+    cg_rate_limiter_free(s->public_limiter);
+    cg_rate_limiter_free(s->login_limiter);
     pthread_mutex_destroy(&s->atlas_lock);
     pthread_mutex_destroy(&s->reload_mu);
     pthread_cond_destroy(&s->reload_cv);
@@ -710,6 +861,8 @@ int cg_http_server_start(const cg_http_config *c, cg_http_server **out, cg_err *
     pthread_mutex_init(&s->reload_mu, NULL);
     pthread_cond_init(&s->reload_cv, NULL);
 
+    if (cg_crypto_init(err) != 0)
+        goto fail;
     struct stat st;
     if (stat(c->db, &st) != 0) {
         cg_err_set(err, CG_ENOTFOUND, "db",
@@ -726,6 +879,13 @@ int cg_http_server_start(const cg_http_config *c, cg_http_server **out, cg_err *
     if (cg_atlas_load(s->reload_store, 0, &atlas, err) != 0)
         goto fail;
     s->atlas = atlas_ref_new(atlas);
+    s->public_limiter =
+        cg_rate_limiter_new(c->public_rate, c->public_burst, (size_t)c->rate_clients);
+    s->login_limiter = cg_rate_limiter_new(c->login_rate, c->login_burst, (size_t)c->rate_clients);
+    if (!s->public_limiter || !s->login_limiter) {
+        cg_err_set(err, CG_ENOMEM, NULL, "out of memory for the rate limiters");
+        goto fail;
+    }
     if (open_access_log(s, err) != 0 || open_listener(s, err) != 0)
         goto fail;
 

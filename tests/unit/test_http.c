@@ -114,11 +114,11 @@ static void test_router(void **state)
 {
     (void)state;
     static const cg_route routes[] = {
-        {"GET", "/api/v1/grids", handler_a, ""},
-        {"GET", "/api/v1/grids/check", handler_b, ""},
-        {"GET", "/api/v1/grids/{code}", handler_a, ""},
-        {"DELETE", "/api/v1/grids/{code}", handler_b, ""},
-        {"GET", "/api/v1/grids/{code}/history", handler_b, ""},
+        {"GET", "/api/v1/grids", handler_a, "", CG_PERM_GRID_READ},
+        {"GET", "/api/v1/grids/check", handler_b, "", CG_PERM_GRID_READ},
+        {"GET", "/api/v1/grids/{code}", handler_a, "", CG_PERM_GRID_READ},
+        {"DELETE", "/api/v1/grids/{code}", handler_b, "", CG_PERM_GRID_READ},
+        {"GET", "/api/v1/grids/{code}/history", handler_b, "", CG_PERM_GRID_READ},
     };
     size_t n = sizeof routes / sizeof routes[0];
     cg_arena *a = cg_arena_new(4096);
