@@ -93,6 +93,10 @@ int cg_graph_build_store(cg_store *s, const cg_graph_build_opts *o, cg_graph **o
 /* Builds from ways in memory (the demo generator, an OSM read, tests). */
 int cg_graph_build_ways(const cg_way *ways, size_t n, const cg_graph_build_opts *o, cg_graph **out,
                         cg_graph_stats *stats, cg_err *err);
+/* Builds from an OSM extract read directly (roads and, for the car, turn-restriction relations
+ * of type restriction with one via node; o->restrictions is ignored). Errors as cg_osm_read. */
+int cg_graph_build_pbf(const char *path, const cg_graph_build_opts *o, cg_graph **out,
+                       cg_graph_stats *stats, cg_err *err);
 void cg_graph_free(cg_graph *g);
 
 /* "DB.car.graph" for a database path and profile, into buf. */

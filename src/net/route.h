@@ -63,9 +63,9 @@ void cg_search_free(cg_search *s);
 
 /*
  * Settles every node whose travel time from the nearest source (to the nearest source, for
- * CG_BACKWARD) is at most budget_s seconds (budget_s <= 0 or INFINITY: no bound). One search for
- * all sources together: each node learns its time and which source is nearest. Errors:
- * CG_EINVAL for n == 0 or a negative/NaN budget.
+ * CG_BACKWARD) is at most budget_s seconds (INFINITY: no bound). One search for all sources
+ * together: each node learns its time and which source is nearest. Errors: CG_EINVAL (field
+ * "sources" or "budget") for n == 0 or a budget that is not > 0.
  */
 int cg_search_bounded(cg_search *s, const cg_snap *sources, size_t n, double budget_s,
                       cg_direction dir, cg_err *err);

@@ -1,0 +1,508 @@
+/*
+ * Contraction hierarchies: building them, and point-to-point and one-to-many queries on them.
+ *
+ * The idea. Nodes are removed ("contracted") one at a time, least important first. Removing v
+ * must keep every shortest path between the remaining nodes, so for each pair of neighbours
+ * u -> v -> x whose best connection runs through v a shortcut u -> x (weight w(u,v) + w(v,x),
+ * "via v") is added. A query then only ever climbs: a forward search from the start along edges
+ * to later-contracted (higher-ranked) nodes, a backward search from the target likewise, and the
+ * best meeting node gives the exact shortest time. On road graphs both searches settle a few
+ * hundred nodes where Dijkstra settles most of the city.
+ *
+ * The order. A node's priority is 2 * edge difference (shortcuts its removal would add minus the
+ * edges it removes) + the number of its neighbours already contracted, which spreads
+ * contraction evenly over the map. Priorities are updated lazily: the popped node's priority is
+ * recomputed and it is put back if it is no longer the smallest; after a contraction each
+ * neighbour's priority is recomputed.
+ *
+ * Witness searches. Whether u -> v -> x needs a shortcut is decided by a Dijkstra from u that
+ * avoids v, bounded by w(u,v) + max w(v,x) and by a number of settled nodes (WITNESS_SETTLE).
+ * When the bound stops it early a shortcut may be added that was not needed: the hierarchy stays
+ * exact, only a little larger.
+ *
+ * Cost. Building is dominated by witness searches: about (n + contracted neighbours) simulations
+ * of a few hundred settled nodes each; ~10-30 s for a million road nodes on one core. Memory
+ * while building is the dynamic graph (12 bytes per arc, at both ends); the result is 12 bytes
+ * per hierarchy edge in each direction plus rank and two offset arrays per node.
+ *
+ * Queries use stall-on-demand: a node reached by the forward search that is reached more cheaply
+ * from a higher node already settled (over one of its downward edges) is not expanded.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/search_impl.h"
+
+#define WITNESS_SETTLE 400
+
+typedef struct {
+    uint32_t to, w, mid;
+} arc;
+
+typedef struct {
+    arc *a;
+    uint32_t n, cap;
+} arcs;
+
+typedef struct {
+    uint32_t n;
+    arcs *out, *in;
+    uint8_t *done;
+    uint32_t *cn; /* contracted neighbours */
+    cg_side ws;   /* witness searches */
+    /* Priority queue: binary heap of nodes on prio. */
+    int32_t *prio;
+    uint32_t *pq, *pqpos, pqn;
+    int oom;
+} builder;
+
+static int arcs_push(arcs *l, arc x)
+{
+    if (l->n == l->cap) {
+        uint32_t c = l->cap ? l->cap * 2 : 4;
+        arc *q = realloc(l->a, c * sizeof *q);
+        if (!q)
+            return -1;
+        l->a = q;
+        l->cap = c;
+    }
+    l->a[l->n++] = x;
+    return 0;
+}
+
+/* Adds or lowers the arc u -> x in both lists. */
+static int add_arc(builder *b, uint32_t u, uint32_t x, uint32_t w, uint32_t mid)
+{
+    arcs *o = &b->out[u];
+    for (uint32_t i = 0; i < o->n; i++)
+        if (o->a[i].to == x) {
+            if (o->a[i].w <= w)
+                return 0;
+            o->a[i].w = w;
+            o->a[i].mid = mid;
+            arcs *in = &b->in[x];
+            for (uint32_t k = 0; k < in->n; k++)
+                if (in->a[k].to == u) {
+                    in->a[k].w = w;
+                    in->a[k].mid = mid;
+                }
+            return 0;
+        }
+    if (arcs_push(o, (arc){x, w, mid}) || arcs_push(&b->in[x], (arc){u, w, mid}))
+        return -1;
+    return 0;
+}
+
+static void remove_arc(arcs *l, uint32_t to)
+{
+    for (uint32_t i = 0; i < l->n; i++)
+        if (l->a[i].to == to) {
+            l->a[i] = l->a[--l->n];
+            return;
+        }
+}
+
+/* Witness Dijkstra from u avoiding v, up to `limit` ms and WITNESS_SETTLE settled nodes. */
+static void witness(builder *b, uint32_t u, uint32_t v, uint32_t limit)
+{
+    cg_side *s = &b->ws;
+    cg_side_reset(s);
+    cg_side_relax(s, u, 0, CG_NO_NODE, CG_NO_EDGE, 0);
+    int settled = 0;
+    uint32_t x;
+    while (cg_side_min(s) <= limit && settled < WITNESS_SETTLE &&
+           (x = cg_side_pop(s)) != CG_NO_NODE) {
+        settled++;
+        uint32_t dx = s->dist[x];
+        const arcs *o = &b->out[x];
+        for (uint32_t i = 0; i < o->n; i++)
+            if (o->a[i].to != v)
+                cg_side_relax(s, o->a[i].to, dx + o->a[i].w, x, 0, 0);
+    }
+}
+
+/* Contracts v (apply != 0) or counts the shortcuts its contraction would add. */
+static int contract(builder *b, uint32_t v, int apply)
+{
+    const arcs *in = &b->in[v], *out = &b->out[v];
+    int shortcuts = 0;
+    for (uint32_t i = 0; i < in->n; i++) {
+        uint32_t u = in->a[i].to, w1 = in->a[i].w, maxw = 0;
+        for (uint32_t k = 0; k < out->n; k++)
+            if (out->a[k].to != u && w1 + out->a[k].w > maxw)
+                maxw = w1 + out->a[k].w;
+        if (maxw == 0)
+            continue;
+        witness(b, u, v, maxw);
+        for (uint32_t k = 0; k < out->n; k++) {
+            uint32_t x = out->a[k].to, w = w1 + out->a[k].w;
+            if (x == u || b->ws.dist[x] <= w)
+                continue;
+            shortcuts++;
+            if (apply && add_arc(b, u, x, w, v))
+                b->oom = 1;
+        }
+    }
+    return shortcuts;
+}
+
+static int32_t priority(builder *b, uint32_t v)
+{
+    int sc = contract(b, v, 0);
+    return 2 * (sc - (int32_t)(b->in[v].n + b->out[v].n)) + (int32_t)b->cn[v];
+}
+
+/* ---- the priority queue ---- */
+
+static void pq_swap(builder *b, uint32_t i, uint32_t j)
+{
+    uint32_t t = b->pq[i];
+    b->pq[i] = b->pq[j];
+    b->pq[j] = t;
+    b->pqpos[b->pq[i]] = i;
+    b->pqpos[b->pq[j]] = j;
+}
+
+static int pq_less(const builder *b, uint32_t i, uint32_t j)
+{
+    uint32_t x = b->pq[i], y = b->pq[j];
+    return b->prio[x] < b->prio[y] || (b->prio[x] == b->prio[y] && x < y);
+}
+
+static void pq_fix(builder *b, uint32_t i)
+{
+    while (i > 0 && pq_less(b, i, (i - 1) / 2)) {
+        pq_swap(b, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+    for (;;) {
+        uint32_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < b->pqn && pq_less(b, l, m))
+            m = l;
+        if (r < b->pqn && pq_less(b, r, m))
+            m = r;
+        if (m == i)
+            break;
+        pq_swap(b, i, m);
+        i = m;
+    }
+}
+
+static uint32_t pq_pop(builder *b)
+{
+    uint32_t v = b->pq[0];
+    pq_swap(b, 0, --b->pqn);
+    b->pqpos[v] = CG_NO_NODE;
+    if (b->pqn)
+        pq_fix(b, 0);
+    return v;
+}
+
+static void builder_free(builder *b)
+{
+    for (uint32_t v = 0; b->out && v < b->n; v++) {
+        free(b->out[v].a);
+        free(b->in[v].a);
+    }
+    free(b->out);
+    free(b->in);
+    free(b->done);
+    free(b->cn);
+    free(b->prio);
+    free(b->pq);
+    free(b->pqpos);
+    free(b->ws.dist);
+    free(b->ws.pnode);
+    free(b->ws.pedge);
+    free(b->ws.src);
+    free(b->ws.hpos);
+    free(b->ws.heap);
+    free(b->ws.touched);
+}
+
+static int builder_init(builder *b, const cg_graph *g)
+{
+    uint32_t n = g->n;
+    size_t w = (size_t)(n ? n : 1) * 4;
+    memset(b, 0, sizeof *b);
+    b->n = n;
+    b->out = calloc(n ? n : 1, sizeof *b->out);
+    b->in = calloc(n ? n : 1, sizeof *b->in);
+    b->done = calloc(n ? n : 1, 1);
+    b->cn = calloc(n ? n : 1, 4);
+    b->prio = malloc(w);
+    b->pq = malloc(w);
+    b->pqpos = malloc(w);
+    b->ws.dist = malloc(w);
+    b->ws.pnode = malloc(w);
+    b->ws.pedge = malloc(w);
+    b->ws.src = malloc(w);
+    b->ws.hpos = malloc(w);
+    b->ws.heap = malloc(w);
+    b->ws.touched = malloc(w);
+    if (!b->out || !b->in || !b->done || !b->cn || !b->prio || !b->pq || !b->pqpos || !b->ws.dist ||
+        !b->ws.pnode || !b->ws.pedge || !b->ws.src || !b->ws.hpos || !b->ws.heap || !b->ws.touched)
+        return -1;
+    memset(b->ws.dist, 0xff, w);
+    memset(b->ws.hpos, 0xff, w);
+    for (uint32_t u = 0; u < n; u++)
+        for (uint32_t e = g->first_out[u]; e < g->first_out[u + 1]; e++)
+            if (g->head[e] != u && add_arc(b, u, g->head[e], g->ms[e], CG_NO_NODE))
+                return -1;
+    return 0;
+}
+
+/* Turns the per-node lists into the CSR halves of the hierarchy. */
+static int to_csr(cg_graph *g, const arcs *lists, uint32_t *m_out, const uint32_t **first,
+                  const uint32_t **head, const uint32_t **w, const uint32_t **mid)
+{
+    uint32_t n = g->n;
+    uint32_t *f = cg_graph_own(g, malloc(((size_t)n + 1) * 4));
+    if (!f)
+        return -1;
+    f[0] = 0;
+    for (uint32_t v = 0; v < n; v++)
+        f[v + 1] = f[v] + lists[v].n;
+    uint32_t m = f[n];
+    uint32_t *h = cg_graph_own(g, malloc((m ? m : 1) * 4));
+    uint32_t *wt = cg_graph_own(g, malloc((m ? m : 1) * 4));
+    uint32_t *md = cg_graph_own(g, malloc((m ? m : 1) * 4));
+    if (!h || !wt || !md)
+        return -1;
+    for (uint32_t v = 0; v < n; v++)
+        for (uint32_t i = 0; i < lists[v].n; i++) {
+            h[f[v] + i] = lists[v].a[i].to;
+            wt[f[v] + i] = lists[v].a[i].w;
+            md[f[v] + i] = lists[v].a[i].mid;
+        }
+    *m_out = m;
+    *first = f;
+    *head = h;
+    *w = wt;
+    *mid = md;
+    return 0;
+}
+
+int cg_ch_build(cg_graph *g, cg_graph_progress_fn progress, void *ctx, cg_err *err)
+{
+    builder b;
+    int rc = -1;
+    if (builder_init(&b, g))
+        goto oom;
+    uint32_t n = g->n;
+    if (progress)
+        progress(ctx, "ordering nodes", 0);
+    for (uint32_t v = 0; v < n; v++) {
+        b.prio[v] = priority(&b, v);
+        b.pq[v] = v;
+        b.pqpos[v] = v;
+    }
+    b.pqn = n;
+    for (uint32_t i = n / 2; i-- > 0;)
+        pq_fix(&b, i);
+    uint32_t *rank = cg_graph_own(g, malloc((size_t)(n ? n : 1) * 4));
+    if (!rank)
+        goto oom;
+    uint32_t next = 0, step = n / 100 ? n / 100 : 1;
+    while (b.pqn) {
+        uint32_t v = b.pq[0];
+        int32_t p = priority(&b, v);
+        if (p > b.prio[v]) {
+            b.prio[v] = p;
+            pq_fix(&b, 0);
+            if (b.pq[0] != v)
+                continue;
+        }
+        pq_pop(&b);
+        contract(&b, v, 1);
+        if (b.oom)
+            goto oom;
+        b.done[v] = 1;
+        rank[v] = next++;
+        /* Detach v: its own lists now hold exactly its upward and downward edges. */
+        for (uint32_t i = 0; i < b.out[v].n; i++)
+            remove_arc(&b.in[b.out[v].a[i].to], v);
+        for (uint32_t i = 0; i < b.in[v].n; i++)
+            remove_arc(&b.out[b.in[v].a[i].to], v);
+        for (int side = 0; side < 2; side++) {
+            const arcs *l = side ? &b.in[v] : &b.out[v];
+            for (uint32_t i = 0; i < l->n; i++) {
+                uint32_t x = l->a[i].to;
+                if (b.pqpos[x] == CG_NO_NODE)
+                    continue;
+                b.cn[x]++;
+                b.prio[x] = priority(&b, x);
+                pq_fix(&b, b.pqpos[x]);
+            }
+        }
+        if (progress && next % step == 0)
+            progress(ctx, "contracting", (double)next / n);
+    }
+    g->rank = rank;
+    if (to_csr(g, b.out, &g->ch_up_m, &g->up_first, &g->up_head, &g->up_w, &g->up_mid) ||
+        to_csr(g, b.in, &g->ch_dn_m, &g->dn_first, &g->dn_head, &g->dn_w, &g->dn_mid))
+        goto oom;
+    rc = 0;
+    goto out;
+oom:
+    cg_err_set(err, CG_ENOMEM, NULL, "out of memory building the contraction hierarchy");
+out:
+    builder_free(&b);
+    return rc;
+}
+
+/* ---- queries ---- */
+
+/* Settles the next node of an upward search (forward: up edges; backward: down edges), with
+ * stall-on-demand. Returns the node, or CG_NO_NODE when the side is exhausted. */
+static uint32_t ch_step(const cg_graph *g, cg_side *s, int backward)
+{
+    uint32_t v = cg_side_pop(s);
+    if (v == CG_NO_NODE)
+        return v;
+    uint32_t dv = s->dist[v];
+    const uint32_t *f = backward ? g->dn_first : g->up_first;
+    const uint32_t *h = backward ? g->dn_head : g->up_head;
+    const uint32_t *w = backward ? g->dn_w : g->up_w;
+    /* Stall: an edge from a higher node into v (the other half's edges at v) that gives v a
+     * smaller distance means v's own distance is not a shortest one: do not expand it. */
+    const uint32_t *of = backward ? g->up_first : g->dn_first;
+    const uint32_t *oh = backward ? g->up_head : g->dn_head;
+    const uint32_t *ow = backward ? g->up_w : g->dn_w;
+    for (uint32_t k = of[v]; k < of[v + 1]; k++) {
+        uint32_t d = s->dist[oh[k]];
+        if (d != CG_INF_MS && d + ow[k] < dv)
+            return v;
+    }
+    for (uint32_t k = f[v]; k < f[v + 1]; k++)
+        cg_side_relax(s, h[k], dv + w[k], v, k, s->src[v]);
+    return v;
+}
+
+static void seed(const cg_graph *g, cg_side *s, const cg_snap *p, int arrival)
+{
+    cg_entry en;
+    cg_side_reset(s);
+    cg_snap_entries(g, p, arrival, &en);
+    for (int k = 0; k < en.n; k++)
+        cg_side_relax(s, en.node[k], en.ms[k], CG_NO_NODE, CG_NO_EDGE, 0);
+}
+
+/* Appends the points of hierarchy edge x -> y (weight w, via mid), without x's own point. */
+static int unpack(const cg_graph *g, uint32_t x, uint32_t y, uint32_t w, uint32_t mid, cg_path *p,
+                  size_t *cap)
+{
+    if (mid == CG_NO_NODE)
+        return cg_path_push(p, cap, cg_graph_node_point(g, y));
+    /* x -> mid is a down edge stored at mid (head x); mid -> y an up edge at mid (head y). */
+    for (uint32_t a = g->dn_first[mid]; a < g->dn_first[mid + 1]; a++) {
+        if (g->dn_head[a] != x || g->dn_w[a] > w)
+            continue;
+        for (uint32_t b = g->up_first[mid]; b < g->up_first[mid + 1]; b++)
+            if (g->up_head[b] == y && g->dn_w[a] + g->up_w[b] == w)
+                return unpack(g, x, mid, g->dn_w[a], g->dn_mid[a], p, cap) ||
+                       unpack(g, mid, y, g->up_w[b], g->up_mid[b], p, cap);
+    }
+    return -1; /* an inconsistent hierarchy */
+}
+
+int cg_route(cg_search *s, const cg_snap *from, const cg_snap *to, int geometry, cg_path *out,
+             cg_err *err)
+{
+    const cg_graph *g = s->g;
+    if (!g->up_first)
+        return cg_err_set(err, CG_EUNSUPPORTED, "graph",
+                          "the graph has no contraction hierarchy: run `civgrid net build`");
+    cg_side *fw = &s->side[0], *bw = &s->side[1];
+    s->n_src = 0;
+    s->n_reached = 0;
+    s->budget_ms = 0;
+    seed(g, fw, from, 0);
+    seed(g, bw, to, 1);
+    uint64_t best = cg_same_edge_ms(g, from, to);
+    uint32_t meet = CG_NO_NODE;
+    while (cg_side_min(fw) < best || cg_side_min(bw) < best) {
+        int back = cg_side_min(bw) < cg_side_min(fw);
+        cg_side *a = back ? bw : fw, *o = back ? fw : bw;
+        uint32_t v = ch_step(g, a, back);
+        if (v == CG_NO_NODE)
+            break;
+        if (o->dist[v] != CG_INF_MS && (uint64_t)a->dist[v] + o->dist[v] < best) {
+            best = (uint64_t)a->dist[v] + o->dist[v];
+            meet = v;
+        }
+    }
+    if (best >= CG_INF_MS)
+        return cg_err_set(err, CG_EINTERNAL, NULL, "no route although the graph is connected");
+    memset(out, 0, sizeof *out);
+    out->seconds = best / 1000.0;
+    size_t cap = 0;
+    int bad = cg_path_push(out, &cap, from->at);
+    if (meet != CG_NO_NODE) {
+        /* The forward half, collected backwards from the meeting node, then unpacked in order. */
+        uint32_t len = 0;
+        for (uint32_t v = meet; fw->pnode[v] != CG_NO_NODE; v = fw->pnode[v])
+            len++;
+        uint32_t *chain = malloc(((size_t)len + 1) * sizeof *chain);
+        bad = bad || !chain;
+        uint32_t v = meet;
+        for (uint32_t i = len; chain && i > 0; i--) {
+            chain[i - 1] = v;
+            v = fw->pnode[v];
+        }
+        bad = bad || cg_path_push(out, &cap, cg_graph_node_point(g, v));
+        for (uint32_t i = 0; i < len && !bad; i++) {
+            uint32_t y = chain[i], k = fw->pedge[y];
+            bad = unpack(g, fw->pnode[y], y, g->up_w[k], g->up_mid[k], out, &cap);
+        }
+        free(chain);
+        /* The backward half: from the meeting node down to the arrival node. */
+        for (uint32_t x = meet; !bad && bw->pnode[x] != CG_NO_NODE; x = bw->pnode[x]) {
+            uint32_t y = bw->pnode[x], k = bw->pedge[x];
+            bad = unpack(g, x, y, g->dn_w[k], g->dn_mid[k], out, &cap);
+        }
+    }
+    bad = bad || cg_path_push(out, &cap, to->at);
+    if (bad) {
+        cg_path_free(out);
+        return cg_err_set(err, CG_ENOMEM, NULL,
+                          "out of memory (or a damaged hierarchy) "
+                          "unpacking a route");
+    }
+    cg_path_finish(out, geometry);
+    return 0;
+}
+
+int cg_route_one_to_many(cg_search *s, const cg_snap *one, const cg_snap *targets, size_t n,
+                         cg_direction dir, double *seconds_out, cg_err *err)
+{
+    const cg_graph *g = s->g;
+    if (!g->up_first)
+        return cg_err_set(err, CG_EUNSUPPORTED, "graph",
+                          "the graph has no contraction hierarchy: run `civgrid net build`");
+    int back = dir == CG_BACKWARD;
+    cg_side *a = &s->side[0], *b = &s->side[1];
+    s->n_src = 0;
+    s->n_reached = 0;
+    s->budget_ms = 0;
+    /* The whole upward search space of `one`, once. */
+    seed(g, a, one, back);
+    while (ch_step(g, a, back) != CG_NO_NODE)
+        ;
+    for (size_t i = 0; i < n; i++) {
+        const cg_snap *f = back ? &targets[i] : one, *t = back ? one : &targets[i];
+        uint64_t best = cg_same_edge_ms(g, f, t);
+        /* Each target climbs until its queue is past the best meeting found. */
+        seed(g, b, &targets[i], !back);
+        while (cg_side_min(b) < best) {
+            uint32_t v = ch_step(g, b, !back);
+            if (v == CG_NO_NODE)
+                break;
+            if (a->dist[v] != CG_INF_MS && (uint64_t)a->dist[v] + b->dist[v] < best)
+                best = (uint64_t)a->dist[v] + b->dist[v];
+        }
+        seconds_out[i] = best >= CG_INF_MS ? INFINITY : best / 1000.0;
+    }
+    return 0;
+}

@@ -1,0 +1,71 @@
+/*
+ * The inside of a cg_search (route.h), shared by dijkstra.c (plain searches) and ch.c (queries on
+ * the hierarchy). Two sides, each with its own distances, parents and 4-ary heap, so a
+ * bidirectional query needs no second workspace. Arrays are sized for the whole graph once; a
+ * query resets only what the previous one touched.
+ */
+#ifndef CG_NET_SEARCH_IMPL_H
+#define CG_NET_SEARCH_IMPL_H
+
+#include <stdint.h>
+
+#include "net/graph_impl.h"
+#include "net/route.h"
+
+#define CG_INF_MS UINT32_MAX
+
+typedef struct {
+    uint32_t *dist;  /* ms; CG_INF_MS when untouched */
+    uint32_t *pnode; /* predecessor node (CG_NO_NODE at a source) */
+    uint32_t *pedge; /* edge used from pnode: a graph edge, or a hierarchy edge in ch.c */
+    uint32_t *src;   /* index of the source the node was reached from */
+    uint32_t *hpos;  /* position in the heap, CG_NO_NODE when not in it */
+    uint32_t *heap;  /* nodes, a 4-ary min-heap on dist */
+    uint32_t hn;
+    uint32_t *touched; /* nodes whose dist was set, for the reset */
+    uint32_t n_touched;
+} cg_side;
+
+typedef struct {
+    uint32_t edge, index;
+} cg_src_edge;
+
+struct cg_search {
+    const cg_graph *g;
+    cg_side side[2];
+    uint32_t *reached; /* settled nodes of the last bounded search, in order */
+    uint32_t n_reached;
+    uint32_t budget_ms;
+    cg_direction dir;
+    cg_src_edge *src_edges; /* sources of the last search by edge, for seconds_at */
+    uint32_t n_src;
+    double *src_frac;
+};
+
+void cg_side_reset(cg_side *s);
+/* Lowers v's distance to d (inserting it), recording how it was reached. */
+void cg_side_relax(cg_side *s, uint32_t v, uint32_t d, uint32_t pnode, uint32_t pedge,
+                   uint32_t src);
+/* Pops the nearest node; CG_NO_NODE when the heap is empty. */
+uint32_t cg_side_pop(cg_side *s);
+static inline uint32_t cg_side_min(const cg_side *s)
+{
+    return s->hn ? s->dist[s->heap[0]] : CG_INF_MS;
+}
+
+/* Where a snapped position enters the network: up to two (node, ms) pairs. For a forward start
+ * the heads of the position's edge and twin; for an arrival (backward) their tails. */
+typedef struct {
+    uint32_t node[2];
+    uint32_t ms[2];
+    int n;
+} cg_entry;
+void cg_snap_entries(const cg_graph *g, const cg_snap *p, int arrival, cg_entry *out);
+/* The direct cost along one segment when both positions are on it (CG_INF_MS otherwise). */
+uint32_t cg_same_edge_ms(const cg_graph *g, const cg_snap *from, const cg_snap *to);
+/* Appends a point to a path under construction. */
+int cg_path_push(cg_path *p, size_t *cap, cg_point pt);
+/* Sets metres from the geometry and drops it unless wanted. */
+void cg_path_finish(cg_path *p, int geometry);
+
+#endif
