@@ -1,6 +1,9 @@
 """Starts the real `civgrid serve` on a free loopback port for the API tests and talks to it:
 JSON over urllib, and raw bytes over a socket for the requests urllib would refuse to send
-(path traversal, oversized bodies, slow uploads)."""
+(path traversal, oversized bodies, slow uploads). Most routes need a login: make_db() creates an
+administrator (ADMIN) with the real CLI, and Server(db, login=ADMIN) logs in with a bearer token
+that every later get()/json()/request() sends."""
+import http.client
 import json
 import os
 import select
@@ -13,21 +16,35 @@ import urllib.request
 from cgtest import BIN, DATA, run
 
 START_TIMEOUT = 20.0
+ADMIN = ("admin", "Admin-pass-2026!")
 
 
-def make_db(tmp, fixture="api_grids.geojson"):
-    """A database holding the fixture hierarchy (imported with the real CLI)."""
+def add_user(db, username, password, roles, scope=""):
+    """Creates an account with the real CLI (`civgrid user add`); returns its id."""
+    args = ["user", "add", username, "--db", db, "--roles", roles, "--password-stdin"]
+    if scope:
+        args += ["--scope", scope]
+    _, out, _ = run(*args, check=0, stdin=password + "\n")
+    return int(out.split("id ")[1].split()[0].rstrip(")")) if "id " in out else None
+
+
+def make_db(tmp, fixture="api_grids.geojson", admin=True):
+    """A database holding the fixture hierarchy (imported with the real CLI), with the ADMIN
+    account unless admin=False."""
     db = os.path.join(tmp, "grids.db")
     run("import", "grids", os.path.join(DATA, fixture), "--db", db, check=0)
+    if admin:
+        add_user(db, ADMIN[0], ADMIN[1], "admin")
     return db
 
 
 class Server:
     """`with Server(db, *extra_flags) as s:` starts the server and stops it with SIGTERM."""
 
-    def __init__(self, db, *flags, access_log=None):
+    def __init__(self, db, *flags, access_log=None, login=None):
         self.db, self.flags, self.access_log = db, list(flags), access_log
         self.proc, self.port, self.stderr = None, None, ""
+        self.login_as, self.headers = login, {}
 
     def __enter__(self):
         args = [BIN, "serve", "--db", self.db, "--port", "0", "--threads", "2"]
@@ -53,10 +70,45 @@ class Server:
         while time.monotonic() < deadline:
             try:
                 if self.get("/healthz")[0] == 200:
-                    return self
+                    break
             except OSError:
                 pass
-        raise AssertionError("server never answered /healthz")
+        else:
+            raise AssertionError("server never answered /healthz")
+        if self.login_as:
+            st, body, _ = self.login(*self.login_as)
+            if st != 200:
+                raise AssertionError("login as %s: %d %s" % (self.login_as[0], st, body))
+        return self
+
+    def login(self, username, password, client="token", source=None):
+        """POST /api/v1/auth/login; with client=token a success makes later requests send the
+        token. Returns (status, parsed body, headers)."""
+        st, hdr, body = self.request("POST", "/api/v1/auth/login", {
+            "username": username, "password": password, "client": client}, source=source)
+        doc = json.loads(body)
+        if st == 200 and client == "token":
+            self.headers = {"Authorization": "Bearer " + doc["token"]}
+        return st, doc, hdr
+
+    def request(self, method, path, body=None, headers=None, source=None):
+        """(status, headers, body bytes) of one request with self.headers plus headers; body is
+        sent as JSON unless it is bytes; source is a local address to connect from (loopback
+        has all of 127/8, so tests can be several clients)."""
+        con = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30,
+                                         source_address=(source, 0) if source else None)
+        h = dict(self.headers)
+        h.update(headers or {})
+        data = None
+        if body is not None:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            h.setdefault("Content-Type", "application/json")
+        try:
+            con.request(method, path, body=data, headers=h)
+            r = con.getresponse()
+            return r.status, r.headers, r.read()
+        finally:
+            con.close()
 
     def stop(self, timeout=20):
         if self.proc.poll() is None:
@@ -73,7 +125,7 @@ class Server:
 
     def get(self, path, method="GET"):
         """(status, headers, body bytes) without raising on 4xx/5xx."""
-        req = urllib.request.Request(self.base + path, method=method)
+        req = urllib.request.Request(self.base + path, method=method, headers=self.headers)
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
                 return r.status, r.headers, r.read()

@@ -4,7 +4,7 @@ directory's index.html is served exactly as before, and a web directory without 
 import os
 import re
 
-from cgserver import Server, error_of, make_db
+from cgserver import ADMIN, Server, error_of, make_db
 from cgtest import TempDir, check, main
 
 # Paths the page must read: the map, the topology status, the grid count and point lookup.
@@ -19,7 +19,7 @@ def landing(s):
 
 
 def test_landing_without_web_dir():
-    with TempDir() as tmp, Server(make_db(tmp), "--web", "") as s:
+    with TempDir() as tmp, Server(make_db(tmp), "--web", "", login=ADMIN) as s:
         page = landing(s)
         check('<html lang="zh-CN">' in page, "the page is not marked zh-CN")
         for path in FETCHED:
@@ -39,7 +39,7 @@ def test_landing_without_web_dir():
 
 
 def test_landing_head_and_other_paths():
-    with TempDir() as tmp, Server(make_db(tmp), "--web", "") as s:
+    with TempDir() as tmp, Server(make_db(tmp), "--web", "", login=ADMIN) as s:
         st, headers, body = s.get("/", method="HEAD")
         check(st == 200 and headers["Content-Type"].startswith("text/html"), (st, headers))
         check(body == b"", "HEAD / sent a body of %d bytes" % len(body))
