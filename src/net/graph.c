@@ -507,7 +507,8 @@ static int build(builder *b, const cg_graph_build_opts *o, cg_graph **out, cg_gr
         renum[v] = comp[v] == (uint32_t)keep ? nk++ : CG_NO_NODE;
     size_t mk = 0;
     for (size_t i = 0; i < m; i++) {
-        if (renum[e[i].from] == CG_NO_NODE) {
+        /* Edges between the kept component and the others go with the others. */
+        if (renum[e[i].from] == CG_NO_NODE || renum[e[i].to] == CG_NO_NODE) {
             enew[i] = CG_NO_EDGE;
             continue;
         }
@@ -515,7 +516,6 @@ static int build(builder *b, const cg_graph_build_opts *o, cg_graph **out, cg_gr
         e[mk] = e[i];
         e[mk].from = renum[e[i].from];
         e[mk].to = renum[e[i].to];
-        assert(e[mk].to != CG_NO_NODE);
         mk++;
     }
     for (size_t i = 0; i < mk; i++)
