@@ -55,11 +55,8 @@ int main(int argc, char **argv)
             size_t n, m;
             double radius;
             uint64_t seed;
-        } sizes[] = {{1000, 300, 0.8, 1},
-                     {2000, 500, 0.7, 2},
-                     {4000, 800, 0.6, 3},
-                     {8000, 1500, 0.5, 4},
-                     {15000, 3000, 0.45, 5}};
+        } sizes[] = {
+            {1000, 300, 0.8, 1}, {2000, 500, 0.7, 2}, {4000, 800, 0.6, 3}, {8000, 1500, 0.5, 4}};
         for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
             cg_cover_synth_opts so = {sizes[k].n, sizes[k].m, 10.0,         sizes[k].radius,
                                       40,         0,          sizes[k].seed};
