@@ -22,6 +22,10 @@ static const command commands[] = {
     {"locate", cmd_locate, "find the grid path of a point, or of every row of a CSV file"},
     {"backup", cmd_backup, "copy the database consistently while the server keeps writing"},
     {"restore", cmd_restore, "replace the database with a checked backup"},
+    {"user", cmd_user, "add, list, disable, enable, grant accounts and set their passwords"},
+    {"audit", cmd_audit, "verify the audit log's hash chain, or list its entries"},
+    {"maintenance", cmd_maintenance,
+     "purge expired sessions and residents' contacts past retention"},
     {"version", cmd_version, "print the version and the database schema version"},
 };
 

@@ -25,6 +25,9 @@ int cmd_import(int argc, char **argv);
 int cmd_grids(int argc, char **argv);
 int cmd_locate(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_maintenance(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 /* `civgrid import osm`, called by `civgrid import` (src/cli/import_osm.c). */
@@ -36,5 +39,7 @@ int cg_cli_fail(const cg_err *err);
 const char *cg_cli_db_path(const char *flag);
 /* Opens the store, printing a clear message on failure; returns an exit status (0 on success). */
 int cg_cli_open_store(const char *path, int flags, cg_store **out);
+/* Attributes the store's writes to "cli:<unix user>", the audit log's actor (src/cli/user.c). */
+void cg_cli_set_actor(cg_store *s);
 
 #endif

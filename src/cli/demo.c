@@ -161,6 +161,7 @@ int cmd_demo(int argc, char **argv)
         cg_demo_free(&d);
         return status;
     }
+    cg_cli_set_actor(s);
     if (cg_store_begin(s, &err) != 0 || write_demo(s, &d, (uint64_t)seed, size, &p, &err) != 0 ||
         cg_store_commit(s, &err) != 0) {
         cg_store_rollback(s);

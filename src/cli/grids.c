@@ -369,6 +369,7 @@ static int grids_renumber(int argc, char **argv)
     int status = cg_cli_open_store(cg_cli_db_path(db), 0, &s);
     if (status)
         return status;
+    cg_cli_set_actor(s);
     cg_err err = {0};
     cg_grid parent;
     cg_grid_init(&parent);

@@ -151,6 +151,7 @@ static int import_grids(int argc, char **argv)
         cg_features_free(features, n);
         return status;
     }
+    cg_cli_set_actor(s);
     cg_grid *grids = NULL;
     cg_reject *rejects = NULL;
     size_t n_grids = 0, n_rejects = 0;

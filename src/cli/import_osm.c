@@ -26,6 +26,7 @@ static int ensure_store(import_ctx *c, cg_err *err)
         return 0;
     if (cg_store_open(c->db_path, CG_STORE_CREATE, &c->store, err) != 0)
         return -1;
+    cg_cli_set_actor(c->store);
     if (cg_store_begin(c->store, err) != 0) {
         cg_store_close(c->store);
         c->store = NULL;
