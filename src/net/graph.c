@@ -683,25 +683,50 @@ int cg_graph_build_store(cg_store *s, const cg_graph_build_opts *o, cg_graph **o
     return rc;
 }
 
+typedef struct {
+    builder b;
+    cg_turn_restriction *r;
+    size_t n, cap;
+} pbf_ctx;
+
 static int osm_way(void *ctx, const cg_way *w, cg_err *err)
 {
-    if (builder_add(ctx, w))
+    if (builder_add(&((pbf_ctx *)ctx)->b, w))
         return cg_err_set(err, CG_ENOMEM, NULL, "out of memory reading roads");
+    return 0;
+}
+
+static int osm_restriction(void *ctx, const cg_osm_restriction *x, cg_err *err)
+{
+    pbf_ctx *p = ctx;
+    int only = strncmp(x->restriction, "only_", 5) == 0;
+    if (!only && strncmp(x->restriction, "no_", 3) != 0)
+        return 0; /* e.g. "give_way": not a ban */
+    if (grow((void **)&p->r, &p->cap, p->n + 1, sizeof *p->r))
+        return cg_err_set(err, CG_ENOMEM, NULL, "out of memory reading turn restrictions");
+    p->r[p->n++] = (cg_turn_restriction){x->from_way, x->via_node, x->to_way, only};
     return 0;
 }
 
 int cg_graph_build_pbf(const char *path, const cg_graph_build_opts *o, cg_graph **out,
                        cg_graph_stats *stats, cg_err *err)
 {
-    builder b;
+    pbf_ctx p = {0};
     cg_graph_stats st = {0};
-    builder_init(&b, o);
+    builder_init(&p.b, o);
     cg_osm_callbacks cb = {0};
     cb.way = osm_way;
-    int rc = cg_osm_read(path, &cb, &b, NULL, err);
-    if (rc == 0)
-        rc = build(&b, o, out, &st, err);
-    builder_free(&b);
+    int rc = cg_osm_read(path, &cb, &p, NULL, err);
+    if (rc == 0 && o->profile == CG_PROFILE_CAR)
+        rc = cg_osm_read_restrictions(path, osm_restriction, &p, err);
+    if (rc == 0) {
+        cg_graph_build_opts o2 = *o;
+        o2.restrictions = p.r;
+        o2.n_restrictions = p.n;
+        rc = build(&p.b, &o2, out, &st, err);
+    }
+    builder_free(&p.b);
+    free(p.r);
     if (stats)
         *stats = st;
     return rc;

@@ -67,6 +67,8 @@ typedef struct {
     cg_point *coords; /* parallel to node_ids; NAN until the node is read */
     cg_poi *node_pois;
     size_t n_node_pois, cap_node_pois;
+    cg_osm_restriction *restr; /* turn restrictions (cg_osm_read_restrictions) */
+    size_t n_restr, cap_restr;
 } reader;
 
 /* Grows an array by doubling; returns 0, or -1 (and flags the reader) when memory runs out. */
@@ -264,6 +266,44 @@ static const int64_t *find_i64(const int64_t *v, size_t n, int64_t id)
 }
 
 /* ---- pass 1: boundary relations ---- */
+
+/* Keeps a simple turn restriction (from way, via node, to way) for the routing graph. */
+static int keep_restriction(reader *r, const readosm_relation *rel)
+{
+    const char *type = tag(rel->tags, rel->tag_count, "type");
+    if (!type || strcmp(type, "restriction") != 0)
+        return READOSM_OK;
+    const char *value = tag(rel->tags, rel->tag_count, "restriction:motorcar");
+    if (!value)
+        value = tag(rel->tags, rel->tag_count, "restriction");
+    const char *except = tag(rel->tags, rel->tag_count, "except");
+    if (!value || (except && strstr(except, "motorcar")))
+        return READOSM_OK;
+    cg_osm_restriction x = {rel->id, 0, 0, 0, ""};
+    int n_from = 0, n_via = 0, n_to = 0;
+    for (int k = 0; k < rel->member_count; k++) {
+        const readosm_member *m = &rel->members[k];
+        if (!m->role)
+            continue;
+        if (strcmp(m->role, "from") == 0 && m->member_type == READOSM_MEMBER_WAY) {
+            x.from_way = m->id;
+            n_from++;
+        } else if (strcmp(m->role, "to") == 0 && m->member_type == READOSM_MEMBER_WAY) {
+            x.to_way = m->id;
+            n_to++;
+        } else if (strcmp(m->role, "via") == 0) {
+            x.via_node = m->id;
+            n_via += m->member_type == READOSM_MEMBER_NODE ? 1 : 2;
+        }
+    }
+    if (n_from != 1 || n_to != 1 || n_via != 1)
+        return READOSM_OK;
+    copy(x.restriction, sizeof x.restriction, value);
+    if (grow(r, (void **)&r->restr, r->n_restr, &r->cap_restr, sizeof x))
+        return READOSM_ABORT;
+    r->restr[r->n_restr++] = x;
+    return READOSM_OK;
+}
 
 static int on_relation(const void *user, const readosm_relation *rel)
 {
@@ -880,6 +920,7 @@ static void reader_free(reader *r)
     free(r->node_ids);
     free(r->coords);
     free(r->node_pois);
+    free(r->restr);
 }
 
 static void stage(reader *r, const char *name)
@@ -939,8 +980,27 @@ int cg_osm_read(const char *path, const cg_osm_callbacks *cb, void *ctx, cg_osm_
         stage(&r, "assembling");
         rc = deliver(&r, err);
     }
+
     if (stats)
         *stats = r.stats;
+    reader_free(&r);
+    return rc;
+}
+
+static int on_restriction_relation(const void *user, const readosm_relation *rel)
+{
+    return keep_restriction((reader *)user, rel);
+}
+
+int cg_osm_read_restrictions(const char *path, cg_osm_restriction_cb cb, void *ctx, cg_err *err)
+{
+    reader r;
+    memset(&r, 0, sizeof r);
+    int rc = pbf_check(path, err);
+    if (rc == 0)
+        rc = pass(&r, path, NULL, NULL, on_restriction_relation, err);
+    for (size_t k = 0; rc == 0 && k < r.n_restr; k++)
+        rc = cb(ctx, &r.restr[k], err);
     reader_free(&r);
     return rc;
 }

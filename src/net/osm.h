@@ -27,6 +27,14 @@
  * with points of interest drawn from nodes (OSM node and way ids are separate sequences). */
 #define CG_OSM_WAY_POI_ID_BASE ((int64_t)1 << 48)
 
+/* A turn-restriction relation (type=restriction) with one from way, one via node and one to way,
+ * for motor vehicles: "restriction" or "restriction:motorcar" holds its value (no_left_turn,
+ * only_straight_on, ...). Relations with a via way, or exempting motorcars, are not delivered. */
+typedef struct {
+    int64_t id, from_way, via_node, to_way;
+    char restriction[32];
+} cg_osm_restriction;
+
 /* Each callback may be NULL; returning -1 (with err filled) stops the read, which then fails. */
 typedef struct {
     int (*way)(void *ctx, const cg_way *w, cg_err *err);
@@ -59,5 +67,10 @@ typedef struct {
  */
 int cg_osm_read(const char *path, const cg_osm_callbacks *cb, void *ctx, cg_osm_stats *stats,
                 cg_err *err);
+
+/* Reads only the turn restrictions of `path` (one pass over its relations) and calls cb once per
+ * restriction, after the pass succeeded. Errors as cg_osm_read. */
+typedef int (*cg_osm_restriction_cb)(void *ctx, const cg_osm_restriction *r, cg_err *err);
+int cg_osm_read_restrictions(const char *path, cg_osm_restriction_cb cb, void *ctx, cg_err *err);
 
 #endif
