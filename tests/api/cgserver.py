@@ -20,12 +20,13 @@ ADMIN = ("admin", "Admin-pass-2026!")
 
 
 def add_user(db, username, password, roles, scope=""):
-    """Creates an account with the real CLI (`civgrid user add`); returns its id."""
-    args = ["user", "add", username, "--db", db, "--roles", roles, "--password-stdin"]
+    """Creates an account with the real CLI (`civgrid user add`, the password on standard
+    input); returns its id."""
+    args = ["user", "add", username, "--db", db, "--roles", roles]
     if scope:
         args += ["--scope", scope]
     _, out, _ = run(*args, check=0, stdin=password + "\n")
-    return int(out.split("id ")[1].split()[0].rstrip(")")) if "id " in out else None
+    return int(out.split("(id ")[1].split()[0].rstrip(",)"))
 
 
 def make_db(tmp, fixture="api_grids.geojson", admin=True):
