@@ -1,0 +1,282 @@
+"""Every endpoint x every role x inside/outside the caller's scope, against the real server on the
+`civgrid demo` district. Each role's account (made with `civgrid user add`) works in one
+community, A; B is another community. For each route the test asserts allowed or refused
+(401 anonymous, 403 without the permission, 404 outside the scope), and that a refused read
+leaks nothing: the answer for an object outside the scope is byte for byte the answer for one
+that does not exist (with the asked-for code or id put back in place), lists hold nothing from
+outside, and counts count only the scope.
+
+The expected permissions below are the access policy as the product states it (worker and leader
+read and locate, operators also write grids, assign teams, check topology and list accounts,
+handlers also read residents' contacts, inspectors also check topology, read the audit log and
+list accounts, administrators do everything); /auth/me must say the same. A route the server has
+and this table lacks fails the test: every new route needs its row."""
+import json
+import os
+
+from cgserver import ADMIN, Server, add_user, error_of
+from cgtest import TempDir, check, main, run
+
+ROLES = ["worker", "leader", "operator", "handler", "inspector", "admin", "anonymous"]
+POLICY = {
+    "worker": {"grid.read", "locate"},
+    "leader": {"grid.read", "locate"},
+    "operator": {"grid.read", "grid.write", "grid.team.write", "grid.check", "locate",
+                 "user.read"},
+    "handler": {"grid.read", "locate", "contact.read"},
+    "inspector": {"grid.read", "grid.check", "locate", "audit.read", "user.read"},
+    "admin": {"grid.read", "grid.write", "grid.team.write", "grid.check", "locate", "user.read",
+              "user.admin", "audit.read", "contact.read"},
+    "anonymous": set(),
+}
+PASSWORD = "Matrix-pass-2026"
+MISSING_CODE = "999999999999999"
+MISSING_ID = "987654"
+
+
+def allowed(role, perm):
+    if perm == "public":
+        return True
+    if perm == "account":
+        return role != "anonymous"
+    return perm in POLICY[role]
+
+
+class World:
+    """The demo district, an account per role scoped to community A, and two sessions per
+    role (one to spend on logout)."""
+
+    def __init__(self, tmp):
+        run("demo", "--out", tmp, check=0)
+        self.db = os.path.join(tmp, "civgrid.db")
+        add_user(self.db, ADMIN[0], ADMIN[1], "admin")
+
+    def start(self, s):
+        check(s.login(*ADMIN)[0] == 200, "admin login")
+        self.root = dict(s.headers)
+        _, _, body = s.request("GET", "/api/v1/grids?level=community&limit=100")
+        communities = [g["code"] for g in json.loads(body)["grids"]]
+        check(len(communities) >= 2, communities)
+        self.a, self.b = communities[0], communities[1]
+        _, _, body = s.request("GET", "/api/v1/grids?limit=10000")
+        everything = json.loads(body)["grids"]
+        self.count_a = sum(1 for g in everything if g["code"].startswith(self.a))
+        check(0 < self.count_a < len(everything), "A is a part of the district")
+        _, _, body = s.request("GET", "/api/v1/grids?parent=%s" % self.a)
+        self.grid_a = json.loads(body)["grids"][0]["code"]
+        _, _, body = s.request("GET", "/api/v1/grids?parent=%s" % self.b)
+        self.grid_b = json.loads(body)["grids"][0]["code"]
+        self.users, self.sessions, self.spare = {}, {}, {}
+        for role in ROLES[:-1]:
+            name = "m_" + role
+            self.users[role] = add_user(self.db, name, PASSWORD, role, self.a)
+            for store in (self.sessions, self.spare):
+                st, _, _ = s.login(name, PASSWORD)
+                check(st == 200, "login as %s" % name)
+                store[role] = dict(s.headers)
+        self.sessions["anonymous"] = self.spare["anonymous"] = {"Authorization": ""}
+        self.user_b = add_user(self.db, "m_outsider", PASSWORD, "worker", self.b)
+        s.headers = {}
+
+
+def call(s, w, role, method, path, body=None, spare=False):
+    st, _, raw = s.request(method, path, body,
+                           headers=(w.spare if spare else w.sessions)[role])
+    return st, raw
+
+
+def same_as_missing(out_raw, missing_raw, out_key, missing_key):
+    """The out-of-scope answer is the missing one with the asked-for key put back."""
+    return out_raw.replace(out_key.encode(), b"@") == missing_raw.replace(missing_key.encode(),
+                                                                          b"@")
+
+
+def expect_refusal(role, perm, st, raw, what):
+    want = 401 if role == "anonymous" else 403
+    check(st == want and error_of(raw)[0] in ("unauthenticated", "forbidden"),
+          "%s as %s: %d %s" % (what, role, st, raw[:200]))
+    for leak in (b"grids", b"total", b"name_zh", b"username"):
+        check(leak not in raw, "%s as %s leaks %s" % (what, role, leak))
+
+
+def scoped_object(s, w, role, perm, method, template, key_in, key_out, key_missing, body=None,
+                  ok=200):
+    """A route on one object: in scope it works, out of scope it is the missing answer."""
+    what = "%s %s" % (method, template)
+    st, raw = call(s, w, role, method, template.format(key_in), body)
+    if not allowed(role, perm):
+        expect_refusal(role, perm, st, raw, what)
+        st, raw = call(s, w, role, method, template.format(key_out), body)
+        expect_refusal(role, perm, st, raw, what + " (outside)")
+        return
+    check(st == ok, "%s as %s in scope: %d %s" % (what, role, st, raw[:300]))
+    st_out, out = call(s, w, role, method, template.format(key_out), body)
+    st_miss, miss = call(s, w, role, method, template.format(key_missing), body)
+    check(st_out == st_miss == 404, "%s as %s outside: %d / missing %d" % (what, role, st_out,
+                                                                           st_miss))
+    check(same_as_missing(out, miss, key_out, key_missing),
+          "%s as %s: outside %s vs missing %s" % (what, role, out, miss))
+
+
+def run_matrix(s, w):
+    covered = set()
+
+    def row(method, pattern):
+        covered.add((method, pattern))
+
+    for role in ROLES:
+        # public
+        row("GET", "/healthz")
+        st, raw = call(s, w, role, "GET", "/healthz")
+        doc = json.loads(raw)
+        check(st == 200 and doc["status"] == "ok", raw)
+        if role == "anonymous":
+            check(set(doc) == {"status"}, "anonymous health leaks %s" % doc)
+        else:
+            check(doc["grids"] == w.count_a, "health counts the scope: %s vs %d" % (doc,
+                                                                                   w.count_a))
+        row("GET", "/api/v1/openapi.json")
+        check(call(s, w, role, "GET", "/api/v1/openapi.json")[0] == 200, "openapi")
+        row("POST", "/api/v1/auth/login")  # every role logged in above; anonymous has no account
+        # who am I
+        row("GET", "/api/v1/auth/me")
+        st, raw = call(s, w, role, "GET", "/api/v1/auth/me")
+        if role == "anonymous":
+            expect_refusal(role, "account", st, raw, "me")
+        else:
+            me = json.loads(raw)
+            check(st == 200 and set(me["permissions"]) - {"public"} == POLICY[role] and
+                  me["scope"] == w.a, "me as %s: %s" % (role, me))
+
+        # grid list: only the scope, counted within it; outside is an empty list
+        row("GET", "/api/v1/grids")
+        st, raw = call(s, w, role, "GET", "/api/v1/grids?limit=10000")
+        if not allowed(role, "grid.read"):
+            expect_refusal(role, "grid.read", st, raw, "grids")
+        else:
+            doc = json.loads(raw)
+            codes = [g["code"] for g in doc["grids"]]
+            check(st == 200 and codes and all(c.startswith(w.a) for c in codes) and
+                  doc["total"] == len(codes) and w.a in codes, "grids as %s" % role)
+            st, out = call(s, w, role, "GET", "/api/v1/grids?parent=%s" % w.b)
+            st2, miss = call(s, w, role, "GET", "/api/v1/grids?parent=%s" % MISSING_CODE)
+            check(st == st2 == 200 and same_as_missing(out, miss, w.b, MISSING_CODE) and
+                  json.loads(out)["total"] == 0, out)
+            st, geo = call(s, w, role, "GET", "/api/v1/grids?format=geojson")
+            check(all(f["id"].startswith(w.a) for f in json.loads(geo)["features"]), "geojson")
+
+        row("GET", "/api/v1/grids/{code}")
+        scoped_object(s, w, role, "grid.read", "GET", "/api/v1/grids/{}", w.grid_a, w.grid_b,
+                      MISSING_CODE)
+        row("GET", "/api/v1/grids/{code}/history")
+        scoped_object(s, w, role, "grid.read", "GET", "/api/v1/grids/{}/history", w.grid_a,
+                      w.grid_b, MISSING_CODE)
+        row("GET", "/api/v1/grids/{code}/team")
+        scoped_object(s, w, role, "grid.read", "GET", "/api/v1/grids/{}/team", w.grid_a,
+                      w.grid_b, MISSING_CODE)
+        row("PUT", "/api/v1/grids/{code}/team")
+        scoped_object(s, w, role, "grid.team.write", "PUT", "/api/v1/grids/{}/team", w.grid_a,
+                      w.grid_b, MISSING_CODE, body={"leader": w.users["leader"], "members": []})
+
+        # topology check: findings only on grids in scope (a clean demo has none anywhere)
+        row("GET", "/api/v1/grids/check")
+        st, raw = call(s, w, role, "GET", "/api/v1/grids/check")
+        if not allowed(role, "grid.check"):
+            expect_refusal(role, "grid.check", st, raw, "check")
+        else:
+            doc = json.loads(raw)
+            check(st == 200 and all(f["code"].startswith(w.a) for f in doc["findings"]), doc)
+
+        # locate: the in-scope part of the path; a point outside is a point in no grid
+        row("GET", "/api/v1/locate")
+        if not allowed(role, "locate"):
+            st, raw = call(s, w, role, "GET", "/api/v1/locate?lat=0&lon=0")
+            expect_refusal(role, "locate", st, raw, "locate")
+        else:
+            for code, inside in ((w.grid_a, True), (w.grid_b, False)):
+                _, _, g = s.request("GET", "/api/v1/grids/%s" % code, headers=w.root)
+                ring = json.loads(g)["geometry"]["coordinates"][0][0]
+                lon = sum(p[0] for p in ring[:-1]) / (len(ring) - 1)
+                lat = sum(p[1] for p in ring[:-1]) / (len(ring) - 1)
+                st, raw = call(s, w, role, "GET", "/api/v1/locate?lat=%.7f&lon=%.7f" % (lat, lon))
+                doc = json.loads(raw)
+                path = [p["code"] for p in doc["path"]]
+                if inside:
+                    check(st == 200 and path and path[0] == w.a and
+                          all(c.startswith(w.a) for c in path), doc)
+                else:
+                    check(st == 200 and path == [] and doc["grid"] is None and
+                          w.b.encode() not in raw, "locate outside as %s: %s" % (role, doc))
+
+        # accounts
+        row("GET", "/api/v1/users")
+        st, raw = call(s, w, role, "GET", "/api/v1/users")
+        if not allowed(role, "user.read"):
+            expect_refusal(role, "user.read", st, raw, "users")
+        else:
+            names = [u["username"] for u in json.loads(raw)["users"]]
+            check(st == 200 and "m_worker" in names and "m_outsider" not in names and
+                  "admin" not in names, names)
+        row("GET", "/api/v1/users/{id}")
+        scoped_object(s, w, role, "user.read", "GET", "/api/v1/users/{}", str(w.users["worker"]),
+                      str(w.user_b), MISSING_ID)
+        row("PATCH", "/api/v1/users/{id}")
+        scoped_object(s, w, role, "user.admin", "PATCH", "/api/v1/users/{}",
+                      str(w.users["worker"]), str(w.user_b), MISSING_ID,
+                      body={"duty_phone": "110"})
+        row("POST", "/api/v1/users/{id}/password")
+        scoped_object(s, w, role, "user.admin", "POST", "/api/v1/users/{}/password",
+                      str(w.users["handler"]), str(w.user_b), MISSING_ID,
+                      body={"password": PASSWORD})
+        row("POST", "/api/v1/users")
+        new = {"username": "n_%s" % role, "password": PASSWORD, "roles": ["worker"],
+               "scope": w.grid_a}
+        st, raw = call(s, w, role, "POST", "/api/v1/users", new)
+        if not allowed(role, "user.admin"):
+            expect_refusal(role, "user.admin", st, raw, "create user")
+        else:
+            check(st == 201, raw)
+            st, raw = call(s, w, role, "POST", "/api/v1/users",
+                           dict(new, username="o_%s" % role, scope=w.grid_b))
+            check(st == 400 and error_of(raw) == ("invalid", "scope"),
+                  "granting outside one's scope: %s" % raw)
+
+        # audit: only entries about grids in scope
+        row("GET", "/api/v1/audit")
+        st, raw = call(s, w, role, "GET", "/api/v1/audit?limit=1000")
+        if not allowed(role, "audit.read"):
+            expect_refusal(role, "audit.read", st, raw, "audit")
+        else:
+            entries = json.loads(raw)["entries"]
+            check(st == 200 and entries and
+                  all(e["target"].startswith("grid:" + w.a) for e in entries),
+                  "audit as %s: %s" % (role, [e["target"] for e in entries][:10]))
+            st, raw = call(s, w, role, "GET", "/api/v1/audit?target=grid:%s" % w.b)
+            check(st == 200 and json.loads(raw)["entries"] == [], raw)
+
+        row("POST", "/api/v1/auth/logout")
+        st, raw = call(s, w, role, "POST", "/api/v1/auth/logout", spare=True)
+        if role == "anonymous":
+            expect_refusal(role, "account", st, raw, "logout")
+        else:
+            check(st == 200 and call(s, w, role, "GET", "/api/v1/auth/me", spare=True)[0] == 401,
+                  "logout as %s" % role)
+    return covered
+
+
+def test_matrix():
+    with TempDir() as tmp:
+        w = World(tmp)
+        cfg = os.path.join(tmp, "serve.json")
+        json.dump({"login_burst": 100}, open(cfg, "w"))  # 13 logins from one address
+        with Server(w.db, "--config", cfg) as s:
+            w.start(s)
+            covered = run_matrix(s, w)
+        _, out, _ = run("serve", "--routes", check=0)
+        routes = set(tuple(line.split()) for line in out.strip().splitlines())
+        check(routes <= covered, "routes without a row in the access matrix: %s"
+              % sorted(routes - covered))
+
+
+if __name__ == "__main__":
+    main([test_matrix])
