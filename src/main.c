@@ -26,6 +26,8 @@ static const command commands[] = {
     {"audit", cmd_audit, "verify the audit log's hash chain, or list its entries"},
     {"maintenance", cmd_maintenance,
      "purge expired sessions and residents' contacts past retention"},
+    {"net", cmd_net, "build the road graph and routing hierarchy for a profile"},
+    {"route", cmd_route, "the fastest route between two points on the road network"},
     {"version", cmd_version, "print the version and the database schema version"},
 };
 

@@ -25,6 +25,8 @@ int cmd_import(int argc, char **argv);
 int cmd_grids(int argc, char **argv);
 int cmd_locate(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_net(int argc, char **argv);
+int cmd_route(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_maintenance(int argc, char **argv);

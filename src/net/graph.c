@@ -725,6 +725,8 @@ int cg_graph_build_pbf(const char *path, const cg_graph_build_opts *o, cg_graph 
         o2.n_restrictions = p.n;
         rc = build(&p.b, &o2, out, &st, err);
     }
+    if (rc == 0)
+        (*out)->source_ways = -1; /* not built from a store: no staleness check */
     builder_free(&p.b);
     free(p.r);
     if (stats)

@@ -105,7 +105,8 @@ int cg_graph_path(const char *db_path, cg_profile p, char *buf, size_t cap, cg_e
 int cg_graph_save(const cg_graph *g, const char *path, cg_err *err);
 /*
  * Maps a graph file. `s` may be NULL; when given, a file built from a different number of ways
- * than the store now holds is refused as stale (CG_ECONFLICT: run `civgrid net build`).
+ * than the store now holds is refused as stale (CG_ECONFLICT: run `civgrid net build`). A graph
+ * built straight from a PBF (cg_graph_build_pbf) carries no store fingerprint and is not checked.
  * Errors: CG_ENOTFOUND (no file), CG_EUNSUPPORTED (other version), CG_EINVAL (not a graph file,
  * truncated, wrong checksum, other profile), CG_ECONFLICT (stale).
  */

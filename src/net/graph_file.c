@@ -231,7 +231,7 @@ int cg_graph_load(const char *path, cg_profile p, cg_store *st, cg_graph **out, 
         cg_err_set(err, CG_EINVAL, "graph", "%s is inconsistent", path);
         goto fail;
     }
-    if (st) {
+    if (st && h.source_ways >= 0) {
         cg_store_counts c;
         if (cg_store_counts_get(st, &c, err))
             goto fail;

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "geo/geom.h"
 #include "net/graph.h"
@@ -115,5 +116,13 @@ int cg_route_dijkstra(cg_search *s, const cg_snap *from, const cg_snap *to, int 
  */
 int cg_route_one_to_many(cg_search *s, const cg_snap *one, const cg_snap *targets, size_t n,
                          cg_direction dir, double *seconds_out, cg_err *err);
+
+/* ---- faces: shared by `civgrid route` and GET /api/v1/route (route_json.c) ---- */
+
+/* Parses "LAT,LON" (WGS84 degrees) into a point; CG_EINVAL naming `field` otherwise. */
+int cg_route_parse_latlon(const char *s, const char *field, cg_point *out, cg_err *err);
+/* A GeoJSON Feature: LineString geometry, properties {profile, seconds, metres}; coordinates
+ * rounded to 1e-7 degrees. */
+void cg_path_write_geojson(cg_buf *b, const cg_path *p, cg_profile profile);
 
 #endif
