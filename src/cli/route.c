@@ -65,7 +65,7 @@ int cmd_route(int argc, char **argv)
         rc = -1;
     }
     if (!rc)
-        rc = cg_search_new(g, &q, &err) || cg_route(q, &a, &b, geojson, &route, &err);
+        rc = cg_search_new(g, &q, &err) || cg_route_ch(q, &a, &b, geojson, &route, &err);
     if (rc) {
         status = cg_cli_fail(&err);
     } else if (geojson) {

@@ -407,8 +407,8 @@ static int unpack(const cg_graph *g, uint32_t x, uint32_t y, uint32_t w, uint32_
     return -1; /* an inconsistent hierarchy */
 }
 
-int cg_route(cg_search *s, const cg_snap *from, const cg_snap *to, int geometry, cg_path *out,
-             cg_err *err)
+int cg_route_ch(cg_search *s, const cg_snap *from, const cg_snap *to, int geometry, cg_path *out,
+                cg_err *err)
 {
     const cg_graph *g = s->g;
     if (!g->up_first)

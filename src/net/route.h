@@ -103,8 +103,8 @@ void cg_path_free(cg_path *p);
  * when the graph was built without one), with its geometry when `path->pts` is wanted
  * (geometry != 0). Always finds a route (the graph is strongly connected).
  */
-int cg_route(cg_search *s, const cg_snap *from, const cg_snap *to, int geometry, cg_path *out,
-             cg_err *err);
+int cg_route_ch(cg_search *s, const cg_snap *from, const cg_snap *to, int geometry, cg_path *out,
+                cg_err *err);
 /* The same with plain Dijkstra: the reference the hierarchy is tested and benchmarked against. */
 int cg_route_dijkstra(cg_search *s, const cg_snap *from, const cg_snap *to, int geometry,
                       cg_path *out, cg_err *err);

@@ -98,7 +98,7 @@ static void compare(const cg_graph *g, int pairs, int one_to_many)
         random_snap(g, &a);
         random_snap(g, &b);
         cg_path ch, dj;
-        assert_int_equal(cg_route(s, &a, &b, 1, &ch, &err), 0);
+        assert_int_equal(cg_route_ch(s, &a, &b, 1, &ch, &err), 0);
         assert_int_equal(cg_route_dijkstra(s, &a, &b, 0, &dj, &err), 0);
         if (ch.seconds != dj.seconds)
             fail_msg("pair %d: hierarchy %.3f s, Dijkstra %.3f s", i, ch.seconds, dj.seconds);

@@ -175,7 +175,7 @@ static void check_turn(const cg_turn_restriction *r, int detour)
     assert_int_equal(cg_graph_snap(g, at_m(0, -90), 50, &a, &err), 0);
     assert_int_equal(cg_graph_snap(g, at_m(-90, 0), 50, &b, &err), 0);
     cg_path p1, p2;
-    assert_int_equal(cg_route(q, &a, &b, 1, &p1, &err), 0);
+    assert_int_equal(cg_route_ch(q, &a, &b, 1, &p1, &err), 0);
     assert_int_equal(cg_route_dijkstra(q, &a, &b, 1, &p2, &err), 0);
     assert_true(fabs(p1.seconds - p2.seconds) < 1e-9);
     assert_true(fabs(p1.metres - (detour ? 200 + diag : 180)) < 1.0);
@@ -419,8 +419,8 @@ static void test_file(void **state)
     assert_int_equal(cg_graph_snap(h, at_m(10, 10), 50, &a, &err), 0);
     assert_int_equal(cg_graph_snap(h, at_m(870, 700), 50, &b, &err), 0);
     cg_path p1, p2;
-    assert_int_equal(cg_route(sg, &a, &b, 0, &p1, &err), 0);
-    assert_int_equal(cg_route(sh, &a, &b, 0, &p2, &err), 0);
+    assert_int_equal(cg_route_ch(sg, &a, &b, 0, &p1, &err), 0);
+    assert_int_equal(cg_route_ch(sh, &a, &b, 0, &p2, &err), 0);
     assert_true(p1.seconds == p2.seconds && p1.seconds > 0);
     cg_search_free(sg);
     cg_search_free(sh);
