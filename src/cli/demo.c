@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/crypto.h"
 #include "core/log.h"
 #include "core/opts.h"
 #include "model/demo.h"
@@ -94,6 +95,78 @@ static int write_demo(cg_store *s, const cg_demo *d, uint64_t seed, cg_demo_size
     return 0;
 }
 
+/*
+ * One account per role so a person can log in as each: random passwords (shown once, never
+ * stored in clear), scopes that make the roles visible — the worker and leader on one grid (and
+ * set as its team), the inspector on one street, the others on the whole district.
+ */
+#define DEMO_ACCOUNTS 6
+
+typedef struct {
+    cg_account account;
+    char password[17];
+} demo_account;
+
+static int create_demo_accounts(cg_store *s, const cg_demo *d, demo_account out[DEMO_ACCOUNTS],
+                                cg_err *err)
+{
+    const cg_grid *district = &d->grids[0], *street = NULL, *grid = NULL;
+    for (size_t k = 0; k < d->n_grids; k++) {
+        if (!street && d->grids[k].level == CG_LEVEL_STREET)
+            street = &d->grids[k];
+        if (!grid && d->grids[k].level == CG_LEVEL_GRID)
+            grid = &d->grids[k];
+    }
+    if (!street || !grid)
+        return cg_err_set(err, CG_EINTERNAL, "", "the demo district has no street or no grid");
+    static const struct {
+        const char *username, *display;
+        cg_role role;
+        int scope; /* 0 district, 1 street, 2 grid */
+        const char *department;
+    } plan[DEMO_ACCOUNTS] = {
+        {"admin", "系统管理员 Administrator", CG_ROLE_ADMIN, 0, ""},
+        {"operator", "区指挥中心 District Command Centre", CG_ROLE_OPERATOR, 0, ""},
+        {"inspector", "督查员 Inspector", CG_ROLE_INSPECTOR, 1, ""},
+        {"handler", "城管处置员 City Management Handler", CG_ROLE_HANDLER, 0,
+         "城市管理局 City Management Bureau"},
+        {"leader", "网格长 Grid Leader", CG_ROLE_LEADER, 2, ""},
+        {"worker", "网格员 Grid Worker", CG_ROLE_WORKER, 2, ""},
+    };
+    const char *scopes[3] = {district->code, street->code, grid->code};
+    for (int i = 0; i < DEMO_ACCOUNTS; i++) {
+        demo_account *a = &out[i];
+        memset(a, 0, sizeof *a);
+        char token[CG_TOKEN_CHARS + 1], hash[CG_PASSWORD_HASH_MAX];
+        cg_token_new(token);
+        memcpy(a->password, token, 16);
+        snprintf(a->account.username, sizeof a->account.username, "%s", plan[i].username);
+        snprintf(a->account.display_name, sizeof a->account.display_name, "%s", plan[i].display);
+        snprintf(a->account.scope.code, sizeof a->account.scope.code, "%s",
+                 plan[i].role == CG_ROLE_ADMIN ? "" : scopes[plan[i].scope]);
+        snprintf(a->account.department, sizeof a->account.department, "%s", plan[i].department);
+        a->account.roles = plan[i].role;
+        a->account.created_at = cg_time_now();
+        if (cg_password_hash(a->password, hash, err) != 0 ||
+            cg_store_account_create(s, &a->account, hash, err) != 0)
+            return -1;
+    }
+    int64_t worker_id = out[5].account.id;
+    return cg_store_grid_team_set(s, NULL, grid->code, out[4].account.id, 0, &worker_id, 1,
+                                  cg_time_now(), err);
+}
+
+static void print_demo_accounts(const demo_account a[DEMO_ACCOUNTS])
+{
+    printf("\ndemo accounts (the passwords are shown only now; change them with civgrid user "
+           "passwd):\n");
+    printf("  %-10s %-18s %-16s %s\n", "username", "role", "scope", "password");
+    for (int i = 0; i < DEMO_ACCOUNTS; i++)
+        printf("  %-10s %-18s %-16s %s\n", a[i].account.username,
+               cg_role_name((cg_role)a[i].account.roles),
+               a[i].account.scope.code[0] ? a[i].account.scope.code : "(all)", a[i].password);
+}
+
 int cmd_demo(int argc, char **argv)
 {
     int seed = 1, force = 0;
@@ -162,8 +235,10 @@ int cmd_demo(int argc, char **argv)
         return status;
     }
     cg_cli_set_actor(s);
-    if (cg_store_begin(s, &err) != 0 || write_demo(s, &d, (uint64_t)seed, size, &p, &err) != 0 ||
-        cg_store_commit(s, &err) != 0) {
+    demo_account accounts[DEMO_ACCOUNTS];
+    if (cg_crypto_init(&err) != 0 || cg_store_begin(s, &err) != 0 ||
+        write_demo(s, &d, (uint64_t)seed, size, &p, &err) != 0 ||
+        create_demo_accounts(s, &d, accounts, &err) != 0 || cg_store_commit(s, &err) != 0) {
         cg_store_rollback(s);
         cg_store_close(s);
         cg_demo_free(&d);
@@ -176,6 +251,7 @@ int cmd_demo(int argc, char **argv)
            d.grids[0].name_zh, d.grids[0].name_en, seed, size_name, d.n_streets, d.n_communities,
            d.n_leaf_grids, (long long)d.households, (long long)d.residents, d.n_ways,
            (long long)d.road_nodes, d.n_buildings, d.n_pois, db, seconds_since(p.t0));
+    print_demo_accounts(accounts);
     cg_demo_free(&d);
     return CG_EXIT_OK;
 }
