@@ -122,6 +122,9 @@ extern const size_t cg_api_routes_count;
 /* Login, sessions, accounts, grid teams and the audit log (api_access.c). */
 extern const cg_route cg_access_routes[];
 extern const size_t cg_access_routes_count;
+/* The road-network routes (api_net.c). */
+extern const cg_route cg_net_routes[];
+extern const size_t cg_net_routes_count;
 /* Every route the server answers: the areas' tables in order (http/routes.c). */
 const cg_route *cg_http_routes(size_t *count);
 void cg_http_static_serve(cg_http_req *req);
