@@ -14,7 +14,7 @@ and this table lacks fails the test: every new route needs its row."""
 import json
 import os
 
-from cgserver import ADMIN, Server, add_user, error_of
+from cgserver import Server, add_user, error_of
 from cgtest import TempDir, check, main, run
 
 ROLES = ["worker", "leader", "operator", "handler", "inspector", "admin", "anonymous"]
@@ -30,6 +30,7 @@ POLICY = {
     "anonymous": set(),
 }
 PASSWORD = "Matrix-pass-2026"
+ROOT = ("m_root", "Matrix-root-2026")
 MISSING_CODE = "999999999999999"
 MISSING_ID = "987654"
 
@@ -49,10 +50,11 @@ class World:
     def __init__(self, tmp):
         run("demo", "--out", tmp, check=0)
         self.db = os.path.join(tmp, "civgrid.db")
-        add_user(self.db, ADMIN[0], ADMIN[1], "admin")
+        # the demo has its own "admin" (with a password printed once): the test's root is another
+        add_user(self.db, ROOT[0], ROOT[1], "admin")
 
     def start(self, s):
-        check(s.login(*ADMIN)[0] == 200, "admin login")
+        check(s.login(*ROOT)[0] == 200, "root login")
         self.root = dict(s.headers)
         _, _, body = s.request("GET", "/api/v1/grids?level=community&limit=100")
         communities = [g["code"] for g in json.loads(body)["grids"]]
@@ -208,6 +210,14 @@ def run_matrix(s, w):
                     check(st == 200 and path == [] and doc["grid"] is None and
                           w.b.encode() not in raw, "locate outside as %s: %s" % (role, doc))
 
+        # road routing (api_net.c) is not about grids: no scope, only the permission
+        row("GET", "/api/v1/route")
+        st, raw = call(s, w, role, "GET", "/api/v1/route?from=30.27,120.15&to=30.28,120.16")
+        if not allowed(role, "locate"):
+            expect_refusal(role, "locate", st, raw, "route")
+        else:
+            check(st not in (401, 403), "route as %s: %d %s" % (role, st, raw[:200]))
+
         # accounts
         row("GET", "/api/v1/users")
         st, raw = call(s, w, role, "GET", "/api/v1/users")
@@ -216,7 +226,7 @@ def run_matrix(s, w):
         else:
             names = [u["username"] for u in json.loads(raw)["users"]]
             check(st == 200 and "m_worker" in names and "m_outsider" not in names and
-                  "admin" not in names, names)
+                  ROOT[0] not in names, names)
         row("GET", "/api/v1/users/{id}")
         scoped_object(s, w, role, "user.read", "GET", "/api/v1/users/{}", str(w.users["worker"]),
                       str(w.user_b), MISSING_ID)
