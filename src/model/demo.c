@@ -27,14 +27,20 @@
  *      cut exists the block household numbers are redrawn (a new attempt of the same seed);
  *   5. codes and names, numbered west->east, north->south with cg_grid_number_order;
  *   6. buildings (rectangles in the bilinear coordinates of their block, clear of the roads and of
- *      the block's service alley) and points of interest;
+ *      the compound roads) and points of interest;
  *   7. roads: one way per stretch of up to 8 lattice segments, with shape nodes every cell/pieces
- *      metres, plus a dead-end service alley from each residential block's south road to its
- *      centre. Node ids are a function of the lattice position, so ways share them at crossings.
+ *      metres, and inside each residential block the compound's own roads (小区内部道路): a
+ *      service ring just inside the block's edge, a cross (a north-south service road and an
+ *      east-west footway) meeting in the middle, and four gates joining the ring to the midpoints
+ *      of the surrounding streets (south and north for vehicles, east and west on foot). The
+ *      buildings' slots leave exactly these strips free. Node ids of lattice nodes are a function
+ *      of the lattice position, so ways share them at crossings; compound nodes are numbered after
+ *      them, and their junctions are shared by the ways that meet there.
  *
- * The `city` size asks for a road graph of at least one million nodes (the routing benchmarks'
- * scale); a plausible 2M-resident road network at ~30 m shape-node spacing has about a tenth of
- * that, so the city places shape nodes every ~2.3 m instead. The small size uses ~30 m.
+ * Shape nodes are spaced like a surveyed network (~15 m in the small size, ~10 m in the city):
+ * the `city` reaches the routing benchmarks' million nodes through its size (180 m blocks, a
+ * 16 km square for ~2M residents, ~7,800 per km2) and the compound roads, about a third of its
+ * nodes being on roads inside compounds, as in a real Chinese district.
  */
 #include "model/demo.h"
 
@@ -64,15 +70,18 @@
 #define GUARDED_RANDOM 0.12 /* share of otherwise routine grids graded guarded */
 
 typedef struct {
-    int n;         /* cells per side */
-    double cell_m; /* nominal cell size */
-    int streets;   /* streets in the district */
-    int comms;     /* communities per street */
-    int pieces;    /* pieces per road segment (even, so each segment has a midpoint node) */
+    int n;            /* cells per side */
+    double cell_m;    /* nominal cell size */
+    int streets;      /* streets in the district */
+    int comms;        /* communities per street */
+    int pieces;       /* pieces per road segment (even, so each segment has a midpoint node) */
+    double spacing_m; /* target distance between shape nodes on compound roads */
 } size_params;
 
-static const size_params small_params = {16, 120.0, 4, 5, 4};
-static const size_params city_params = {89, 120.0, 40, 10, 52};
+static const size_params small_params = {16, 120.0, 4, 5, 8, 15.0};
+static const size_params city_params = {89, 180.0, 40, 10, 18, 10.0};
+
+#define COMPOUND_INSET 0.04 /* the compound ring, in block coordinates from the block's edge */
 
 /* ---- deterministic randomness: splitmix64, one stream per entity ---- */
 
@@ -275,7 +284,7 @@ typedef struct {
     int *comm_building_count;
     cg_demo *out;
     size_t cap_ways, cap_buildings, cap_pois;
-    int64_t base_h, base_v, base_alley, next_alley_node;
+    int64_t base_h, base_v, base_compound, next_node;
 } gen;
 
 static cg_point vertex(const gen *g, int i, int j)
@@ -809,8 +818,8 @@ typedef struct {
     double u0, v0, u1, v1;
 } slot;
 
-/* Four building slots per block: two columns either side of the service alley (u = 0.5, from the
- * south road to the centre) and two rows, inset from the roads. */
+/* Four building slots per block: two columns either side of the compound's north-south road
+ * (u = 0.5), two rows either side of its east-west footway (v = 0.5), inset from the ring. */
 static slot block_slot(int col, int row)
 {
     return (slot){0.08 + 0.48 * col, 0.08 + 0.46 * row, 0.44 + 0.48 * col, 0.46 + 0.46 * row};
@@ -1068,20 +1077,62 @@ static void line_way(gen *g, int horizontal, int line, int a, int b)
     w->n = k;
 }
 
-/* A dead-end service alley from the middle node of block (i,j)'s south road to its centre. */
-static void alley_way(gen *g, int i, int j)
+/* A compound way of class c from node `from` (at bilinear (u0,v0) of block (i,j), or exactly at
+ * *at when given: a street's own node) to (u1,v1), shape nodes every ~spacing_m; its last node is
+ * `to`, or a fresh node when to is 0. Shared nodes get bit-identical coordinates: both ends are
+ * computed from the same constants every time. Returns the id of the last node. */
+static int64_t compound_leg(gen *g, int i, int j, cg_road_class c, int64_t from, const cg_point *at,
+                            double u0, double v0, int64_t to, double u1, double v1)
 {
-    int m = g->p.pieces, steps = m / 2;
-    cg_way *w = way_push(g, (size_t)steps + 1);
-    w->road_class = CG_ROAD_SERVICE;
-    w->maxspeed_kmh = 15;
-    w->node_ids[0] = hseg_id(g, i, j + 1, m / 2);
-    w->pts[0] = segment_point(vertex(g, i, j + 1), vertex(g, i + 1, j + 1), m / 2, m);
-    for (int q = 1; q <= steps; q++) {
-        w->node_ids[q] = g->next_alley_node++;
-        w->pts[q] = cell_point(g, i, j, 0.5, 1.0 - 0.5 * q / steps);
+    cg_point a = at ? *at : cell_point(g, i, j, u0, v0), b = cell_point(g, i, j, u1, v1);
+    int k = (int)ceil(cg_distance_m(a, b) / g->p.spacing_m);
+    k = k < 1 ? 1 : k;
+    cg_way *w = way_push(g, (size_t)k + 1);
+    w->road_class = c;
+    w->maxspeed_kmh = c == CG_ROAD_SERVICE ? 15 : 0;
+    w->node_ids[0] = from;
+    w->pts[0] = a;
+    for (int q = 1; q <= k; q++) {
+        double t = (double)q / k;
+        w->node_ids[q] = q == k && to ? to : g->next_node++;
+        w->pts[q] = q == k ? b : cell_point(g, i, j, u0 + (u1 - u0) * t, v0 + (v1 - v0) * t);
     }
-    w->n = (size_t)steps + 1;
+    w->n = (size_t)k + 1;
+    return w->node_ids[k];
+}
+
+/* The compound roads of residential block (i,j): gates, ring and cross (see the top comment). */
+static void compound_roads(gen *g, int i, int j)
+{
+    int m = g->p.pieces;
+    const double e = COMPOUND_INSET, f = 1 - COMPOUND_INSET;
+    /* Gates: street midpoint -> the ring's junction on that side (a fresh node). */
+    cg_point ms = segment_point(vertex(g, i, j + 1), vertex(g, i + 1, j + 1), m / 2, m);
+    cg_point mn = segment_point(vertex(g, i, j), vertex(g, i + 1, j), m / 2, m);
+    cg_point mw = segment_point(vertex(g, i, j), vertex(g, i, j + 1), m / 2, m);
+    cg_point me = segment_point(vertex(g, i + 1, j), vertex(g, i + 1, j + 1), m / 2, m);
+    int64_t s =
+        compound_leg(g, i, j, CG_ROAD_SERVICE, hseg_id(g, i, j + 1, m / 2), &ms, 0.5, 1, 0, 0.5, f);
+    int64_t n =
+        compound_leg(g, i, j, CG_ROAD_SERVICE, hseg_id(g, i, j, m / 2), &mn, 0.5, 0, 0, 0.5, e);
+    int64_t w =
+        compound_leg(g, i, j, CG_ROAD_FOOTWAY, vseg_id(g, i, j, m / 2), &mw, 0, 0.5, 0, e, 0.5);
+    int64_t ea =
+        compound_leg(g, i, j, CG_ROAD_FOOTWAY, vseg_id(g, i + 1, j, m / 2), &me, 1, 0.5, 0, f, 0.5);
+    /* The ring, counter-clockwise from the south junction, through the four corners. */
+    int64_t c1 = compound_leg(g, i, j, CG_ROAD_SERVICE, s, NULL, 0.5, f, 0, f, f);
+    compound_leg(g, i, j, CG_ROAD_SERVICE, c1, NULL, f, f, ea, f, 0.5);
+    int64_t c2 = compound_leg(g, i, j, CG_ROAD_SERVICE, ea, NULL, f, 0.5, 0, f, e);
+    compound_leg(g, i, j, CG_ROAD_SERVICE, c2, NULL, f, e, n, 0.5, e);
+    int64_t c3 = compound_leg(g, i, j, CG_ROAD_SERVICE, n, NULL, 0.5, e, 0, e, e);
+    compound_leg(g, i, j, CG_ROAD_SERVICE, c3, NULL, e, e, w, e, 0.5);
+    int64_t c4 = compound_leg(g, i, j, CG_ROAD_SERVICE, w, NULL, e, 0.5, 0, e, f);
+    compound_leg(g, i, j, CG_ROAD_SERVICE, c4, NULL, e, f, s, 0.5, f);
+    /* The cross: north-south service road and east-west footway through a shared centre. */
+    int64_t centre = compound_leg(g, i, j, CG_ROAD_SERVICE, s, NULL, 0.5, f, 0, 0.5, 0.5);
+    compound_leg(g, i, j, CG_ROAD_SERVICE, centre, NULL, 0.5, 0.5, n, 0.5, e);
+    compound_leg(g, i, j, CG_ROAD_FOOTWAY, w, NULL, e, 0.5, centre, 0.5, 0.5);
+    compound_leg(g, i, j, CG_ROAD_FOOTWAY, centre, NULL, 0.5, 0.5, ea, f, 0.5);
 }
 
 static void build_roads(gen *g)
@@ -1089,16 +1140,16 @@ static void build_roads(gen *g)
     int n = g->n, m = g->p.pieces;
     g->base_h = 1 + (int64_t)(n + 1) * (n + 1);
     g->base_v = g->base_h + (int64_t)n * (n + 1) * (m - 1);
-    g->base_alley = g->base_v + (int64_t)n * (n + 1) * (m - 1);
-    g->next_alley_node = g->base_alley;
+    g->base_compound = g->base_v + (int64_t)n * (n + 1) * (m - 1);
+    g->next_node = g->base_compound;
     for (int horizontal = 1; horizontal >= 0; horizontal--)
         for (int line = 0; line <= n; line++)
             for (int a = 0; a < n; a += WAY_MAX_SEGS)
                 line_way(g, horizontal, line, a, a + WAY_MAX_SEGS < n ? a + WAY_MAX_SEGS : n);
     for (int ci = 0; ci < n * n; ci++)
         if (g->cells[ci].role == ROLE_RESIDENTIAL)
-            alley_way(g, ci % n, ci / n);
-    g->out->road_nodes = g->next_alley_node - 1;
+            compound_roads(g, ci % n, ci / n);
+    g->out->road_nodes = g->next_node - 1;
 }
 
 /* ---- public ---- */

@@ -40,7 +40,8 @@ typedef struct {
      * grids. Codes follow model/grid.h and are numbered west->east, north->south. */
     cg_grid *grids;
     size_t n_grids;
-    cg_way *ways; /* roads: lattice roads (primary, secondary, residential) and service alleys */
+    cg_way *ways; /* roads: lattice roads (primary, secondary, residential) and compound roads
+                     (service ring and cross, footways) inside residential blocks */
     size_t n_ways;
     cg_building *buildings;
     size_t n_buildings;

@@ -292,11 +292,11 @@ static void test_roads_share_nodes(void **state)
         k = e;
     }
     assert_int_equal(distinct, (size_t)d->road_nodes);
-    /* Every crossing of two lattice lines and every alley mouth is shared. */
+    /* Every crossing of two lattice lines, every compound gate and junction is shared. */
     assert_true(shared >= d->n_buildings / 8);
-    /* Each service alley starts on a node of another road. */
+    /* Each compound road (service or footway) starts on a node of another road. */
     for (size_t k = 0; k < d->n_ways; k++) {
-        if (d->ways[k].road_class != CG_ROAD_SERVICE)
+        if (d->ways[k].road_class != CG_ROAD_SERVICE && d->ways[k].road_class != CG_ROAD_FOOTWAY)
             continue;
         size_t users = 0;
         for (size_t q = 0; q < total; q++)
@@ -305,6 +305,28 @@ static void test_roads_share_nodes(void **state)
     }
     assert_true(classes[CG_ROAD_PRIMARY] > 0 && classes[CG_ROAD_SECONDARY] > 0);
     assert_true(classes[CG_ROAD_RESIDENTIAL] > 0 && classes[CG_ROAD_SERVICE] > 0);
+    assert_true(classes[CG_ROAD_FOOTWAY] > 0);
+    /* Shape nodes are spaced like a surveyed network: no segment over 25 m, none degenerate,
+     * and 8-20 m on average. */
+    double sum = 0;
+    size_t segs = 0;
+    for (size_t k = 0; k < d->n_ways; k++)
+        for (size_t q = 1; q < d->ways[k].n; q++) {
+            double m = cg_distance_m(d->ways[k].pts[q - 1], d->ways[k].pts[q]);
+            assert_true(m > 1 && m < 25);
+            sum += m;
+            segs++;
+        }
+    assert_true(sum / segs > 8 && sum / segs < 20);
+    /* Compound roads run between the buildings, never through one. */
+    for (size_t b = 0; b < d->n_buildings; b++)
+        for (size_t k = 0; k < d->n_ways; k++) {
+            const cg_way *w = &d->ways[k];
+            if (w->road_class != CG_ROAD_SERVICE && w->road_class != CG_ROAD_FOOTWAY)
+                continue;
+            for (size_t q = 0; q < w->n; q++)
+                assert_false(cg_mpoly_contains(&d->buildings[b].geom, w->pts[q]));
+        }
     assert_true(oneway > 0 && oneway < d->n_ways / 4);
     free(uses);
 }
