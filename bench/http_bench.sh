@@ -41,7 +41,15 @@ trap cleanup EXIT INT TERM
 if [ -z "$db" ]; then
     "$bin" demo --out "$tmp/demo" --seed 3 >/dev/null
     db=$tmp/demo/civgrid.db
+else
+    # Work on a copy: the benchmark adds its own account.
+    "$bin" backup --db "$db" "$tmp/bench.db" >/dev/null
+    db=$tmp/bench.db
 fi
+# Every API route needs a login: an administrator for the benchmark, with a bearer token.
+password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+printf '%s\n' "$password" >"$tmp/password"
+"$bin" user add bench --roles admin --db "$db" --password-file "$tmp/password" >/dev/null
 
 : >"$tmp/serve.out"
 "$bin" serve --db "$db" --port 0 --threads "$threads" --access-log "" >"$tmp/serve.out" 2>&1 &
@@ -60,10 +68,17 @@ base=$(sed -n 's|.*serving \(http://[^/]*\)/.*|\1|p' "$tmp/serve.out")
 
 # Request mixes as wrk Lua scripts: points inside grids (their bounding-box centres) and codes,
 # drawn from the served grid list itself.
-python3 - "$base" "$tmp" <<'PY'
+python3 - "$base" "$tmp" "$password" <<'PY'
 import json, random, sys, urllib.request
-base, tmp = sys.argv[1], sys.argv[2]
-fc = json.load(urllib.request.urlopen(base + "/api/v1/grids?format=geojson&level=grid"))
+base, tmp, password = sys.argv[1], sys.argv[2], sys.argv[3]
+login = urllib.request.Request(base + "/api/v1/auth/login", method="POST",
+                               data=json.dumps({"username": "bench", "password": password,
+                                                "client": "token"}).encode(),
+                               headers={"Content-Type": "application/json"})
+token = json.load(urllib.request.urlopen(login))["token"]
+auth = {"Authorization": "Bearer " + token}
+fc = json.load(urllib.request.urlopen(urllib.request.Request(
+    base + "/api/v1/grids?format=geojson&level=grid", headers=auth)))
 rng = random.Random(3)
 feats = fc["features"]
 codes = [f["id"] for f in feats]
@@ -77,8 +92,9 @@ def script(name, paths):
         out.write("local paths = {\n")
         for p in paths:
             out.write('  "%s",\n' % p)
-        out.write("}\nlocal i = 0\nrequest = function()\n  i = i %% %d + 1\n"
-                  "  return wrk.format(nil, paths[i])\nend\n" % len(paths))
+        out.write("}\nlocal i = 0\nlocal headers = {[\"Authorization\"] = \"Bearer %s\"}\n"
+                  "request = function()\n  i = i %% %d + 1\n"
+                  "  return wrk.format(nil, paths[i], headers)\nend\n" % (token, len(paths)))
 script("locate", ["/api/v1/locate?lat=%.6f&lon=%.6f" % rng.choice(points) for _ in range(2000)])
 script("grid", ["/api/v1/grids/" + rng.choice(codes) for _ in range(2000)])
 print("http_bench: %d grids served at %s" % (len(codes), base))

@@ -2,6 +2,7 @@
  * Server configuration: see config.h. The file is parsed with jansson (it is read once at start,
  * so convenience beats speed here) and every key is checked by the same rules as the flags.
  */
+#include "app/maintenance.h"
 #include "http/config.h"
 
 #include <arpa/inet.h>
@@ -27,6 +28,7 @@ void cg_http_config_defaults(cg_http_config *c)
     if (stat(CIVGRID_SOURCE_DIR "/web/dist", &st) == 0 && S_ISDIR(st.st_mode))
         snprintf(c->web, sizeof c->web, "%s", CIVGRID_SOURCE_DIR "/web/dist");
     c->session_hours = 12;
+    c->retention_days = CG_RETENTION_DAYS_DEFAULT;
     c->token_days = 30;
     c->login_rate = 20;
     c->login_burst = 10;
@@ -132,6 +134,8 @@ int cg_http_config_load(cg_http_config *c, const char *path, cg_err *err)
             c->web_explicit = 1;
         } else if (strcmp(key, "session_hours") == 0) {
             rc = get_int_in(key, v, 1, 24 * 366, &c->session_hours, err);
+        } else if (strcmp(key, "retention_days") == 0) {
+            rc = get_int_in(key, v, 1, 3660, &c->retention_days, err);
         } else if (strcmp(key, "token_days") == 0) {
             rc = get_int_in(key, v, 1, 3660, &c->token_days, err);
         } else if (strcmp(key, "login_rate") == 0) {
@@ -152,7 +156,8 @@ int cg_http_config_load(cg_http_config *c, const char *path, cg_err *err)
             rc = cg_err_set(err, CG_EINVAL, key,
                             "unknown key (known: db, bind, port, threads, access_log, max_body, "
                             "web, session_hours, token_days, login_rate, login_burst, "
-                            "public_rate, public_burst, rate_clients, trusted_proxies)");
+                            "public_rate, public_burst, rate_clients, trusted_proxies, "
+                            "retention_days)");
         }
         if (rc != 0)
             break;

@@ -41,6 +41,7 @@ typedef struct {
     int public_rate, public_burst; /* anonymous calls of public endpoints, per address */
     int rate_clients;              /* addresses the rate limiter remembers */
     char trusted_proxies[512];     /* comma-separated addresses; "" for none */
+    int retention_days;            /* resident contacts are purged this long after closing */
 } cg_http_config;
 
 /* Is addr one of the configured trusted proxies? */

@@ -19,6 +19,7 @@
  * limits). The access log never holds a credential: no headers are logged, bodies never are, and
  * query parameters that look like credentials are refused and their values blanked in the log.
  */
+#include "app/maintenance.h"
 #include "http/server.h"
 
 #include <arpa/inet.h>
@@ -84,6 +85,7 @@ struct cg_http_server {
     cg_store *reload_store; /* owned by the reloader thread once it runs */
     pthread_t reloader;
     int reloader_running, stop_reloader;
+    long long next_maintenance; /* Unix time of the next housekeeping run */
     pthread_mutex_t reload_mu;
     pthread_cond_t reload_cv;
 };
@@ -335,6 +337,31 @@ static void reload_if_changed(cg_http_server *s)
                 (long long)cg_atlas_generation(a));
 }
 
+/*
+ * Housekeeping once an hour (and at start): expired sessions and resident contacts past their
+ * retention period are purged, as `civgrid maintenance` does by hand. Idempotent, so several
+ * servers on one database or a restart do no harm.
+ */
+static void maintain_if_due(cg_http_server *s)
+{
+    long long now = cg_time_now();
+    if (now < s->next_maintenance)
+        return;
+    s->next_maintenance = now + 3600;
+    cg_maintenance_result r;
+    cg_err err;
+    cg_err_clear(&err);
+    if (cg_maintenance_run(s->reload_store, now, s->cfg.retention_days, &r, &err) != 0) {
+        cg_log_warn("maintenance failed (will retry in an hour): %s", err.message);
+        return;
+    }
+    if (r.sessions_purged || r.contacts_purged)
+        cg_log_info("maintenance: purged %lld expired sessions, %lld resident contacts past "
+                    "%d days",
+                    (long long)r.sessions_purged, (long long)r.contacts_purged,
+                    s->cfg.retention_days);
+}
+
 static void *reloader_main(void *arg)
 {
     cg_http_server *s = arg;
@@ -350,6 +377,7 @@ static void *reloader_main(void *arg)
         if (s->access_log_is_file)
             fflush(s->access_log);
         reload_if_changed(s);
+        maintain_if_due(s);
         pthread_mutex_lock(&s->reload_mu);
     }
     pthread_mutex_unlock(&s->reload_mu);
