@@ -28,6 +28,9 @@ static const command commands[] = {
      "purge expired sessions and residents' contacts past retention"},
     {"net", cmd_net, "build the road graph and routing hierarchy for a profile"},
     {"route", cmd_route, "the fastest route between two points on the road network"},
+    {"cover", cmd_cover, "response-time coverage of every grid from posts on the road network"},
+    {"iso", cmd_iso, "the road network reachable from a point within a time budget"},
+    {"posts", cmd_posts, "plan patrol posts so demand is reached within a time budget"},
     {"version", cmd_version, "print the version and the database schema version"},
 };
 
