@@ -165,9 +165,18 @@ static void handle_me(cg_http_req *req)
             cg_buf_putc(b, ',');
         cg_json_write_string(b, cg_perm_name((cg_perm)p));
     }
-    cg_buf_printf(b, "],\"session\":{\"kind\":\"%s\",\"expires_at\":%lld}}",
+    cg_buf_printf(b, "],\"session\":{\"kind\":\"%s\",\"expires_at\":%lld",
                   au->session_kind == CG_SESSION_COOKIE ? "cookie" : "bearer",
                   (long long)au->expires_at);
+    /* The console keeps the CSRF token only in memory or sessionStorage; after a reload or in a
+     * new tab it asks again here. Only same-origin script can read this answer (SameSite=Strict
+     * cookie, no CORS), the same reach the login answer has. */
+    if (au->session_kind == CG_SESSION_COOKIE) {
+        cg_buf_puts(b, ",\"csrf_token\":");
+        cg_json_write_string(b, au->csrf);
+    }
+    cg_buf_puts(b, "}}");
+    cg_http_add_header(req, "Cache-Control", "no-store");
     cg_http_reply(req, 200, CONTENT_JSON, b);
 }
 
