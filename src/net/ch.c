@@ -38,6 +38,7 @@
 
 typedef struct {
     uint32_t to, w, mid;
+    float len; /* metres */
 } arc;
 
 typedef struct {
@@ -72,24 +73,21 @@ static int arcs_push(arcs *l, arc x)
 }
 
 /* Adds or lowers the arc u -> x in both lists. */
-static int add_arc(builder *b, uint32_t u, uint32_t x, uint32_t w, uint32_t mid)
+static int add_arc(builder *b, uint32_t u, uint32_t x, uint32_t w, uint32_t mid, float len)
 {
     arcs *o = &b->out[u];
     for (uint32_t i = 0; i < o->n; i++)
         if (o->a[i].to == x) {
             if (o->a[i].w <= w)
                 return 0;
-            o->a[i].w = w;
-            o->a[i].mid = mid;
+            o->a[i] = (arc){x, w, mid, len};
             arcs *in = &b->in[x];
             for (uint32_t k = 0; k < in->n; k++)
-                if (in->a[k].to == u) {
-                    in->a[k].w = w;
-                    in->a[k].mid = mid;
-                }
+                if (in->a[k].to == u)
+                    in->a[k] = (arc){u, w, mid, len};
             return 0;
         }
-    if (arcs_push(o, (arc){x, w, mid}) || arcs_push(&b->in[x], (arc){u, w, mid}))
+    if (arcs_push(o, (arc){x, w, mid, len}) || arcs_push(&b->in[x], (arc){u, w, mid, len}))
         return -1;
     return 0;
 }
@@ -129,6 +127,7 @@ static int contract(builder *b, uint32_t v, int apply)
     int shortcuts = 0;
     for (uint32_t i = 0; i < in->n; i++) {
         uint32_t u = in->a[i].to, w1 = in->a[i].w, maxw = 0;
+        float l1 = in->a[i].len;
         for (uint32_t k = 0; k < out->n; k++)
             if (out->a[k].to != u && w1 + out->a[k].w > maxw)
                 maxw = w1 + out->a[k].w;
@@ -140,7 +139,7 @@ static int contract(builder *b, uint32_t v, int apply)
             if (x == u || b->ws.dist[x] <= w)
                 continue;
             shortcuts++;
-            if (apply && add_arc(b, u, x, w, v))
+            if (apply && add_arc(b, u, x, w, v, l1 + out->a[k].len))
                 b->oom = 1;
         }
     }
@@ -248,14 +247,15 @@ static int builder_init(builder *b, const cg_graph *g)
     memset(b->ws.hpos, 0xff, w);
     for (uint32_t u = 0; u < n; u++)
         for (uint32_t e = g->first_out[u]; e < g->first_out[u + 1]; e++)
-            if (g->head[e] != u && add_arc(b, u, g->head[e], g->ms[e], CG_NO_NODE))
+            if (g->head[e] != u && add_arc(b, u, g->head[e], g->ms[e], CG_NO_NODE, g->metres[e]))
                 return -1;
     return 0;
 }
 
 /* Turns the per-node lists into the CSR halves of the hierarchy. */
 static int to_csr(cg_graph *g, const arcs *lists, uint32_t *m_out, const uint32_t **first,
-                  const uint32_t **head, const uint32_t **w, const uint32_t **mid)
+                  const uint32_t **head, const uint32_t **w, const uint32_t **mid,
+                  const float **len)
 {
     uint32_t n = g->n;
     uint32_t *f = cg_graph_own(g, malloc(((size_t)n + 1) * 4));
@@ -268,19 +268,22 @@ static int to_csr(cg_graph *g, const arcs *lists, uint32_t *m_out, const uint32_
     uint32_t *h = cg_graph_own(g, malloc((m ? m : 1) * 4));
     uint32_t *wt = cg_graph_own(g, malloc((m ? m : 1) * 4));
     uint32_t *md = cg_graph_own(g, malloc((m ? m : 1) * 4));
-    if (!h || !wt || !md)
+    float *ln = cg_graph_own(g, malloc((m ? m : 1) * 4));
+    if (!h || !wt || !md || !ln)
         return -1;
     for (uint32_t v = 0; v < n; v++)
         for (uint32_t i = 0; i < lists[v].n; i++) {
             h[f[v] + i] = lists[v].a[i].to;
             wt[f[v] + i] = lists[v].a[i].w;
             md[f[v] + i] = lists[v].a[i].mid;
+            ln[f[v] + i] = lists[v].a[i].len;
         }
     *m_out = m;
     *first = f;
     *head = h;
     *w = wt;
     *mid = md;
+    *len = ln;
     return 0;
 }
 
@@ -340,8 +343,9 @@ int cg_ch_build(cg_graph *g, cg_graph_progress_fn progress, void *ctx, cg_err *e
             progress(ctx, "contracting", (double)next / n);
     }
     g->rank = rank;
-    if (to_csr(g, b.out, &g->ch_up_m, &g->up_first, &g->up_head, &g->up_w, &g->up_mid) ||
-        to_csr(g, b.in, &g->ch_dn_m, &g->dn_first, &g->dn_head, &g->dn_w, &g->dn_mid))
+    if (to_csr(g, b.out, &g->ch_up_m, &g->up_first, &g->up_head, &g->up_w, &g->up_mid,
+               &g->up_len) ||
+        to_csr(g, b.in, &g->ch_dn_m, &g->dn_first, &g->dn_head, &g->dn_w, &g->dn_mid, &g->dn_len))
         goto oom;
     rc = 0;
     goto out;
@@ -395,16 +399,47 @@ static int unpack(const cg_graph *g, uint32_t x, uint32_t y, uint32_t w, uint32_
 {
     if (mid == CG_NO_NODE)
         return cg_path_push(p, cap, cg_graph_node_point(g, y));
-    /* x -> mid is a down edge stored at mid (head x); mid -> y an up edge at mid (head y). */
-    for (uint32_t a = g->dn_first[mid]; a < g->dn_first[mid + 1]; a++) {
-        if (g->dn_head[a] != x || g->dn_w[a] > w)
-            continue;
-        for (uint32_t b = g->up_first[mid]; b < g->up_first[mid + 1]; b++)
-            if (g->up_head[b] == y && g->dn_w[a] + g->up_w[b] == w)
-                return unpack(g, x, mid, g->dn_w[a], g->dn_mid[a], p, cap) ||
-                       unpack(g, mid, y, g->up_w[b], g->up_mid[b], p, cap);
-    }
+    /* x -> mid is a down edge stored at mid (head x); mid -> y an up edge at mid (head y). The
+     * hierarchy keeps one edge per ordered pair, so each is found by one scan. */
+    uint32_t a = g->dn_first[mid], b = g->up_first[mid];
+    while (a < g->dn_first[mid + 1] && g->dn_head[a] != x)
+        a++;
+    while (b < g->up_first[mid + 1] && g->up_head[b] != y)
+        b++;
+    if (a < g->dn_first[mid + 1] && b < g->up_first[mid + 1] && g->dn_w[a] + g->up_w[b] == w)
+        return unpack(g, x, mid, g->dn_w[a], g->dn_mid[a], p, cap) ||
+               unpack(g, mid, y, g->up_w[b], g->up_mid[b], p, cap);
     return -1; /* an inconsistent hierarchy */
+}
+
+/* Metres of the part of a position's segment between the position and entry node `node`. */
+static double partial_m(const cg_graph *g, const cg_snap *p, int arrival, uint32_t node)
+{
+    cg_entry en;
+    cg_snap_entries(g, p, arrival, &en);
+    double len = g->metres[p->edge];
+    /* Entry 0 lies along the edge's direction, entry 1 (the twin's) against it. */
+    int along = en.node[0] == node;
+    return arrival ? (along ? p->fraction : 1 - p->fraction) * len
+                   : (along ? 1 - p->fraction : p->fraction) * len;
+}
+
+/* A route's length from the hierarchy edges' lengths, without unpacking its geometry. */
+static void route_metres(const cg_graph *g, const cg_side *fw, const cg_side *bw,
+                         const cg_snap *from, const cg_snap *to, uint32_t meet, cg_path *out)
+{
+    if (meet == CG_NO_NODE) {
+        out->metres = fabs(to->fraction - from->fraction) * g->metres[from->edge];
+        return;
+    }
+    double m = 0;
+    uint32_t v = meet;
+    for (; fw->pnode[v] != CG_NO_NODE; v = fw->pnode[v])
+        m += g->up_len[fw->pedge[v]];
+    m += partial_m(g, from, 0, v);
+    for (v = meet; bw->pnode[v] != CG_NO_NODE; v = bw->pnode[v])
+        m += g->dn_len[bw->pedge[v]];
+    out->metres = m + partial_m(g, to, 1, v);
 }
 
 int cg_route_ch(cg_search *s, const cg_snap *from, const cg_snap *to, int geometry, cg_path *out,
@@ -437,6 +472,10 @@ int cg_route_ch(cg_search *s, const cg_snap *from, const cg_snap *to, int geomet
         return cg_err_set(err, CG_EINTERNAL, NULL, "no route although the graph is connected");
     memset(out, 0, sizeof *out);
     out->seconds = best / 1000.0;
+    if (!geometry) {
+        route_metres(g, fw, bw, from, to, meet, out);
+        return 0;
+    }
     size_t cap = 0;
     int bad = cg_path_push(out, &cap, from->at);
     if (meet != CG_NO_NODE) {
@@ -467,8 +506,7 @@ int cg_route_ch(cg_search *s, const cg_snap *from, const cg_snap *to, int geomet
     if (bad) {
         cg_path_free(out);
         return cg_err_set(err, CG_ENOMEM, NULL,
-                          "out of memory (or a damaged hierarchy) "
-                          "unpacking a route");
+                          "out of memory (or a damaged hierarchy) unpacking a route");
     }
     cg_path_finish(out, geometry);
     return 0;
@@ -504,5 +542,125 @@ int cg_route_one_to_many(cg_search *s, const cg_snap *one, const cg_snap *target
         }
         seconds_out[i] = best >= CG_INF_MS ? INFINITY : best / 1000.0;
     }
+    return 0;
+}
+
+/* ---- pinned targets: buckets ---- */
+
+typedef struct {
+    uint32_t node, target, ms;
+} bucket_entry;
+
+struct cg_targets {
+    cg_direction dir;
+    cg_snap *snaps;
+    size_t n;
+    bucket_entry *e; /* sorted by node */
+    size_t n_e;
+};
+
+static int cmp_bucket(const void *a, const void *b)
+{
+    const bucket_entry *x = a, *y = b;
+    if (x->node != y->node)
+        return x->node < y->node ? -1 : 1;
+    return x->target < y->target ? -1 : x->target > y->target;
+}
+
+void cg_targets_free(cg_targets *t)
+{
+    if (!t)
+        return;
+    free(t->snaps);
+    free(t->e);
+    free(t);
+}
+
+size_t cg_targets_count(const cg_targets *t)
+{
+    return t->n;
+}
+
+int cg_targets_pin(cg_search *s, const cg_snap *targets, size_t n, cg_direction dir,
+                   cg_targets **out, cg_err *err)
+{
+    const cg_graph *g = s->g;
+    if (!g->up_first)
+        return cg_err_set(err, CG_EUNSUPPORTED, "graph",
+                          "the graph has no contraction hierarchy: run `civgrid net build`");
+    if (n == 0 || n >= CG_NO_NODE)
+        return cg_err_set(err, CG_EINVAL, "targets", "between 1 and 2^32 targets, not %zu", n);
+    int back = dir == CG_BACKWARD;
+    cg_targets *t = calloc(1, sizeof *t);
+    size_t cap = 0;
+    if (!t || !(t->snaps = malloc(n * sizeof *t->snaps)))
+        goto oom;
+    memcpy(t->snaps, targets, n * sizeof *targets);
+    t->n = n;
+    t->dir = dir;
+    cg_side *b = &s->side[1];
+    /* A target's search climbs the other way from `one`'s: forward targets are arrivals. */
+    for (size_t i = 0; i < n; i++) {
+        seed(g, b, &targets[i], !back);
+        uint32_t v;
+        while ((v = ch_step(g, b, !back)) != CG_NO_NODE) {
+            if (t->n_e == cap) {
+                size_t c = cap ? cap * 2 : 4096;
+                bucket_entry *q = realloc(t->e, c * sizeof *q);
+                if (!q)
+                    goto oom;
+                t->e = q;
+                cap = c;
+            }
+            t->e[t->n_e++] = (bucket_entry){v, (uint32_t)i, b->dist[v]};
+        }
+    }
+    qsort(t->e, t->n_e, sizeof *t->e, cmp_bucket);
+    s->n_src = 0;
+    s->n_reached = 0;
+    s->budget_ms = 0;
+    *out = t;
+    return 0;
+oom:
+    cg_targets_free(t);
+    return cg_err_set(err, CG_ENOMEM, NULL, "out of memory pinning %zu targets", n);
+}
+
+int cg_targets_query(cg_search *s, const cg_targets *t, const cg_snap *one, double *seconds_out,
+                     cg_err *err)
+{
+    (void)err;
+    const cg_graph *g = s->g;
+    int back = t->dir == CG_BACKWARD;
+    uint64_t *best = malloc(t->n * sizeof *best);
+    if (!best)
+        return cg_err_set(err, CG_ENOMEM, NULL, "out of memory");
+    for (size_t i = 0; i < t->n; i++)
+        best[i] =
+            back ? cg_same_edge_ms(g, &t->snaps[i], one) : cg_same_edge_ms(g, one, &t->snaps[i]);
+    cg_side *a = &s->side[0];
+    seed(g, a, one, back);
+    uint32_t v;
+    while ((v = ch_step(g, a, back)) != CG_NO_NODE) {
+        /* The node's bucket: a binary search for its first entry. */
+        size_t lo = 0, hi = t->n_e;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (t->e[mid].node < v)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        uint64_t dv = a->dist[v];
+        for (size_t k = lo; k < t->n_e && t->e[k].node == v; k++)
+            if (dv + t->e[k].ms < best[t->e[k].target])
+                best[t->e[k].target] = dv + t->e[k].ms;
+    }
+    for (size_t i = 0; i < t->n; i++)
+        seconds_out[i] = best[i] >= CG_INF_MS ? INFINITY : best[i] / 1000.0;
+    free(best);
+    s->n_src = 0;
+    s->n_reached = 0;
+    s->budget_ms = 0;
     return 0;
 }

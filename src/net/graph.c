@@ -774,7 +774,7 @@ int64_t cg_graph_bytes(const cg_graph *g)
     int64_t n = g->n, m = g->m;
     int64_t bytes = 4 * (n + 1) * 2 + m * (4 * 5 + 2) + n * 12;
     if (g->up_first)
-        bytes += 4 * n + 8 * (n + 1) + 12 * ((int64_t)g->ch_up_m + g->ch_dn_m);
+        bytes += 4 * n + 8 * (n + 1) + 16 * ((int64_t)g->ch_up_m + g->ch_dn_m);
     return bytes;
 }
 

@@ -7,8 +7,8 @@
  *            bounding box, payload size, checksum
  *   graph    first_out[n+1] head[m] ms[m] twin[m] metres[m] cls[m] flags[m] in_first[n+1]
  *            in_edge[m] lat[n] lon[n] origin[n]
- *   ch       rank[n] up_first[n+1] up_head up_w up_mid [ch_up_m each]
- *            dn_first[n+1] dn_head dn_w dn_mid [ch_dn_m each]          (when has_ch)
+ *   ch       rank[n] up_first[n+1] up_head up_w up_mid up_len [ch_up_m each]
+ *            dn_first[n+1] dn_head dn_w dn_mid dn_len [ch_dn_m each]   (when has_ch)
  *
  * The checksum is FNV-1a over the payload taken as 64-bit words: it catches truncation, bit rot
  * and a file overwritten half-way, at ~1 GB/s, which is a small part of a server's start.
@@ -67,10 +67,12 @@ static size_t sections(cg_graph *g, int has_ch, section *s)
         SEC(up_head, (size_t)g->ch_up_m * 4);
         SEC(up_w, (size_t)g->ch_up_m * 4);
         SEC(up_mid, (size_t)g->ch_up_m * 4);
+        SEC(up_len, (size_t)g->ch_up_m * 4);
         SEC(dn_first, (n + 1) * 4);
         SEC(dn_head, (size_t)g->ch_dn_m * 4);
         SEC(dn_w, (size_t)g->ch_dn_m * 4);
         SEC(dn_mid, (size_t)g->ch_dn_m * 4);
+        SEC(dn_len, (size_t)g->ch_dn_m * 4);
     }
 #undef SEC
     return k;

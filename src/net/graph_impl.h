@@ -40,6 +40,7 @@ struct cg_graph {
     const uint32_t *rank;
     const uint32_t *up_first, *up_head, *up_w, *up_mid;
     const uint32_t *dn_first, *dn_head, *dn_w, *dn_mid;
+    const float *up_len, *dn_len; /* metres along each hierarchy edge (routes without geometry) */
 
     cg_bbox bbox;
 

@@ -117,6 +117,22 @@ int cg_route_dijkstra(cg_search *s, const cg_snap *from, const cg_snap *to, int 
 int cg_route_one_to_many(cg_search *s, const cg_snap *one, const cg_snap *targets, size_t n,
                          cg_direction dir, double *seconds_out, cg_err *err);
 
+/*
+ * Pinned targets (dispatch: many incidents against the same units). Pinning runs one upward
+ * search per target and files each reached node's distance in a bucket (cost: about one
+ * cg_route_one_to_many); each later query is a single upward search from `one` that reads the
+ * buckets of the nodes it settles, so it costs about half a point-to-point query however many
+ * targets there are. `dir` as for cg_route_one_to_many. The pin set keeps a copy of the targets
+ * and is valid while the graph is.
+ */
+typedef struct cg_targets cg_targets;
+int cg_targets_pin(cg_search *s, const cg_snap *targets, size_t n, cg_direction dir,
+                   cg_targets **out, cg_err *err);
+int cg_targets_query(cg_search *s, const cg_targets *t, const cg_snap *one, double *seconds_out,
+                     cg_err *err);
+size_t cg_targets_count(const cg_targets *t);
+void cg_targets_free(cg_targets *t);
+
 /* ---- faces: shared by `civgrid route` and GET /api/v1/route (route_json.c) ---- */
 
 /* Parses "LAT,LON" (WGS84 degrees) into a point; CG_EINVAL naming `field` otherwise. */

@@ -4,7 +4,8 @@
  * skipped with a message when absent). For thousands of random position pairs the two must give
  * the same travel time (integer milliseconds, so exactly), the hierarchy's unpacked route must be a
  * real path (every consecutive pair of road nodes joined by an edge, the edge times adding up to
- * the route's time) and one-to-many must equal point-to-point for every target, both directions.
+ * the route's time) and one-to-many (plain and with pinned targets) must equal Dijkstra for every
+ * target, both directions.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -130,6 +131,15 @@ static void compare(const cg_graph *g, int pairs, int one_to_many)
                 for (int k = 0; k < T; k++)
                     random_snap(g, &t[k]);
                 assert_int_equal(cg_route_one_to_many(s, &one, t, T, dir, sec, &err), 0);
+                /* Pinned targets give the same times as the unpinned query. */
+                cg_targets *pin;
+                double sec2[T];
+                assert_int_equal(cg_targets_pin(s, t, T, dir, &pin, &err), 0);
+                assert_int_equal(cg_targets_query(s, pin, &one, sec2, &err), 0);
+                for (int k = 0; k < T; k++)
+                    if (sec2[k] != sec[k])
+                        fail_msg("pinned target %d: %.3f vs %.3f", k, sec2[k], sec[k]);
+                cg_targets_free(pin);
                 for (int k = 0; k < T; k++) {
                     cg_path p;
                     const cg_snap *f = dir == CG_FORWARD ? &one : &t[k];

@@ -1,0 +1,244 @@
+/*
+ * Routing benchmark: contraction-hierarchy queries against the same program's plain Dijkstra on
+ * the same random pairs, on real road graphs. For each source it prints the graph's size, graph
+ * and hierarchy build times, bytes per node (graph + hierarchy), the mean point-to-point query
+ * time (with and without unpacking the route geometry), the mean Dijkstra time on a subset of the
+ * same pairs, their ratio (after checking both give the same travel time on every pair), and the
+ * mean one-to-many time for one incident and 200 units (units driving to the incident).
+ *
+ * usage: bench_ch [--pairs N] [--dijkstra N] [--write-pairs FILE] [SOURCE ...]
+ *   SOURCE   an OSM extract (.osm.pbf), or demo:city / demo:small (seed 1, generated in memory);
+ *            default: ../shared/data/osm/heidelberg.test.pbf (when present) and demo:city
+ *   --write-pairs FILE  writes the node-to-node pairs of the last source as lines
+ *            "from_lat from_lon to_lat to_lon civgrid_seconds" so another router can be timed on
+ *            the same pairs (see bench/README.md: RoutingKit)
+ * Targets (issue 7): >= 500x Dijkstra on the city; <= 160 bytes/node; one-to-many < 1 ms.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "model/demo.h"
+#include "net/route.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static uint64_t rng = 0x2545F4914F6CDD1DULL;
+static uint64_t next_rand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+/* A random graph node as a road position: the node's own point, snapped. */
+static void random_node_snap(const cg_graph *g, cg_snap *s)
+{
+    cg_err err;
+    for (;;) {
+        uint32_t v = (uint32_t)(next_rand() % cg_graph_node_count(g));
+        if (cg_graph_node_origin(g, v) != v)
+            continue;
+        if (cg_graph_snap(g, cg_graph_node_point(g, v), 1.0, s, &err) == 0)
+            return;
+    }
+}
+
+static void progress(void *ctx, const char *stage, double f)
+{
+    (void)ctx;
+    if (isatty(2))
+        fprintf(stderr, "\r  %-20s %3d%%", stage, (int)(f * 100));
+}
+
+static int run(const char *source, int n_pairs, int n_dijkstra, const char *pairs_out)
+{
+    cg_graph_build_opts o = {0};
+    o.profile = CG_PROFILE_CAR;
+    o.build_ch = 1;
+    o.progress = progress;
+    cg_graph *g = NULL;
+    cg_graph_stats st;
+    cg_err err;
+    int rc;
+    double t0 = now_s();
+    if (strncmp(source, "demo:", 5) == 0) {
+        cg_demo_size size;
+        cg_demo d;
+        if (cg_demo_size_parse(source + 5, &size, &err) ||
+            cg_demo_generate(1, size, NULL, NULL, &d, &err)) {
+            fprintf(stderr, "%s: %s\n", source, err.message);
+            return 1;
+        }
+        rc = cg_graph_build_ways(d.ways, d.n_ways, &o, &g, &st, &err);
+        cg_demo_free(&d);
+    } else {
+        rc = cg_graph_build_pbf(source, &o, &g, &st, &err);
+    }
+    if (isatty(2))
+        fprintf(stderr, "\r%40s\r", "");
+    if (rc) {
+        fprintf(stderr, "%s: %s\n", source, err.message);
+        return 1;
+    }
+    printf("== %s (car)\n", source);
+    printf("graph: %lld nodes, %lld edges, %lld turn restrictions applied; %lld nodes dropped "
+           "outside the largest SCC\n",
+           (long long)st.nodes, (long long)st.edges, (long long)st.restrictions_applied,
+           (long long)st.nodes_dropped);
+    printf("build: graph %.2f s, hierarchy %.2f s (whole load %.1f s); %.1f bytes/node (goal "
+           "<= 160)\n",
+           st.build_s, st.ch_s, now_s() - t0, (double)st.bytes / st.nodes);
+
+    cg_snap *a = malloc(sizeof(cg_snap) * n_pairs), *b = malloc(sizeof(cg_snap) * n_pairs);
+    double *ch_s = malloc(sizeof(double) * n_pairs);
+    for (int i = 0; i < n_pairs; i++) {
+        random_node_snap(g, &a[i]);
+        random_node_snap(g, &b[i]);
+    }
+    cg_search *s;
+    if (cg_search_new(g, &s, &err))
+        return 1;
+    cg_path p;
+    /* Warm the caches once, then time. */
+    for (int i = 0; i < n_pairs && i < 100; i++) {
+        cg_route_ch(s, &a[i], &b[i], 0, &p, &err);
+    }
+    double t = now_s();
+    for (int i = 0; i < n_pairs; i++) {
+        if (cg_route_ch(s, &a[i], &b[i], 0, &p, &err))
+            return 1;
+        ch_s[i] = p.seconds;
+    }
+    double ch_mean = (now_s() - t) / n_pairs;
+    t = now_s();
+    for (int i = 0; i < n_pairs; i++) {
+        cg_route_ch(s, &a[i], &b[i], 1, &p, &err);
+        cg_path_free(&p);
+    }
+    double ch_geom_mean = (now_s() - t) / n_pairs;
+    int nd = n_dijkstra < n_pairs ? n_dijkstra : n_pairs, mismatches = 0;
+    double ch_sub = 0;
+    t = now_s();
+    for (int i = 0; i < nd; i++) {
+        cg_route_dijkstra(s, &a[i], &b[i], 0, &p, &err);
+        mismatches += p.seconds != ch_s[i];
+    }
+    double dj_mean = (now_s() - t) / nd;
+    for (int rep = 0; rep < 2; rep++) { /* the first pass warms what Dijkstra evicted */
+        t = now_s();
+        for (int i = 0; i < nd; i++)
+            cg_route_ch(s, &a[i], &b[i], 0, &p, &err);
+        ch_sub = (now_s() - t) / nd;
+    }
+    printf("point-to-point: hierarchy %.1f us/query (%d pairs), %.1f us with geometry\n",
+           ch_mean * 1e6, n_pairs, ch_geom_mean * 1e6);
+    printf("                Dijkstra %.2f ms/query on the first %d pairs; hierarchy on the same "
+           "pairs %.1f us: ratio %.0fx (goal >= 500x on the city); %d travel times differ\n",
+           dj_mean * 1e3, nd, ch_sub * 1e6, dj_mean / ch_sub, mismatches);
+
+    enum { UNITS = 200, ROUNDS = 200 };
+    cg_snap units[UNITS], incident;
+    double sec[UNITS];
+    double otm = 0;
+    int otm_bad = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        random_node_snap(g, &incident);
+        for (int k = 0; k < UNITS; k++)
+            random_node_snap(g, &units[k]);
+        t = now_s();
+        cg_route_one_to_many(s, &incident, units, UNITS, CG_BACKWARD, sec, &err);
+        otm += now_s() - t;
+        if (r < 5)
+            for (int k = 0; k < UNITS; k++) {
+                cg_route_ch(s, &units[k], &incident, 0, &p, &err);
+                otm_bad += p.seconds != sec[k];
+            }
+    }
+    printf("one-to-many: 1 incident <- %d units: %.3f ms (mean of %d; goal < 1 ms); %d of %d "
+           "checked times differ from point-to-point\n",
+           UNITS, otm / ROUNDS * 1e3, ROUNDS, otm_bad, 5 * UNITS);
+    /* Dispatch's real shape: the same units, incident after incident. */
+    cg_targets *pin;
+    t = now_s();
+    if (cg_targets_pin(s, units, UNITS, CG_BACKWARD, &pin, &err))
+        return 1;
+    double pin_s = now_s() - t, q = 0;
+    int pin_bad = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        random_node_snap(g, &incident);
+        t = now_s();
+        cg_targets_query(s, pin, &incident, sec, &err);
+        q += now_s() - t;
+        if (r < 5)
+            for (int k = 0; k < UNITS; k++) {
+                cg_route_ch(s, &units[k], &incident, 0, &p, &err);
+                pin_bad += p.seconds != sec[k];
+            }
+    }
+    printf("             pinned units: %.3f ms per incident (mean of %d) after pinning %d units "
+           "once in %.3f ms; %d of %d checked times differ\n",
+           q / ROUNDS * 1e3, ROUNDS, UNITS, pin_s * 1e3, pin_bad, 5 * UNITS);
+    cg_targets_free(pin);
+    otm_bad += pin_bad;
+    if (pairs_out) {
+        FILE *f = fopen(pairs_out, "w");
+        for (int i = 0; f && i < n_pairs; i++)
+            fprintf(f, "%.7f %.7f %.7f %.7f %.3f\n", a[i].at.y, a[i].at.x, b[i].at.y, b[i].at.x,
+                    ch_s[i]);
+        if (f)
+            fclose(f);
+    }
+    cg_search_free(s);
+    free(a);
+    free(b);
+    free(ch_s);
+    cg_graph_free(g);
+    return mismatches || otm_bad;
+}
+
+int main(int argc, char **argv)
+{
+    int n_pairs = 10000, n_dijkstra = 100;
+    const char *pairs_out = NULL;
+    const char *sources[16];
+    int n_sources = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--pairs") == 0 && i + 1 < argc)
+            n_pairs = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--dijkstra") == 0 && i + 1 < argc)
+            n_dijkstra = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--write-pairs") == 0 && i + 1 < argc)
+            pairs_out = argv[++i];
+        else if (n_sources < 16)
+            sources[n_sources++] = argv[i];
+    }
+    if (n_pairs < 1 || n_dijkstra < 1) {
+        fprintf(stderr, "usage: bench_ch [--pairs N] [--dijkstra N] [--write-pairs FILE] "
+                        "[SOURCE ...]\n");
+        return 2;
+    }
+    if (n_sources == 0) {
+        static const char heidelberg[] = "../shared/data/osm/heidelberg.test.pbf";
+        if (access(heidelberg, R_OK) == 0)
+            sources[n_sources++] = heidelberg;
+        else
+            printf("(skipping Heidelberg: %s is absent)\n", heidelberg);
+        sources[n_sources++] = "demo:city";
+    }
+    int bad = 0;
+    for (int i = 0; i < n_sources; i++) {
+        bad |= run(sources[i], n_pairs, n_dijkstra, pairs_out);
+        printf("\n");
+    }
+    return bad;
+}
