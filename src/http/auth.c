@@ -280,7 +280,8 @@ static int authenticate(cg_http_req *req, cg_store *s, int *bad, cg_err *err)
     char hash[CG_SHA256_HEX];
     cg_sha256_hex(token, CG_TOKEN_CHARS, hash);
     cg_session session;
-    if (cg_store_session_get(s, hash, &session, err) != 0) {
+    cg_account a;
+    if (cg_store_session_resolve(s, hash, &session, &a, err) != 0) {
         if (err->code != CG_ENOTFOUND)
             return -1;
         *bad = 1;
@@ -293,13 +294,6 @@ static int authenticate(cg_http_req *req, cg_store *s, int *bad, cg_err *err)
     if (session.expires_at <= cg_time_now()) {
         cg_err ignored;
         cg_store_session_delete(s, hash, &ignored);
-        *bad = 1;
-        return 0;
-    }
-    cg_account a;
-    if (cg_store_account_get(s, NULL, session.account_id, &a, err) != 0) {
-        if (err->code != CG_ENOTFOUND)
-            return -1;
         *bad = 1;
         return 0;
     }

@@ -198,6 +198,9 @@ typedef struct {
 } cg_session;
 int cg_store_session_put(cg_store *s, const cg_session *session, cg_err *err);
 int cg_store_session_get(cg_store *s, const char *token_hash, cg_session *out, cg_err *err);
+/* The session and its account in one read (CG_ENOTFOUND when either is missing). */
+int cg_store_session_resolve(cg_store *s, const char *token_hash, cg_session *session,
+                             cg_account *account, cg_err *err);
 int cg_store_session_delete(cg_store *s, const char *token_hash, cg_err *err);
 /* Revokes every session of an account (disable, password change). */
 int cg_store_session_delete_account(cg_store *s, int64_t account_id, cg_err *err);

@@ -637,6 +637,40 @@ int cg_store_session_get(cg_store *s, const char *token_hash, cg_session *out, c
     return result;
 }
 
+/* One statement, so one read transaction, for the check every authenticated request makes. */
+int cg_store_session_resolve(cg_store *s, const char *token_hash, cg_session *session,
+                             cg_account *account, cg_err *err)
+{
+    memset(session, 0, sizeof *session);
+    sq_lease l;
+    if (sq_acquire(s, SQ_SESSION_RESOLVE,
+                   "SELECT a.id, a.username, a.display_name, a.roles, a.scope, a.department, "
+                   "a.duty_phone, a.disabled, a.created_at, s.token_hash, s.kind, s.csrf, "
+                   "s.created_at, s.expires_at, s.address "
+                   "FROM sessions AS s JOIN accounts AS a ON a.id = s.account_id "
+                   "WHERE s.token_hash = ?1",
+                   &l, err))
+        return -1;
+    sqlite3_bind_text(l.st, 1, token_hash, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(l.st), result = 0;
+    if (rc == SQLITE_ROW) {
+        account_from_row(l.st, account);
+        sq_column_text(l.st, 9, session->token_hash, sizeof session->token_hash);
+        session->account_id = account->id;
+        session->kind = sqlite3_column_int(l.st, 10);
+        sq_column_text(l.st, 11, session->csrf, sizeof session->csrf);
+        session->created_at = sqlite3_column_int64(l.st, 12);
+        session->expires_at = sqlite3_column_int64(l.st, 13);
+        sq_column_text(l.st, 14, session->address, sizeof session->address);
+    } else if (rc == SQLITE_DONE) {
+        result = cg_err_set(err, CG_ENOTFOUND, "session", "no such session");
+    } else {
+        result = sq_fail(s, rc, "reading a session", err);
+    }
+    sq_release(&l);
+    return result;
+}
+
 int cg_store_session_delete(cg_store *s, const char *token_hash, cg_err *err)
 {
     sq_lease l;
