@@ -12,6 +12,9 @@
  *   --write-pairs FILE  writes the node-to-node pairs of the last source as lines
  *            "from_lat from_lon to_lat to_lon civgrid_seconds" so another router can be timed on
  *            the same pairs (see bench/README.md: RoutingKit)
+ *   --write-graph FILE  writes the last source's car graph (u32 n, u32 m, then tail[m], head[m],
+ *            ms[m]) and FILE.pairs ("from_node to_node civgrid_ms" lines), so another router can
+ *            build its hierarchy on exactly this graph and be timed on exactly these pairs
  * Targets (issue 7): >= 500x Dijkstra on the city; <= 160 bytes/node; one-to-many < 1 ms.
  */
 #include <math.h>
@@ -53,6 +56,40 @@ static void random_node_snap(const cg_graph *g, cg_snap *s)
     }
 }
 
+/* The graph and the pairs as node ids, for another router (see the usage above). */
+static void write_graph(const cg_graph *g, const char *path, const cg_snap *a, const cg_snap *b,
+                        const double *sec, int n_pairs)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return;
+    uint32_t n = cg_graph_node_count(g), m = cg_graph_edge_count(g);
+    fwrite(&n, 4, 1, f);
+    fwrite(&m, 4, 1, f);
+    for (int field = 0; field < 3; field++)
+        for (uint32_t v = 0; v < n; v++)
+            for (uint32_t e = cg_graph_out_begin(g, v); e < cg_graph_out_end(g, v); e++) {
+                uint32_t x = field == 0   ? v
+                             : field == 1 ? cg_graph_edge_to(g, e)
+                                          : cg_graph_edge_ms(g, e);
+                fwrite(&x, 4, 1, f);
+            }
+    fclose(f);
+    char pp[4096];
+    snprintf(pp, sizeof pp, "%s.pairs", path);
+    f = fopen(pp, "w");
+    for (int i = 0; f && i < n_pairs; i++) {
+        /* Node pairs: each position sits on a node (fraction 0 or 1 of its edge). */
+        cg_edge ea, eb;
+        cg_graph_edge(g, a[i].edge, &ea);
+        cg_graph_edge(g, b[i].edge, &eb);
+        fprintf(f, "%u %u %.0f\n", a[i].fraction < 0.5 ? ea.from : ea.to,
+                b[i].fraction < 0.5 ? eb.from : eb.to, sec[i] * 1000);
+    }
+    if (f)
+        fclose(f);
+}
+
 static void progress(void *ctx, const char *stage, double f)
 {
     (void)ctx;
@@ -60,7 +97,8 @@ static void progress(void *ctx, const char *stage, double f)
         fprintf(stderr, "\r  %-20s %3d%%", stage, (int)(f * 100));
 }
 
-static int run(const char *source, int n_pairs, int n_dijkstra, const char *pairs_out)
+static int run(const char *source, int n_pairs, int n_dijkstra, const char *pairs_out,
+               const char *graph_out)
 {
     cg_graph_build_opts o = {0};
     o.profile = CG_PROFILE_CAR;
@@ -190,6 +228,8 @@ static int run(const char *source, int n_pairs, int n_dijkstra, const char *pair
            q / ROUNDS * 1e3, ROUNDS, UNITS, pin_s * 1e3, pin_bad, 5 * UNITS);
     cg_targets_free(pin);
     otm_bad += pin_bad;
+    if (graph_out)
+        write_graph(g, graph_out, a, b, ch_s, n_pairs);
     if (pairs_out) {
         FILE *f = fopen(pairs_out, "w");
         for (int i = 0; f && i < n_pairs; i++)
@@ -209,7 +249,7 @@ static int run(const char *source, int n_pairs, int n_dijkstra, const char *pair
 int main(int argc, char **argv)
 {
     int n_pairs = 10000, n_dijkstra = 100;
-    const char *pairs_out = NULL;
+    const char *pairs_out = NULL, *graph_out = NULL;
     const char *sources[16];
     int n_sources = 0;
     for (int i = 1; i < argc; i++) {
@@ -219,12 +259,14 @@ int main(int argc, char **argv)
             n_dijkstra = atoi(argv[++i]);
         else if (strcmp(argv[i], "--write-pairs") == 0 && i + 1 < argc)
             pairs_out = argv[++i];
+        else if (strcmp(argv[i], "--write-graph") == 0 && i + 1 < argc)
+            graph_out = argv[++i];
         else if (n_sources < 16)
             sources[n_sources++] = argv[i];
     }
     if (n_pairs < 1 || n_dijkstra < 1) {
         fprintf(stderr, "usage: bench_ch [--pairs N] [--dijkstra N] [--write-pairs FILE] "
-                        "[SOURCE ...]\n");
+                        "[--write-graph FILE] [SOURCE ...]\n");
         return 2;
     }
     if (n_sources == 0) {
@@ -237,7 +279,7 @@ int main(int argc, char **argv)
     }
     int bad = 0;
     for (int i = 0; i < n_sources; i++) {
-        bad |= run(sources[i], n_pairs, n_dijkstra, pairs_out);
+        bad |= run(sources[i], n_pairs, n_dijkstra, pairs_out, graph_out);
         printf("\n");
     }
     return bad;

@@ -252,18 +252,21 @@ static int builder_init(builder *b, const cg_graph *g)
     return 0;
 }
 
-/* Turns the per-node lists into the CSR halves of the hierarchy. */
-static int to_csr(cg_graph *g, const arcs *lists, uint32_t *m_out, const uint32_t **first,
-                  const uint32_t **head, const uint32_t **w, const uint32_t **mid,
-                  const float **len)
+/* Turns the per-node lists into the CSR halves of the hierarchy, in rank space: position r holds
+ * the edges of the node of rank r, heads and middle nodes are ranks. A query's upward searches
+ * then walk a contiguous tail of the arrays (the highest ranks), which is what keeps them in
+ * cache. */
+static int to_csr(cg_graph *g, const arcs *lists, const uint32_t *order, uint32_t *m_out,
+                  const uint32_t **first, const uint32_t **head, const uint32_t **w,
+                  const uint32_t **mid, const float **len)
 {
     uint32_t n = g->n;
     uint32_t *f = cg_graph_own(g, malloc(((size_t)n + 1) * 4));
     if (!f)
         return -1;
     f[0] = 0;
-    for (uint32_t v = 0; v < n; v++)
-        f[v + 1] = f[v] + lists[v].n;
+    for (uint32_t r = 0; r < n; r++)
+        f[r + 1] = f[r] + lists[order[r]].n;
     uint32_t m = f[n];
     uint32_t *h = cg_graph_own(g, malloc((m ? m : 1) * 4));
     uint32_t *wt = cg_graph_own(g, malloc((m ? m : 1) * 4));
@@ -271,13 +274,15 @@ static int to_csr(cg_graph *g, const arcs *lists, uint32_t *m_out, const uint32_
     float *ln = cg_graph_own(g, malloc((m ? m : 1) * 4));
     if (!h || !wt || !md || !ln)
         return -1;
-    for (uint32_t v = 0; v < n; v++)
-        for (uint32_t i = 0; i < lists[v].n; i++) {
-            h[f[v] + i] = lists[v].a[i].to;
-            wt[f[v] + i] = lists[v].a[i].w;
-            md[f[v] + i] = lists[v].a[i].mid;
-            ln[f[v] + i] = lists[v].a[i].len;
+    for (uint32_t r = 0; r < n; r++) {
+        const arcs *l = &lists[order[r]];
+        for (uint32_t i = 0; i < l->n; i++) {
+            h[f[r] + i] = g->rank[l->a[i].to];
+            wt[f[r] + i] = l->a[i].w;
+            md[f[r] + i] = l->a[i].mid == CG_NO_NODE ? CG_NO_NODE : g->rank[l->a[i].mid];
+            ln[f[r] + i] = l->a[i].len;
         }
+    }
     *m_out = m;
     *first = f;
     *head = h;
@@ -343,9 +348,16 @@ int cg_ch_build(cg_graph *g, cg_graph_progress_fn progress, void *ctx, cg_err *e
             progress(ctx, "contracting", (double)next / n);
     }
     g->rank = rank;
-    if (to_csr(g, b.out, &g->ch_up_m, &g->up_first, &g->up_head, &g->up_w, &g->up_mid,
+    uint32_t *order = cg_graph_own(g, malloc((size_t)(n ? n : 1) * 4));
+    if (!order)
+        goto oom;
+    for (uint32_t v = 0; v < n; v++)
+        order[rank[v]] = v;
+    g->order = order;
+    if (to_csr(g, b.out, order, &g->ch_up_m, &g->up_first, &g->up_head, &g->up_w, &g->up_mid,
                &g->up_len) ||
-        to_csr(g, b.in, &g->ch_dn_m, &g->dn_first, &g->dn_head, &g->dn_w, &g->dn_mid, &g->dn_len))
+        to_csr(g, b.in, order, &g->ch_dn_m, &g->dn_first, &g->dn_head, &g->dn_w, &g->dn_mid,
+               &g->dn_len))
         goto oom;
     rc = 0;
     goto out;
@@ -390,15 +402,16 @@ static void seed(const cg_graph *g, cg_side *s, const cg_snap *p, int arrival)
     cg_side_reset(s);
     cg_snap_entries(g, p, arrival, &en);
     for (int k = 0; k < en.n; k++)
-        cg_side_relax(s, en.node[k], en.ms[k], CG_NO_NODE, CG_NO_EDGE, 0);
+        cg_side_relax(s, g->rank[en.node[k]], en.ms[k], CG_NO_NODE, CG_NO_EDGE, 0);
 }
 
-/* Appends the points of hierarchy edge x -> y (weight w, via mid), without x's own point. */
+/* Appends the points of hierarchy edge x -> y (ranks; weight w, via mid), without x's own
+ * point. */
 static int unpack(const cg_graph *g, uint32_t x, uint32_t y, uint32_t w, uint32_t mid, cg_path *p,
                   size_t *cap)
 {
     if (mid == CG_NO_NODE)
-        return cg_path_push(p, cap, cg_graph_node_point(g, y));
+        return cg_path_push(p, cap, cg_graph_node_point(g, g->order[y]));
     /* x -> mid is a down edge stored at mid (head x); mid -> y an up edge at mid (head y). The
      * hierarchy keeps one edge per ordered pair, so each is found by one scan. */
     uint32_t a = g->dn_first[mid], b = g->up_first[mid];
@@ -436,10 +449,10 @@ static void route_metres(const cg_graph *g, const cg_side *fw, const cg_side *bw
     uint32_t v = meet;
     for (; fw->pnode[v] != CG_NO_NODE; v = fw->pnode[v])
         m += g->up_len[fw->pedge[v]];
-    m += partial_m(g, from, 0, v);
+    m += partial_m(g, from, 0, g->order[v]);
     for (v = meet; bw->pnode[v] != CG_NO_NODE; v = bw->pnode[v])
         m += g->dn_len[bw->pedge[v]];
-    out->metres = m + partial_m(g, to, 1, v);
+    out->metres = m + partial_m(g, to, 1, g->order[v]);
 }
 
 int cg_route_ch(cg_search *s, const cg_snap *from, const cg_snap *to, int geometry, cg_path *out,
@@ -490,7 +503,7 @@ int cg_route_ch(cg_search *s, const cg_snap *from, const cg_snap *to, int geomet
             chain[i - 1] = v;
             v = fw->pnode[v];
         }
-        bad = bad || cg_path_push(out, &cap, cg_graph_node_point(g, v));
+        bad = bad || cg_path_push(out, &cap, cg_graph_node_point(g, g->order[v]));
         for (uint32_t i = 0; i < len && !bad; i++) {
             uint32_t y = chain[i], k = fw->pedge[y];
             bad = unpack(g, fw->pnode[y], y, g->up_w[k], g->up_mid[k], out, &cap);

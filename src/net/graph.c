@@ -774,7 +774,7 @@ int64_t cg_graph_bytes(const cg_graph *g)
     int64_t n = g->n, m = g->m;
     int64_t bytes = 4 * (n + 1) * 2 + m * (4 * 5 + 2) + n * 12;
     if (g->up_first)
-        bytes += 4 * n + 8 * (n + 1) + 16 * ((int64_t)g->ch_up_m + g->ch_dn_m);
+        bytes += 8 * n + 8 * (n + 1) + 16 * ((int64_t)g->ch_up_m + g->ch_dn_m);
     return bytes;
 }
 
@@ -807,10 +807,14 @@ uint32_t cg_graph_edge_ms(const cg_graph *g, uint32_t e)
     return g->ms[e];
 }
 
-/* The tail of an edge: a binary search over first_out (edges are grouped by tail). */
+/* The tail of an edge. A non-duplicate edge leaves an original node, which its twin (when there
+ * is one) enters, possibly through a turn-restriction copy of it: one lookup. Otherwise a binary
+ * search over first_out (edges are grouped by tail). */
 uint32_t cg_graph_edge_from(const cg_graph *g, uint32_t e)
 {
     assert(e < g->m);
+    if (!(g->flags[e] & CG_EDGE_DUP) && g->twin[e] != CG_NO_EDGE)
+        return g->origin[g->head[g->twin[e]]];
     uint32_t lo = 0, hi = g->n;
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;

@@ -7,7 +7,7 @@
  *            bounding box, payload size, checksum
  *   graph    first_out[n+1] head[m] ms[m] twin[m] metres[m] cls[m] flags[m] in_first[n+1]
  *            in_edge[m] lat[n] lon[n] origin[n]
- *   ch       rank[n] up_first[n+1] up_head up_w up_mid up_len [ch_up_m each]
+ *   ch       rank[n] order[n] up_first[n+1] up_head up_w up_mid up_len [ch_up_m each]
  *            dn_first[n+1] dn_head dn_w dn_mid dn_len [ch_dn_m each]   (when has_ch)
  *
  * The checksum is FNV-1a over the payload taken as 64-bit words: it catches truncation, bit rot
@@ -63,6 +63,7 @@ static size_t sections(cg_graph *g, int has_ch, section *s)
     SEC(origin, n * 4);
     if (has_ch) {
         SEC(rank, n * 4);
+        SEC(order, n * 4);
         SEC(up_first, (n + 1) * 4);
         SEC(up_head, (size_t)g->ch_up_m * 4);
         SEC(up_w, (size_t)g->ch_up_m * 4);

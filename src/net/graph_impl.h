@@ -37,7 +37,8 @@ struct cg_graph {
      * backward search walks them from v to w). mid is the contracted node of a shortcut, or
      * CG_NO_NODE for an original edge. */
     uint32_t ch_up_m, ch_dn_m;
-    const uint32_t *rank;
+    const uint32_t *rank, *order; /* node -> rank and rank -> node; the arrays below are indexed
+                                     by rank and hold ranks (ch.c: to_csr) */
     const uint32_t *up_first, *up_head, *up_w, *up_mid;
     const uint32_t *dn_first, *dn_head, *dn_w, *dn_mid;
     const float *up_len, *dn_len; /* metres along each hierarchy edge (routes without geometry) */

@@ -43,11 +43,84 @@ struct cg_search {
 };
 
 void cg_side_reset(cg_side *s);
+
+/* The 4-ary heap (see dijkstra.c for why 4-ary with decrease-key), inline: the searches spend
+ * most of their time here. */
+
+static inline void cg_side_sift_up(cg_side *s, uint32_t i)
+{
+    uint32_t v = s->heap[i], d = s->dist[v];
+    while (i > 0) {
+        uint32_t p = (i - 1) / 4, pv = s->heap[p];
+        if (s->dist[pv] <= d)
+            break;
+        s->heap[i] = pv;
+        s->hpos[pv] = i;
+        i = p;
+    }
+    s->heap[i] = v;
+    s->hpos[v] = i;
+}
+
+static inline void cg_side_sift_down(cg_side *s, uint32_t i)
+{
+    uint32_t v = s->heap[i], d = s->dist[v];
+    for (;;) {
+        uint32_t c = 4 * i + 1;
+        if (c >= s->hn)
+            break;
+        uint32_t best = c, bd = s->dist[s->heap[c]];
+        uint32_t end = c + 4 < s->hn ? c + 4 : s->hn;
+        for (uint32_t k = c + 1; k < end; k++) {
+            uint32_t kd = s->dist[s->heap[k]];
+            if (kd < bd) {
+                bd = kd;
+                best = k;
+            }
+        }
+        if (bd >= d)
+            break;
+        s->heap[i] = s->heap[best];
+        s->hpos[s->heap[i]] = i;
+        i = best;
+    }
+    s->heap[i] = v;
+    s->hpos[v] = i;
+}
+
 /* Lowers v's distance to d (inserting it), recording how it was reached. */
-void cg_side_relax(cg_side *s, uint32_t v, uint32_t d, uint32_t pnode, uint32_t pedge,
-                   uint32_t src);
+static inline void cg_side_relax(cg_side *s, uint32_t v, uint32_t d, uint32_t pnode, uint32_t pedge,
+                                 uint32_t src)
+{
+    if (d >= s->dist[v])
+        return;
+    if (s->dist[v] == CG_INF_MS)
+        s->touched[s->n_touched++] = v;
+    s->dist[v] = d;
+    s->pnode[v] = pnode;
+    s->pedge[v] = pedge;
+    s->src[v] = src;
+    if (s->hpos[v] == CG_NO_NODE) {
+        s->heap[s->hn] = v;
+        s->hpos[v] = s->hn++;
+    }
+    cg_side_sift_up(s, s->hpos[v]);
+}
+
 /* Pops the nearest node; CG_NO_NODE when the heap is empty. */
-uint32_t cg_side_pop(cg_side *s);
+static inline uint32_t cg_side_pop(cg_side *s)
+{
+    if (!s->hn)
+        return CG_NO_NODE;
+    uint32_t v = s->heap[0];
+    s->hpos[v] = CG_NO_NODE;
+    if (--s->hn) {
+        s->heap[0] = s->heap[s->hn];
+        cg_side_sift_down(s, 0);
+    }
+    return v;
+}
+
 static inline uint32_t cg_side_min(const cg_side *s)
 {
     return s->hn ? s->dist[s->heap[0]] : CG_INF_MS;
