@@ -23,19 +23,6 @@ static const struct {
     uint32_t perms;
 } table[] = {
     {CG_ROLE_NONE, P(CG_PERM_PUBLIC)},
-    /* Cases (issue 4): every staff role reads and moves cases in its scope; which step each
-     * role may take is decided by the transition table in model/case.c. Handlers are
-     * dispatched cases rather than filing them; leaders, operators and inspectors read the
-     * statistics; administrators hold everything (their row below), including the taxonomy
-     * and the calendar. */
-    {CG_ROLE_WORKER, P(CG_PERM_CASE_READ) | P(CG_PERM_CASE_CREATE) | P(CG_PERM_CASE_TRANSITION)},
-    {CG_ROLE_LEADER, P(CG_PERM_CASE_READ) | P(CG_PERM_CASE_CREATE) | P(CG_PERM_CASE_TRANSITION) |
-                         P(CG_PERM_CASE_STATS)},
-    {CG_ROLE_OPERATOR, P(CG_PERM_CASE_READ) | P(CG_PERM_CASE_CREATE) | P(CG_PERM_CASE_TRANSITION) |
-                           P(CG_PERM_CASE_STATS)},
-    {CG_ROLE_HANDLER, P(CG_PERM_CASE_READ) | P(CG_PERM_CASE_TRANSITION)},
-    {CG_ROLE_INSPECTOR, P(CG_PERM_CASE_READ) | P(CG_PERM_CASE_CREATE) | P(CG_PERM_CASE_TRANSITION) |
-                            P(CG_PERM_CASE_STATS)},
     {CG_ROLE_WORKER, P(CG_PERM_GRID_READ) | P(CG_PERM_LOCATE) | P(CG_PERM_PUBLIC)},
     {CG_ROLE_LEADER, P(CG_PERM_GRID_READ) | P(CG_PERM_LOCATE) | P(CG_PERM_PUBLIC)},
     {CG_ROLE_OPERATOR, P(CG_PERM_GRID_READ) | P(CG_PERM_GRID_WRITE) | P(CG_PERM_GRID_TEAM_WRITE) |
@@ -163,12 +150,6 @@ const char *cg_perm_name(cg_perm perm)
         [CG_PERM_AUDIT_READ] = "audit.read",
         [CG_PERM_CONTACT_READ] = "contact.read",
         [CG_PERM_PUBLIC] = "public",
-        [CG_PERM_CASE_READ] = "case.read",
-        [CG_PERM_CASE_CREATE] = "case.create",
-        [CG_PERM_CASE_TRANSITION] = "case.transition",
-        [CG_PERM_CASE_STATS] = "case.stats",
-        [CG_PERM_CATEGORY_WRITE] = "category.write",
-        [CG_PERM_CALENDAR_WRITE] = "calendar.write",
     };
     return (unsigned)perm < CG_PERM_COUNT ? names[perm] : "unknown";
 }

@@ -55,12 +55,6 @@ typedef enum {
     CG_PERM_AUDIT_READ,      /* read the audit log */
     CG_PERM_CONTACT_READ,    /* read a resident's contact details on a case one handles */
     CG_PERM_PUBLIC,          /* public endpoints (anyone, even anonymous) */
-    CG_PERM_CASE_READ,       /* list/read cases in scope (contacts need CG_PERM_CONTACT_READ) */
-    CG_PERM_CASE_CREATE,     /* file a case as staff (residents report through CG_PERM_PUBLIC) */
-    CG_PERM_CASE_TRANSITION, /* move a case; which step needs which role is in model/case.c */
-    CG_PERM_CASE_STATS,      /* statistics per grid, category and department */
-    CG_PERM_CATEGORY_WRITE,  /* edit or import the category taxonomy */
-    CG_PERM_CALENDAR_WRITE,  /* set working hours, import holiday years */
     CG_PERM_COUNT
 } cg_perm;
 
