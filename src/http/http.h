@@ -122,6 +122,9 @@ extern const size_t cg_api_routes_count;
 /* Login, sessions, accounts, grid teams and the audit log (api_access.c). */
 extern const cg_route cg_access_routes[];
 extern const size_t cg_access_routes_count;
+/* Isochrones, coverage, dispatch and post planning on the road network (api_plan.c). */
+extern const cg_route cg_plan_routes[];
+extern const size_t cg_plan_routes_count;
 /* The road-network routes (api_net.c). */
 extern const cg_route cg_net_routes[];
 extern const size_t cg_net_routes_count;

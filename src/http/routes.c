@@ -18,6 +18,7 @@ typedef struct {
 static const route_table tables[] = {
     {cg_api_routes, &cg_api_routes_count},
     {cg_access_routes, &cg_access_routes_count},
+    {cg_plan_routes, &cg_plan_routes_count},
     {cg_net_routes, &cg_net_routes_count},
 };
 

@@ -35,18 +35,31 @@ static int polygon(const cg_segs *segs, cg_isochrone *iso, double buffer_m, cg_e
         cg_err_set(err, CG_ENOMEM, NULL, "out of memory for the isochrone area");
         goto done;
     }
+    /* Each piece buffered on its own (a few dozen vertices), then one cascaded union: far
+     * faster than buffering the whole MultiLineString, whose overlay of thousands of touching
+     * segments takes minutes. */
     for (size_t i = 0; i < n; i++) {
         GEOSCoordSequence *cs = GEOSCoordSeq_create_r(h, 2, 2);
         const cg_coverage_piece *p = &iso->pieces[i];
         cg_point a = cg_segs_point(segs, p->seg, p->lo), b = cg_segs_point(segs, p->seg, p->hi);
         GEOSCoordSeq_setXY_r(h, cs, 0, (a.x - pl.lon0) * pl.mx, (a.y - pl.lat0) * pl.my);
         GEOSCoordSeq_setXY_r(h, cs, 1, (b.x - pl.lon0) * pl.mx, (b.y - pl.lat0) * pl.my);
-        lines[i] = GEOSGeom_createLineString_r(h, cs);
+        GEOSGeometry *line = GEOSGeom_createLineString_r(h, cs);
+        lines[i] = line ? GEOSBuffer_r(h, line, buffer_m, 2) : NULL;
+        if (line)
+            GEOSGeom_destroy_r(h, line);
+        if (!lines[i]) {
+            for (size_t k = 0; k < i; k++)
+                GEOSGeom_destroy_r(h, lines[k]);
+            free(lines);
+            cg_geos_fail(&gg, err, "buffer the reached roads");
+            goto done;
+        }
     }
-    multi = GEOSGeom_createCollection_r(h, GEOS_MULTILINESTRING, lines, (unsigned)n);
+    multi = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, lines, (unsigned)n);
     free(lines);
-    if (!multi || !(buf = GEOSBuffer_r(h, multi, buffer_m, 2))) {
-        cg_geos_fail(&gg, err, "buffer the reached roads");
+    if (!multi || !(buf = GEOSUnaryUnion_r(h, multi))) {
+        cg_geos_fail(&gg, err, "join the buffered roads");
         goto done;
     }
     memset(&iso->polygon, 0, sizeof iso->polygon);
