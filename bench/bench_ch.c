@@ -79,15 +79,46 @@ static void write_graph(const cg_graph *g, const char *path, const cg_snap *a, c
     snprintf(pp, sizeof pp, "%s.pairs", path);
     f = fopen(pp, "w");
     for (int i = 0; f && i < n_pairs; i++) {
-        /* Node pairs: each position sits on a node (fraction 0 or 1 of its edge). */
+        /* Node pairs: each position sits on a node (fraction 0 or 1 of its edge). A start at
+         * the head of a segment leaves from that head, a turn-restriction copy included; an
+         * arrival there may come from any side, so it is the original node. */
         cg_edge ea, eb;
         cg_graph_edge(g, a[i].edge, &ea);
         cg_graph_edge(g, b[i].edge, &eb);
         fprintf(f, "%u %u %.0f\n", a[i].fraction < 0.5 ? ea.from : ea.to,
-                b[i].fraction < 0.5 ? eb.from : eb.to, sec[i] * 1000);
+                b[i].fraction < 0.5 ? eb.from : cg_graph_node_origin(g, eb.to), sec[i] * 1000);
     }
     if (f)
         fclose(f);
+    /* Driving distance (2 minutes) from the first 20 start nodes: what pgr_drivingDistance is
+     * checked against (FILE.dd: node, nodes reached, sum of their seconds). */
+    snprintf(pp, sizeof pp, "%s.dd", path);
+    f = fopen(pp, "w");
+    cg_search *s;
+    cg_err err;
+    if (!f || cg_search_new(g, &s, &err)) {
+        if (f)
+            fclose(f);
+        return;
+    }
+    double t = 0;
+    int k = 0;
+    for (; k < 20 && k < n_pairs; k++) {
+        cg_edge ea;
+        cg_graph_edge(g, a[k].edge, &ea);
+        uint32_t v = a[k].fraction < 0.5 ? ea.from : ea.to;
+        double t0 = now_s();
+        cg_search_bounded_nodes(s, &v, 1, 120.0, CG_FORWARD, &err);
+        t += now_s() - t0;
+        double sum = 0;
+        for (size_t i = 0; i < cg_search_reached_count(s); i++)
+            sum += cg_search_seconds(s, cg_search_reached(s)[i]);
+        fprintf(f, "%u %zu %.3f\n", v, cg_search_reached_count(s), sum);
+    }
+    fclose(f);
+    printf("driving distance (120 s, one source): %.3f ms per search (mean of %d)\n", t / k * 1e3,
+           k);
+    cg_search_free(s);
 }
 
 static void progress(void *ctx, const char *stage, double f)

@@ -101,6 +101,9 @@ void cg_snap_entries(const cg_graph *g, const cg_snap *p, int arrival, cg_entry 
         if (t != CG_NO_EDGE) {
             out->node[out->n] = cg_graph_edge_from(g, t);
             out->ms[out->n++] = part(g->ms[t], 1 - p->fraction);
+        } else if (p->fraction >= 1) {
+            out->node[out->n] = g->origin[g->head[e]];
+            out->ms[out->n++] = 0;
         }
     } else {
         out->node[out->n] = g->head[e];
@@ -108,6 +111,9 @@ void cg_snap_entries(const cg_graph *g, const cg_snap *p, int arrival, cg_entry 
         if (t != CG_NO_EDGE) {
             out->node[out->n] = g->head[t];
             out->ms[out->n++] = part(g->ms[t], p->fraction);
+        } else if (p->fraction <= 0) {
+            out->node[out->n] = cg_graph_edge_from(g, e);
+            out->ms[out->n++] = 0;
         }
     }
 }

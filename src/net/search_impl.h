@@ -126,11 +126,13 @@ static inline uint32_t cg_side_min(const cg_side *s)
     return s->hn ? s->dist[s->heap[0]] : CG_INF_MS;
 }
 
-/* Where a snapped position enters the network: up to two (node, ms) pairs. For a forward start
- * the heads of the position's edge and twin; for an arrival (backward) their tails. */
+/* Where a snapped position enters the network: up to three (node, ms) pairs. For a forward start
+ * the heads of the position's edge and twin; for an arrival (backward) their tails. A position
+ * exactly at the tail of a oneway edge also starts from that node (any way out of it), and one
+ * exactly at its head also arrives there (from any way in). */
 typedef struct {
-    uint32_t node[2];
-    uint32_t ms[2];
+    uint32_t node[3];
+    uint32_t ms[3];
     int n;
 } cg_entry;
 void cg_snap_entries(const cg_graph *g, const cg_snap *p, int arrival, cg_entry *out);

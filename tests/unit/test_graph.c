@@ -124,6 +124,22 @@ static void test_oneway(void **state)
     double v = sp.kmh[CG_ROAD_RESIDENTIAL];
     assert_true(fabs(node_time(g, n1, n2) - kmh_s(200, v)) < 0.05);
     assert_true(fabs(node_time(g, n2, n1) - kmh_s(600, v)) < 0.05);
+    /* A position exactly at the tail of the oneway road is at node 1: it may leave by the other
+     * road too (regression: it used to be forced along the oneway road). */
+    cg_snap at1 = {CG_NO_EDGE, 0, 0, cg_graph_node_point(g, n1)}, at4;
+    for (uint32_t e = cg_graph_out_begin(g, n1); e < cg_graph_out_end(g, n1); e++)
+        if (cg_graph_edge_to(g, e) == n2)
+            at1.edge = e;
+    cg_err err;
+    assert_int_equal(cg_graph_snap(g, at_m(0, 200), 1, &at4, &err), 0);
+    cg_search *q;
+    assert_int_equal(cg_search_new(g, &q, &err), 0);
+    cg_path p1, p2;
+    assert_int_equal(cg_route_ch(q, &at1, &at4, 0, &p1, &err), 0);
+    assert_int_equal(cg_route_dijkstra(q, &at1, &at4, 0, &p2, &err), 0);
+    assert_true(fabs(p1.seconds - kmh_s(200, v)) < 0.05 && p1.seconds == p2.seconds);
+    assert_true(fabs(p1.metres - 200) < 0.5);
+    cg_search_free(q);
     cg_graph_free(g);
     /* On foot the oneway does not apply. */
     g = build(&t, CG_PROFILE_FOOT, NULL, 0, &st);
