@@ -564,6 +564,11 @@ static int build(builder *b, const cg_graph_build_opts *o, cg_graph **out, cg_gr
             continue;
         lat[renum[v]] = (int32_t)lround(upts[v].y * CG_COORD_SCALE);
         lon[renum[v]] = (int32_t)lround(upts[v].x * CG_COORD_SCALE);
+        /* A via node whose every approach is restricted has no edge in of its own and falls
+         * out of the component while its copies stay: the first kept copy then stands for it
+         * (originals precede their copies, so the original was already passed over). */
+        if (renum[origin[v]] == CG_NO_NODE)
+            renum[origin[v]] = renum[v];
         orig[renum[v]] = renum[origin[v]];
         cg_bbox_extend(&g->bbox, upts[v]);
     }

@@ -239,6 +239,32 @@ static void test_restriction_not_for_foot_and_unmatched_ignored(void **state)
     net_free(&t);
 }
 
+/* No U-turn at the crossing from any arm: every way into C is restricted, so C itself keeps no
+ * edge in and leaves the component while its four copies stay; a copy then stands for it. */
+static void test_every_approach_restricted(void **state)
+{
+    (void)state;
+    net t = {0};
+    crossing(&t);
+    cg_turn_restriction r[] = {{20, 5, 20, 0}, {21, 5, 21, 0}, {22, 5, 22, 0}, {23, 5, 23, 0}};
+    cg_graph_stats st;
+    cg_graph *g = build(&t, CG_PROFILE_CAR, r, 4, &st);
+    assert_int_equal(st.restrictions_applied, 4);
+    assert_int_equal(st.nodes_dropped, 1);
+    uint32_t n = cg_graph_node_count(g);
+    for (uint32_t v = 0; v < n; v++) {
+        uint32_t o = cg_graph_node_origin(g, v);
+        assert_true(o < n);
+        assert_int_equal(cg_graph_node_origin(g, o), o);
+    }
+    cg_speeds sp;
+    cg_speeds_default(CG_PROFILE_CAR, &sp);
+    assert_true(fabs(node_time(g, node_at(g, 0, -100), node_at(g, 0, 100)) -
+                     kmh_s(200, sp.kmh[CG_ROAD_RESIDENTIAL])) < 0.05);
+    cg_graph_free(g);
+    net_free(&t);
+}
+
 /* access=private is closed to cars; a separate road pair is a second component and is dropped. */
 static void test_access_and_components(void **state)
 {
@@ -538,6 +564,7 @@ int main(void)
         cmocka_unit_test(test_no_left_turn),
         cmocka_unit_test(test_only_straight_on),
         cmocka_unit_test(test_restriction_not_for_foot_and_unmatched_ignored),
+        cmocka_unit_test(test_every_approach_restricted),
         cmocka_unit_test(test_access_and_components),
         cmocka_unit_test(test_snap),
         cmocka_unit_test(test_multi_source),
