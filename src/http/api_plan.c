@@ -393,9 +393,20 @@ static void handle_posts_plan(cg_http_req *req)
         free(bld);
         goto fail;
     }
+    /* Demand is the caller's own: buildings in grids outside the scope are not planned for, so
+     * a plan reveals nothing about households there. Buildings carry no grid code in the store,
+     * so the scope is applied through the atlas's scoped locate. */
+    const cg_scope *scope = cg_http_scope(req);
+    const cg_atlas *atlas = cg_http_atlas(req);
     cg_posts_demand *dem = cg_arena_alloc(req->arena, (n_bld + 1) * sizeof *dem);
-    for (size_t i = 0; i < n_bld; i++)
-        dem[i] = (cg_posts_demand){bld[i].at, bld[i].households > 0 ? bld[i].households : 0};
+    size_t n_dem = 0;
+    for (size_t i = 0; i < n_bld; i++) {
+        size_t path[8];
+        if (scope->code[0] && cg_atlas_locate_in(atlas, scope, bld[i].at, path, 8) == 0)
+            continue;
+        dem[n_dem++] = (cg_posts_demand){bld[i].at, bld[i].households > 0 ? bld[i].households : 0};
+    }
+    n_bld = n_dem;
     free(bld);
     cg_search *q = NULL;
     cg_posts_result r = {0};
@@ -428,6 +439,6 @@ const cg_route cg_plan_routes[] = {
     {"GET", "/api/v1/dispatch", handle_dispatch,
      "the K nearest units to an incident by travel time, with routes", CG_PERM_LOCATE},
     {"POST", "/api/v1/posts/plan", handle_posts_plan,
-     "propose patrol posts so demand is reached within a budget", CG_PERM_GRID_READ},
+     "propose patrol posts so demand is reached within a budget", CG_PERM_GRID_WRITE},
 };
 const size_t cg_plan_routes_count = sizeof cg_plan_routes / sizeof cg_plan_routes[0];

@@ -50,6 +50,7 @@ class World:
     def __init__(self, tmp):
         run("demo", "--out", tmp, check=0)
         self.db = os.path.join(tmp, "civgrid.db")
+        run("net", "build", "--db", self.db, check=0)  # for the routing and planning routes
         # the demo has its own "admin" (with a password printed once): the test's root is another
         add_user(self.db, ROOT[0], ROOT[1], "admin")
 
@@ -64,6 +65,7 @@ class World:
         everything = json.loads(body)["grids"]
         self.count_a = sum(1 for g in everything if g["code"].startswith(self.a))
         check(0 < self.count_a < len(everything), "A is a part of the district")
+        self.households = sum(g["households"] for g in everything if g["level"] == "district")
         _, _, body = s.request("GET", "/api/v1/grids?parent=%s" % self.a)
         self.grid_a = json.loads(body)["grids"][0]["code"]
         _, _, body = s.request("GET", "/api/v1/grids?parent=%s" % self.b)
@@ -217,6 +219,39 @@ def run_matrix(s, w):
             expect_refusal(role, "locate", st, raw, "route")
         else:
             check(st not in (401, 403), "route as %s: %d %s" % (role, st, raw[:200]))
+
+        # planning on the road network (api_plan.c): isochrone and dispatch are not about grids;
+        # coverage reports only grids in scope, and a posts plan plans only for demand in scope
+        here = "30.27,120.16"
+        row("GET", "/api/v1/isochrone")
+        st, raw = call(s, w, role, "GET", "/api/v1/isochrone?lat=30.27&lon=120.16&budget=60")
+        if not allowed(role, "locate"):
+            expect_refusal(role, "locate", st, raw, "isochrone")
+        else:
+            check(st == 200, "isochrone as %s: %d %s" % (role, st, raw[:200]))
+        row("GET", "/api/v1/dispatch")
+        st, raw = call(s, w, role, "GET",
+                       "/api/v1/dispatch?lat=30.27&lon=120.16&units=%s;30.275,120.165" % here)
+        if not allowed(role, "locate"):
+            expect_refusal(role, "locate", st, raw, "dispatch")
+        else:
+            check(st == 200, "dispatch as %s: %d %s" % (role, st, raw[:200]))
+        row("GET", "/api/v1/coverage")
+        st, raw = call(s, w, role, "GET", "/api/v1/coverage?posts=%s&budget=120" % here)
+        if not allowed(role, "grid.read"):
+            expect_refusal(role, "grid.read", st, raw, "coverage")
+        else:
+            codes = [g["code"] for g in json.loads(raw)["grids"]]
+            check(st == 200 and codes and all(c.startswith(w.a) for c in codes) and
+                  w.b.encode() not in raw, "coverage as %s reaches outside its scope" % role)
+        row("POST", "/api/v1/posts/plan")
+        st, raw = call(s, w, role, "POST", "/api/v1/posts/plan", body={"budget": 300})
+        if not allowed(role, "grid.write"):
+            expect_refusal(role, "grid.write", st, raw, "posts plan")
+        else:
+            plan = json.loads(raw)["plan"]
+            check(st == 200 and 0 < plan["total_weight"] < w.households,
+                  "posts plan as %s plans for households outside its scope: %s" % (role, plan))
 
         # accounts
         row("GET", "/api/v1/users")
