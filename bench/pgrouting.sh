@@ -15,6 +15,15 @@ BUILD=${1:-build}
 PBF=${2:-../shared/data/osm/heidelberg.test.pbf}
 PAIRS=${3:-200}
 PGBIN=/usr/lib/postgresql/15/bin
+# The peer comes from Debian's packages: install it on first use (benchmarks only; the civgrid
+# binary does not need it, so scripts/setup does not install it).
+if [ ! -x "$PGBIN/initdb" ] || ! ls /usr/share/postgresql/15/extension/pgrouting.control >/dev/null 2>&1; then
+    echo "pgrouting.sh: installing postgresql-15-pgrouting and postgresql-15-postgis-3"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        postgresql-15 postgresql-15-pgrouting postgresql-15-postgis-3 >/dev/null
+fi
 [ -x "$PGBIN/initdb" ] || { echo "pgrouting.sh: PostgreSQL 15 is not installed"; exit 77; }
 [ -f /usr/share/postgresql/15/extension/pgrouting.control ] ||
     { echo "pgrouting.sh: postgresql-15-pgrouting is not installed"; exit 77; }
