@@ -40,7 +40,7 @@ static void usage(FILE *out)
                  "civgrid runs grid-based community safety and public services: grids, places,\n"
                  "cases, patrols and plans.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'civgrid <command> --help' describes a command and its options.\n"
                  "exit status: 0 ok, 1 problems found, 2 usage error, 3 bad input, 4 runtime "
                  "failure\n");
