@@ -15,9 +15,14 @@
 #include "core/opts.h"
 #include "plan/coverage.h"
 
-static double pct(double part, double whole)
+/* A share as a percentage, or "-" when there is nothing to share (a grid without roads, a map
+ * whose buildings carry no household counts). */
+static const char *pct(char buf[16], double part, double whole, const char *unit)
 {
-    return whole > 0 ? 100.0 * part / whole : 100.0;
+    if (!(whole > 0))
+        return "-";
+    snprintf(buf, 16, "%.1f%s", 100.0 * part / whole, unit);
+    return buf;
 }
 
 int cmd_cover(int argc, char **argv)
@@ -79,6 +84,7 @@ int cmd_cover(int argc, char **argv)
     cg_coverage_building *bld = NULL;
     const cg_mpoly **polys = NULL;
     size_t *gidx = NULL;
+    const char **codes = NULL;
     cg_snap *posts = NULL;
     cg_coverage_ctx *ctx = NULL;
     cg_search *q = NULL;
@@ -94,8 +100,9 @@ int cmd_cover(int argc, char **argv)
     }
     polys = malloc((cg_atlas_count(atlas) + 1) * sizeof *polys);
     gidx = malloc((cg_atlas_count(atlas) + 1) * sizeof *gidx);
+    codes = malloc((cg_atlas_count(atlas) + 1) * sizeof *codes);
     posts = malloc(n_pts * sizeof *posts);
-    if (!polys || !gidx || !posts) {
+    if (!polys || !gidx || !codes || !posts) {
         fprintf(stderr, "civgrid: out of memory\n");
         status = CG_EXIT_RUNTIME;
         goto done;
@@ -136,22 +143,26 @@ int cmd_cover(int argc, char **argv)
             snprintf(worst, sizeof worst, ">%.0f", cov.horizon_s);
         else
             snprintf(worst, sizeof worst, "%.0f", c->worst_s);
-        printf("%-18s %7.1f %7.1f %7.1f %9s  %s\n", gr->code, pct(c->road_cov_m[0], c->road_m),
-               pct((double)c->buildings_cov[0], (double)c->buildings),
-               pct(c->households_cov[0], c->households), worst,
+        char p1[16], p2[16], p3[16];
+        printf("%-18s %7s %7s %7s %9s  %s\n", gr->code, pct(p1, c->road_cov_m[0], c->road_m, ""),
+               pct(p2, (double)c->buildings_cov[0], (double)c->buildings, ""),
+               pct(p3, c->households_cov[0], c->households, ""), worst,
                gr->name_zh[0] ? gr->name_zh : gr->name_en);
+        codes[i] = gr->code;
     }
-    for (size_t k = 0; k < cov.n_budgets; k++)
-        printf("all grids within %4.0f s: road %.1f%%, buildings %.1f%%, households %.1f%%\n",
-               cov.budgets[k], pct(cov.all.road_cov_m[k], cov.all.road_m),
-               pct((double)cov.all.buildings_cov[k], (double)cov.all.buildings),
-               pct(cov.all.households_cov[k], cov.all.households));
+    for (size_t k = 0; k < cov.n_budgets; k++) {
+        char p1[16], p2[16], p3[16];
+        printf("all grids within %4.0f s: road %s, buildings %s, households %s\n", cov.budgets[k],
+               pct(p1, cov.all.road_cov_m[k], cov.all.road_m, "%"),
+               pct(p2, (double)cov.all.buildings_cov[k], (double)cov.all.buildings, "%"),
+               pct(p3, cov.all.households_cov[k], cov.all.households, "%"));
+    }
     printf("%zu posts, one search: %.3f s, measuring %.3f s\n", n_posts, cov.search_s,
            cov.measure_s);
     if (geojson) {
         cg_buf b;
         cg_buf_init(&b);
-        cg_coverage_uncovered_geojson(ctx, &cov, &b);
+        cg_coverage_uncovered_geojson(ctx, &cov, codes, &b);
         FILE *f = fopen(geojson, "wb");
         if (!f || fwrite(b.data, 1, b.len, f) != b.len || fclose(f) != 0) {
             fprintf(stderr, "civgrid: geojson: cannot write %s\n", geojson);
@@ -167,6 +178,7 @@ done:
     cg_coverage_ctx_free(ctx);
     free(posts);
     free(gidx);
+    free(codes);
     free(polys);
     free(bld);
     free(pts);

@@ -97,7 +97,7 @@ int cmd_posts(int argc, char **argv)
         goto done;
     }
     for (size_t i = 0; i < n_bld; i++)
-        dem[i] = (cg_posts_demand){bld[i].at, bld[i].households > 0 ? bld[i].households : 0};
+        dem[i] = (cg_posts_demand){bld[i].at, cg_posts_building_weight(bld[i].households)};
     if (cg_segs_build(g, &segs, &err) || cg_search_new(g, &q, &err) ||
         cg_posts_plan(&segs, q, dem, n_bld, sites, n_sites, fixed, n_fixed, &o, &res, &err)) {
         status = cg_cli_fail(&err);

@@ -249,10 +249,12 @@ static void handle_coverage(cg_http_req *req)
     size_t na = cg_atlas_count(a), ng = 0;
     const cg_mpoly **polys = cg_arena_alloc(req->arena, (na + 1) * sizeof *polys);
     size_t *gidx = cg_arena_alloc(req->arena, (na + 1) * sizeof *gidx);
+    const char **codes = cg_arena_alloc(req->arena, (na + 1) * sizeof *codes);
     for (size_t i = 0; i < na; i++) {
         const cg_grid *gr = cg_atlas_grid(a, i);
         if (gr->level == level && cg_scope_contains(scope, gr->code)) {
             gidx[ng] = i;
+            codes[ng] = gr->code;
             polys[ng++] = &gr->geom;
         }
     }
@@ -274,7 +276,7 @@ static void handle_coverage(cg_http_req *req)
         cg_buf *b = cg_http_scratch(req);
         cg_buf unc;
         cg_buf_init(&unc);
-        cg_coverage_uncovered_geojson(ctx, &cov, &unc);
+        cg_coverage_uncovered_geojson(ctx, &cov, codes, &unc);
         /* The uncovered FeatureCollection with the per-grid table as a foreign member. */
         cg_buf_append(b, unc.data, unc.len - 1);
         cg_buf_free(&unc);
@@ -404,7 +406,7 @@ static void handle_posts_plan(cg_http_req *req)
         size_t path[8];
         if (scope->code[0] && cg_atlas_locate_in(atlas, scope, bld[i].at, path, 8) == 0)
             continue;
-        dem[n_dem++] = (cg_posts_demand){bld[i].at, bld[i].households > 0 ? bld[i].households : 0};
+        dem[n_dem++] = (cg_posts_demand){bld[i].at, cg_posts_building_weight(bld[i].households)};
     }
     n_bld = n_dem;
     free(bld);

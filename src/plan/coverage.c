@@ -309,18 +309,29 @@ void cg_coverage_free(cg_coverage *cov)
     memset(cov, 0, sizeof *cov);
 }
 
-void cg_coverage_uncovered_geojson(const cg_coverage_ctx *c, const cg_coverage *cov, cg_buf *b)
+void cg_coverage_uncovered_geojson(const cg_coverage_ctx *c, const cg_coverage *cov,
+                                   const char *const *grid_codes, cg_buf *b)
 {
     cg_buf_puts(b, "{\"type\":\"FeatureCollection\",\"features\":[");
     for (size_t i = 0; i < cov->n_uncovered; i++) {
         const cg_coverage_piece *p = &cov->uncovered[i];
         cg_point a = cg_segs_point(&c->segs, p->seg, p->lo),
                  z = cg_segs_point(&c->segs, p->seg, p->hi);
+        cg_buf_printf(b, "%s{\"type\":\"Feature\",\"properties\":{\"metres\":%.1f", i ? "," : "",
+                      (p->hi - p->lo) * c->segs.seg[p->seg].metres);
+        if (grid_codes) {
+            cg_buf_puts(b, ",\"grids\":[");
+            for (uint32_t j = c->seg_gstart[p->seg]; j < c->seg_gstart[p->seg + 1]; j++) {
+                cg_buf_printf(b, "%s\"", j > c->seg_gstart[p->seg] ? "," : "");
+                cg_buf_puts(b, grid_codes[c->seg_grids[j]]);
+                cg_buf_putc(b, '"');
+            }
+            cg_buf_putc(b, ']');
+        }
         cg_buf_printf(b,
-                      "%s{\"type\":\"Feature\",\"properties\":{\"metres\":%.1f},\"geometry\":{"
-                      "\"type\":\"LineString\",\"coordinates\":[[%.7f,%.7f],[%.7f,%.7f]]}}",
-                      i ? "," : "", (p->hi - p->lo) * c->segs.seg[p->seg].metres, a.x, a.y, z.x,
-                      z.y);
+                      "},\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[%.7f,%.7f],"
+                      "[%.7f,%.7f]]}}",
+                      a.x, a.y, z.x, z.y);
     }
     cg_buf_puts(b, "]}");
 }

@@ -100,7 +100,12 @@ int cg_coverage_run(cg_coverage_ctx *c, cg_search *s, const cg_snap *posts, size
                     const cg_coverage_opts *opts, cg_coverage *out, cg_err *err);
 void cg_coverage_free(cg_coverage *cov);
 
-/* The uncovered pieces as a GeoJSON FeatureCollection of LineStrings (properties: metres). */
-void cg_coverage_uncovered_geojson(const cg_coverage_ctx *c, const cg_coverage *cov, cg_buf *b);
+/*
+ * The uncovered pieces as a GeoJSON FeatureCollection of LineStrings (properties: metres, and
+ * grids: the codes of the grids the piece lies in, when grid_codes names them in the order the
+ * grids were given to cg_coverage_ctx_new; may be NULL).
+ */
+void cg_coverage_uncovered_geojson(const cg_coverage_ctx *c, const cg_coverage *cov,
+                                   const char *const *grid_codes, cg_buf *b);
 
 #endif

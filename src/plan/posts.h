@@ -31,6 +31,16 @@ typedef struct {
     double weight; /* households (>= 0) */
 } cg_posts_demand;
 
+/*
+ * The demand weight of a building: its households; a building whose count is unknown (-1, as
+ * in OpenStreetMap data) counts as one, so planning on real extracts reaches every building
+ * rather than treating them all as empty; a non-residential building (0) weighs nothing.
+ */
+static inline double cg_posts_building_weight(int households)
+{
+    return households > 0 ? households : households < 0 ? 1 : 0;
+}
+
 typedef struct {
     double budget_s;          /* default 120 */
     cg_cover_problem problem; /* CG_COVER_SET (fewest posts) or CG_COVER_MAX (best p) */

@@ -75,6 +75,14 @@ def test_coverage_and_isochrone():
             unc = sum(f["properties"]["metres"] for f in doc["features"])
             road = sum(g["road_m"] for g in doc["grids"])
             check(unc > 0 and abs(unc - road * (1 - shares[120])) < 0.02 * road + 1, (unc, road))
+            # Each uncovered piece names the grids it lies in (none for road outside every grid,
+            # such as the district's outer edge), and those grids are short of 100%.
+            short = {g["code"] for g in doc["grids"]
+                     if g["road_m"] > 0 and g["budgets"][0]["road_share"] < 1}
+            named = [f for f in doc["features"] if f["properties"]["grids"]]
+            check(len(named) > len(doc["features"]) / 2, "most uncovered road lies in grids")
+            for f in named:
+                check(set(f["properties"]["grids"]) <= short, f["properties"])
             # More posts never cover less.
             more = posts + ";" + pt(bbox, 0.5, 0.5)
             st, doc2, _ = s.json("/api/v1/coverage?posts=%s&budget=120" % more)
