@@ -13,6 +13,8 @@
  */
 #include "geo/geojson.h"
 
+#include "core/json.h"
+
 #include <assert.h>
 #include <math.h>
 #include <stdint.h>
@@ -29,43 +31,6 @@ static void *xcalloc(size_t n, size_t size)
 }
 
 /* ---- reading ---- */
-
-/* Rejects documents nested deeper than CG_GEOJSON_MAX_DEPTH before jansson recurses into them.
- * Brackets inside strings do not count; the scan does not validate anything else. */
-static int check_depth(const char *data, size_t len, cg_err *err)
-{
-    int depth = 0, in_string = 0, escaped = 0;
-    size_t line = 1, column = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = data[i];
-        column++;
-        if (c == '\n') {
-            line++;
-            column = 0;
-        }
-        if (in_string) {
-            if (escaped)
-                escaped = 0;
-            else if (c == '\\')
-                escaped = 1;
-            else if (c == '"')
-                in_string = 0;
-            continue;
-        }
-        if (c == '"') {
-            in_string = 1;
-        } else if (c == '[' || c == '{') {
-            if (++depth > CG_GEOJSON_MAX_DEPTH)
-                return cg_err_set(err, CG_ELIMIT, NULL,
-                                  "the document nests arrays and objects more than %d levels deep "
-                                  "(line %zu column %zu); GeoJSON needs at most 6",
-                                  CG_GEOJSON_MAX_DEPTH, line, column);
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            depth--;
-        }
-    }
-    return 0;
-}
 
 static const char *json_kind(const json_t *j)
 {
@@ -278,7 +243,7 @@ int cg_geojson_read(const char *data, size_t len, const cg_geojson_read_opts *op
     *n_out = 0;
     if (len == 0)
         return cg_err_set(err, CG_EINVAL, NULL, "the document is empty");
-    if (check_depth(data, len, err) != 0)
+    if (cg_json_check_depth(data, len, CG_GEOJSON_MAX_DEPTH, "the document", err) != 0)
         return -1;
     json_error_t jerr;
     json_t *doc = json_loadb(data, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "geo/geojson.h"
 #include "http/auth.h"
+#include "core/json.h"
 #include "http/http.h"
 
 #define CONTENT_JSON     "application/json"
@@ -37,34 +38,9 @@ static int check_no_params(cg_http_req *req)
 static json_t *body_object(cg_http_req *req, const char *const *known)
 {
     cg_err err;
-    json_error_t jerr;
-    json_t *root = json_loadb(req->body_in, req->body_in_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
-        cg_err_set(&err, CG_EINVAL, "body", "not JSON: %s (line %d column %d)", jerr.text,
-                   jerr.line, jerr.column);
+    json_t *root = cg_json_parse_object(req->body_in, req->body_in_len, known, &err);
+    if (!root)
         cg_http_reply_error(req, &err);
-        return NULL;
-    }
-    if (!json_is_object(root)) {
-        json_decref(root);
-        cg_err_set(&err, CG_EINVAL, "body", "expected a JSON object");
-        cg_http_reply_error(req, &err);
-        return NULL;
-    }
-    const char *key;
-    json_t *v;
-    json_object_foreach(root, key, v)
-    {
-        int ok = 0;
-        for (int i = 0; known[i] && !ok; i++)
-            ok = strcmp(key, known[i]) == 0;
-        if (!ok) {
-            cg_err_set(&err, CG_EINVAL, key, "unknown field");
-            json_decref(root);
-            cg_http_reply_error(req, &err);
-            return NULL;
-        }
-    }
     return root;
 }
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "http/auth.h"
+#include "core/json.h"
 #include "http/http.h"
 #include "plan/coverage.h"
 #include "plan/dispatch.h"
@@ -353,19 +354,17 @@ static void handle_posts_plan(cg_http_req *req)
     static const char *const known[] = {NULL};
     if (check_params(req, known) != 0)
         return;
+    static const char *const fields[] = {"budget", "p", "exact", "fixed", "sites", NULL};
     cg_err err = {0};
-    json_error_t je;
-    json_t *root = json_loads(req->body_in, 0, &je);
+    json_t *root = cg_json_parse_object(req->body_in, req->body_in_len, fields, &err);
     cg_posts_opts o;
     cg_posts_opts_init(&o);
     const cg_graph *g;
     const cg_segs *segs;
     cg_point *fixed = NULL, *sites = NULL;
     size_t n_fixed = 0, n_sites = 0;
-    if (!json_is_object(root)) {
-        cg_err_set(&err, CG_EINVAL, "body", "the body must be a JSON object");
+    if (!root)
         goto fail;
-    }
     json_t *v;
     if ((v = json_object_get(root, "budget")) &&
         (!json_is_number(v) || cg_coverage_check_budget(json_number_value(v), "budget", &err))) {
