@@ -525,6 +525,72 @@ int cg_route_ch(cg_search *s, const cg_snap *from, const cg_snap *to, int geomet
     return 0;
 }
 
+/*
+ * One-to-many without a search per target (RPHAST-like, restricted to the targets' upward
+ * closure). The time from a target to `one` is the least, over the nodes m above the target, of
+ * (the best upward time from the target to m) + a[m], where a[] is `one`'s own upward search
+ * (run once, to exhaustion). That recurrence,
+ *
+ *     d(v) = min(a[v], min over v's upward edges v -> x of w + d(x)),
+ *
+ * needs no queue: upward edges only climb, so the hierarchy is a DAG and d can be memoised in a
+ * depth-first walk, each node of the union of the targets' upward closures computed once however
+ * many targets share it (and the top of the hierarchy is shared by all of them). Cost: one upward
+ * search plus one visit per node and edge of that union, with no heap operations and no
+ * per-target reset; on the city demo (1M nodes, 200 random units) this is about a third of
+ * running 200 pruned upward searches. The answer is exact, not a bound: d(v) is the true least
+ * upward time plus an a[m] that is the length of a real path, and the top node of a shortest
+ * up-down path has its exact a[m] (as in a bidirectional query). Side b of the workspace holds
+ * the memo (dist; one array per node touched, for cache misses are the cost here: the lower
+ * part of each target's closure is cold), heap is the walk's stack and pnode its edge cursors;
+ * the touched list resets it.
+ */
+/* A memo entry for a node whose closure reaches nothing `one` reached: computed, but infinite
+ * (CG_INF_MS itself means "not computed yet"). */
+#define MEMO_UNREACHED (CG_INF_MS - 1)
+
+static uint32_t closure_ms(const cg_graph *g, const uint32_t *a, cg_side *b, uint32_t root,
+                           int down)
+{
+    const uint32_t *f = down ? g->dn_first : g->up_first;
+    const uint32_t *h = down ? g->dn_head : g->up_head;
+    const uint32_t *w = down ? g->dn_w : g->up_w;
+    uint32_t *memo = b->dist, *stack = b->heap, *cursor = b->pnode; /* cursor[i]: stack[i]'s */
+    if (memo[root] != CG_INF_MS)
+        return memo[root];
+    uint32_t sp = 0, v = root;
+    for (;;) {
+        /* Enter v: its memo starts at `one`'s own time to it. */
+        b->touched[b->n_touched++] = v;
+        memo[v] = a[v] < MEMO_UNREACHED ? a[v] : MEMO_UNREACHED;
+        cursor[sp] = f[v];
+        stack[sp++] = v;
+        uint32_t next = CG_NO_NODE;
+        while (sp) {
+            uint32_t u = stack[sp - 1], k = cursor[sp - 1], end = f[u + 1];
+            uint32_t du = memo[u];
+            for (; k < end; k++) {
+                uint32_t dx = memo[h[k]];
+                if (dx == CG_INF_MS)
+                    break; /* not computed yet: descend (it cannot be on the stack: a DAG) */
+                if (dx < MEMO_UNREACHED && (uint64_t)dx + w[k] < du)
+                    du = dx + w[k];
+            }
+            memo[u] = du;
+            if (k < end) {
+                cursor[sp - 1] = k;
+                next = h[k];
+                break;
+            }
+            sp--;
+        }
+        if (next == CG_NO_NODE)
+            break;
+        v = next;
+    }
+    return memo[root];
+}
+
 int cg_route_one_to_many(cg_search *s, const cg_snap *one, const cg_snap *targets, size_t n,
                          cg_direction dir, double *seconds_out, cg_err *err)
 {
@@ -541,20 +607,21 @@ int cg_route_one_to_many(cg_search *s, const cg_snap *one, const cg_snap *target
     seed(g, a, one, back);
     while (ch_step(g, a, back) != CG_NO_NODE)
         ;
+    cg_side_reset(b);
     for (size_t i = 0; i < n; i++) {
         const cg_snap *f = back ? &targets[i] : one, *t = back ? one : &targets[i];
         uint64_t best = cg_same_edge_ms(g, f, t);
-        /* Each target climbs until its queue is past the best meeting found. */
-        seed(g, b, &targets[i], !back);
-        while (cg_side_min(b) < best) {
-            uint32_t v = ch_step(g, b, !back);
-            if (v == CG_NO_NODE)
-                break;
-            if (a->dist[v] != CG_INF_MS && (uint64_t)a->dist[v] + b->dist[v] < best)
-                best = (uint64_t)a->dist[v] + b->dist[v];
+        /* A target's searches climb the other way from `one`'s: forward targets are arrivals. */
+        cg_entry en;
+        cg_snap_entries(g, &targets[i], !back, &en);
+        for (int k = 0; k < en.n; k++) {
+            uint32_t d = closure_ms(g, a->dist, b, g->rank[en.node[k]], !back);
+            if (d < MEMO_UNREACHED && (uint64_t)d + en.ms[k] < best)
+                best = (uint64_t)d + en.ms[k];
         }
         seconds_out[i] = best >= CG_INF_MS ? INFINITY : best / 1000.0;
     }
+    cg_side_reset(b);
     return 0;
 }
 
