@@ -37,6 +37,10 @@ struct cg_search {
     uint32_t n_reached;
     uint32_t budget_ms;
     cg_direction dir;
+    /* The bucket queue of bounded searches (dijkstra.c), allocated by the first one: per node
+     * links of the doubly linked bucket lists, and the circular array of bucket heads. */
+    uint32_t *bnext, *bprev, *bhead;
+    uint32_t bmask;         /* buckets - 1: a power of two above the longest edge's ms */
     cg_src_edge *src_edges; /* sources of the last search by edge, for seconds_at */
     uint32_t n_src;
     double *src_frac;
