@@ -112,14 +112,15 @@ int cg_route_dijkstra(cg_search *s, const cg_snap *from, const cg_snap *to, int 
 /*
  * One-to-many on the hierarchy: seconds_out[i] = time from `one` to targets[i] (CG_FORWARD) or
  * from targets[i] to `one` (CG_BACKWARD: n units driving to one incident). Cost: one upward
- * search from `one` plus one upward search per target.
+ * search from `one`, then one visit of each node of the union of the targets' upward closures
+ * (no queue; see ch.c).
  */
 int cg_route_one_to_many(cg_search *s, const cg_snap *one, const cg_snap *targets, size_t n,
                          cg_direction dir, double *seconds_out, cg_err *err);
 
 /*
  * Pinned targets (dispatch: many incidents against the same units). Pinning runs one upward
- * search per target and files each reached node's distance in a bucket (cost: about one
+ * search per target and files each reached node's distance in a bucket (cost: a few times one
  * cg_route_one_to_many); each later query is a single upward search from `one` that reads the
  * buckets of the nodes it settles, so it costs about half a point-to-point query however many
  * targets there are. `dir` as for cg_route_one_to_many. The pin set keeps a copy of the targets
