@@ -82,9 +82,10 @@ static void test_fixed_sites_kept(void **state)
     o.problem = CG_COVER_MAX;
     o.p = 1;
     assert_int_equal(cg_cover_solve(&in, &o, &r, &err), 0);
-    assert_int_equal(r.n_open, 2); /* C and the best addition, B (5 with weight 20 and 3, 4) */
-    assert_int_equal(r.open[0], B);
-    assert_int_equal(r.open[1], C);
+    /* C and the best addition: B and E tie (each adds point 5, weight 20; B's 3 and 4 are C's
+     * already), so either is right and which one the local search ends on depends on its time. */
+    assert_int_equal(r.n_open, 2);
+    assert_true((r.open[0] == B && r.open[1] == C) || (r.open[0] == C && r.open[1] == E));
     assert_true(r.covered_weight == 1 + 1 + 1 + 1 + 20);
     cg_cover_result_free(&r);
 }
