@@ -72,33 +72,3 @@ int cg_audit_check_link(int64_t prev_seq, const char *prev_hash, const cg_audit_
     }
     return 0;
 }
-
-void cg_audit_json_string(cg_buf *b, const char *s)
-{
-    cg_buf_putc(b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"':
-            cg_buf_puts(b, "\\\"");
-            break;
-        case '\\':
-            cg_buf_puts(b, "\\\\");
-            break;
-        case '\n':
-            cg_buf_puts(b, "\\n");
-            break;
-        case '\r':
-            cg_buf_puts(b, "\\r");
-            break;
-        case '\t':
-            cg_buf_puts(b, "\\t");
-            break;
-        default:
-            if (*p < 0x20)
-                cg_buf_printf(b, "\\u%04x", *p);
-            else
-                cg_buf_putc(b, (char)*p);
-        }
-    }
-    cg_buf_putc(b, '"');
-}

@@ -36,7 +36,6 @@ void cg_audit_hash(const cg_audit_entry *e, char out[65]);
 int cg_audit_check_link(int64_t prev_seq, const char *prev_hash, const cg_audit_entry *e,
                         char *reason, size_t cap);
 
-/* Appends s as a JSON string (quoted, escaped) to b: summaries are JSON built by hand. */
-void cg_audit_json_string(cg_buf *b, const char *s);
+/* Summaries are JSON built by hand with cg_json_write_string (geo/geojson.h). */
 
 #endif

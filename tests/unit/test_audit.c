@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "app/audit.h"
+#include "geo/geojson.h"
 #include "model/audit.h"
 #include "testutil.h"
 
@@ -77,7 +78,7 @@ static void test_json_string(void **state)
     (void)state;
     cg_buf b;
     cg_buf_init(&b);
-    cg_audit_json_string(&b, "a\"b\\c\n\x01网");
+    cg_json_write_string(&b, "a\"b\\c\n\x01网");
     assert_string_equal(b.data, "\"a\\\"b\\\\c\\n\\u0001网\"");
     cg_buf_free(&b);
 }

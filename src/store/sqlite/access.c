@@ -16,6 +16,7 @@
  * and report an object outside it with the same CG_ENOTFOUND and message as a missing one.
  */
 #include "store/sqlite/db.h"
+#include "geo/geojson.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -297,15 +298,15 @@ static void account_json(cg_buf *b, const cg_account *a)
     char roles[128];
     cg_roles_format(a->roles, roles, sizeof roles);
     cg_buf_puts(b, "{\"username\":");
-    cg_audit_json_string(b, a->username);
+    cg_json_write_string(b, a->username);
     cg_buf_puts(b, ",\"display_name\":");
-    cg_audit_json_string(b, a->display_name);
+    cg_json_write_string(b, a->display_name);
     cg_buf_puts(b, ",\"roles\":");
-    cg_audit_json_string(b, roles);
+    cg_json_write_string(b, roles);
     cg_buf_puts(b, ",\"scope\":");
-    cg_audit_json_string(b, a->scope.code);
+    cg_json_write_string(b, a->scope.code);
     cg_buf_puts(b, ",\"department\":");
-    cg_audit_json_string(b, a->department);
+    cg_json_write_string(b, a->department);
     cg_buf_printf(b, ",\"disabled\":%s}", a->disabled ? "true" : "false");
 }
 
@@ -517,7 +518,7 @@ int cg_store_account_set_password(cg_store *s, const cg_scope *scope, int64_t id
         cg_buf b;
         cg_buf_init(&b);
         cg_buf_puts(&b, "{\"username\":");
-        cg_audit_json_string(&b, a.username);
+        cg_json_write_string(&b, a.username);
         cg_buf_putc(&b, '}');
         char target[40];
         snprintf(target, sizeof target, "user:%" PRId64, id);

@@ -11,6 +11,7 @@
  * snapshot; a second writer waits up to the busy timeout and then gets CG_EBUSY.
  */
 #include "store/sqlite/db.h"
+#include "geo/geojson.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -429,9 +430,9 @@ int cg_store_meta_set(cg_store *s, const char *key, const char *value, cg_err *e
         cg_buf b;
         cg_buf_init(&b);
         cg_buf_puts(&b, "{\"key\":");
-        cg_audit_json_string(&b, key);
+        cg_json_write_string(&b, key);
         cg_buf_puts(&b, ",\"value\":");
-        cg_audit_json_string(&b, value);
+        cg_json_write_string(&b, value);
         cg_buf_putc(&b, '}');
         char target[96];
         snprintf(target, sizeof target, "meta:%.80s", key);

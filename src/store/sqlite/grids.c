@@ -15,6 +15,7 @@
  * with "(? IS NULL OR ...)" terms that no index can serve.
  */
 #include "store/sqlite/db.h"
+#include "geo/geojson.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -234,7 +235,7 @@ static int insert_version(cg_store *s, cg_grid *g, int64_t now, const uint8_t *w
 static void version_json(cg_buf *b, const char *name, int households, int64_t valid_from)
 {
     cg_buf_puts(b, "{\"name\":");
-    cg_audit_json_string(b, name);
+    cg_json_write_string(b, name);
     cg_buf_printf(b, ",\"households\":%d,\"valid_from\":%" PRId64 "}", households, valid_from);
 }
 
@@ -244,7 +245,7 @@ static int audit_grid(cg_store *s, const char *action, const char *code, const g
     cg_buf b;
     cg_buf_init(&b);
     cg_buf_puts(&b, "{\"code\":");
-    cg_audit_json_string(&b, code);
+    cg_json_write_string(&b, code);
     cg_buf_puts(&b, ",\"before\":");
     if (before->found)
         version_json(&b, before->name_zh, before->households, before->valid_from);
