@@ -344,38 +344,6 @@ int cg_store_grid_retire(cg_store *s, const char *code, int64_t now, cg_err *err
     return ok ? 0 : -1;
 }
 
-int cg_store_grid_get(cg_store *s, const char *code, int64_t at, int with_geom, cg_grid *out,
-                      cg_err *err)
-{
-    static const char *const sql[4] = {
-        "SELECT " GRID_COLUMNS ", NULL FROM grids g WHERE g.code = :code AND " CURRENT_ONLY,
-        "SELECT " GRID_COLUMNS ", g.geom FROM grids g WHERE g.code = :code AND " CURRENT_ONLY,
-        "SELECT " GRID_COLUMNS ", NULL FROM grids g WHERE g.code = :code AND " VALID_AT,
-        "SELECT " GRID_COLUMNS ", g.geom FROM grids g WHERE g.code = :code AND " VALID_AT,
-    };
-    static const sq_stmt_id ids[4] = {SQ_GRID_GET, SQ_GRID_GET_GEOM, SQ_GRID_GET_AT,
-                                      SQ_GRID_GET_AT_GEOM};
-    int k = (at != 0) * 2 + (with_geom != 0);
-    cg_grid_init(out);
-    sq_lease l;
-    if (sq_acquire(s, ids[k], sql[k], &l, err))
-        return -1;
-    sqlite3_bind_text(l.st, sqlite3_bind_parameter_index(l.st, ":code"), code, -1, SQLITE_STATIC);
-    if (at)
-        sqlite3_bind_int64(l.st, sqlite3_bind_parameter_index(l.st, ":at"), at);
-    int rc = sqlite3_step(l.st), result;
-    if (rc == SQLITE_ROW)
-        result = grid_from_row(l.st, out, err);
-    else if (rc == SQLITE_DONE && at)
-        result = cg_err_set(err, CG_ENOTFOUND, "code", "no grid '%s' valid at %" PRId64, code, at);
-    else if (rc == SQLITE_DONE)
-        result = cg_err_set(err, CG_ENOTFOUND, "code", "no grid with code '%s'", code);
-    else
-        result = sq_fail(s, rc, "reading a grid", err);
-    sq_release(&l);
-    return result;
-}
-
 int cg_store_grid_read(cg_store *s, const cg_scope *scope, const char *code, int64_t at,
                        int with_geom, cg_grid *out, cg_err *err)
 {
@@ -406,7 +374,7 @@ int cg_store_grid_read(cg_store *s, const cg_scope *scope, const char *code, int
     if (at)
         sqlite3_bind_int64(l.st, sqlite3_bind_parameter_index(l.st, ":at"), at);
     int rc = sqlite3_step(l.st), result;
-    /* Outside the scope and absent give the same answer, word for word (cg_store_grid_get's). */
+    /* Outside the scope and absent give the same answer, word for word. */
     if (rc == SQLITE_ROW)
         result = grid_from_row(l.st, out, err);
     else if (rc == SQLITE_DONE && at)
@@ -417,6 +385,13 @@ int cg_store_grid_read(cg_store *s, const cg_scope *scope, const char *code, int
         result = sq_fail(s, rc, "reading a grid", err);
     sq_release(&l);
     return result;
+}
+
+/* The unscoped read is the scoped one with the whole installation as its scope. */
+int cg_store_grid_get(cg_store *s, const char *code, int64_t at, int with_geom, cg_grid *out,
+                      cg_err *err)
+{
+    return cg_store_grid_read(s, NULL, code, at, with_geom, out, err);
 }
 
 /* A team member must be an account; 0 leaves a role empty. */
