@@ -12,6 +12,8 @@
 
 #include "cli/cli.h"
 #include "cli/plan_load.h"
+
+#include "app/demand.h"
 #include "plan/points.h"
 
 int cg_cli_plan_graph(const char *db_path, cg_profile p, cg_store *s, cg_graph **out)
@@ -29,37 +31,10 @@ int cg_cli_plan_graph(const char *db_path, cg_profile p, cg_store *s, cg_graph *
     return cg_cli_fail(&err);
 }
 
-typedef struct {
-    cg_coverage_building *v;
-    size_t n, cap;
-} blds;
-
-static int on_building(void *ctx, const cg_building *b)
-{
-    blds *a = ctx;
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 1024;
-        cg_coverage_building *v = realloc(a->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        a->v = v;
-        a->cap = cap;
-    }
-    a->v[a->n++] = (cg_coverage_building){cg_mpoly_centroid(&b->geom), b->households};
-    return 0;
-}
-
 int cg_cli_plan_buildings(cg_store *s, cg_coverage_building **out, size_t *n)
 {
-    blds a = {0};
     cg_err err = {0};
-    if (cg_store_building_each(s, NULL, on_building, &a, &err) != 0) {
-        free(a.v);
-        return cg_cli_fail(&err);
-    }
-    *out = a.v;
-    *n = a.n;
-    return CG_EXIT_OK;
+    return cg_app_buildings_load(s, out, n, &err) == 0 ? CG_EXIT_OK : cg_cli_fail(&err);
 }
 
 typedef struct {

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "http/auth.h"
+#include "app/demand.h"
 #include "core/json.h"
 #include "http/http.h"
 #include "plan/coverage.h"
@@ -173,21 +174,6 @@ static void handle_isochrone(cg_http_req *req)
 /* ---- GET /api/v1/coverage ---- */
 
 /* Collects building centroids; ctx is {array, count, capacity}. */
-static int on_building(void *ctx, const cg_building *b)
-{
-    cg_coverage_building **v = ((void **)ctx)[0];
-    size_t *n = ((void **)ctx)[1], *cap = ((void **)ctx)[2];
-    if (*n == *cap) {
-        *cap = *cap ? *cap * 2 : 1024;
-        cg_coverage_building *nv = realloc(*v, *cap * sizeof *nv);
-        if (!nv)
-            return -1;
-        *v = nv;
-    }
-    (*v)[(*n)++] = (cg_coverage_building){cg_mpoly_centroid(&b->geom), b->households};
-    return 0;
-}
-
 static void write_grid(cg_buf *b, const cg_grid *gr, const cg_grid_coverage *c,
                        const cg_coverage *cov, int first)
 {
@@ -260,8 +246,7 @@ static void handle_coverage(cg_http_req *req)
         }
     }
     cg_coverage_building *bld = NULL;
-    size_t n_bld = 0, cap = 0;
-    void *acc[3] = {&bld, &n_bld, &cap};
+    size_t n_bld = 0;
     cg_store *s;
     cg_coverage_ctx *ctx = NULL;
     cg_search *q = NULL;
@@ -269,7 +254,7 @@ static void handle_coverage(cg_http_req *req)
     double budgets[5] = {budget, 60, 180, 300, 600};
     int whole = scope->code[0] == '\0';
     cg_coverage_opts co = {budgets, circles && strcmp(circles, "true") == 0 ? 5 : 1, 0, 1, !whole};
-    if (cg_http_store(req, &s, &err) || cg_store_building_each(s, NULL, on_building, acc, &err) ||
+    if (cg_http_store(req, &s, &err) || cg_app_buildings_load(s, &bld, &n_bld, &err) ||
         cg_coverage_ctx_new(g, polys, ng, bld, n_bld, &ctx, &err) || cg_search_new(g, &q, &err) ||
         cg_coverage_run(ctx, q, posts, n_posts, &co, &cov, &err)) {
         cg_http_reply_error(req, &err);
@@ -388,9 +373,8 @@ static void handle_posts_plan(cg_http_req *req)
         goto fail;
     cg_store *s;
     cg_coverage_building *bld = NULL;
-    size_t n_bld = 0, cap = 0;
-    void *acc[3] = {&bld, &n_bld, &cap};
-    if (cg_http_store(req, &s, &err) || cg_store_building_each(s, NULL, on_building, acc, &err)) {
+    size_t n_bld = 0;
+    if (cg_http_store(req, &s, &err) || cg_app_buildings_load(s, &bld, &n_bld, &err)) {
         free(bld);
         goto fail;
     }
