@@ -102,7 +102,7 @@ static int add_finding(checker *c, cg_finding_kind kind, size_t item, long other
     f->other = other;
     f->area_m2 = area;
     f->at = at;
-    snprintf(f->reason, sizeof f->reason, "%s", reason);
+    snprintf(f->reason, sizeof f->reason, "%.*s", (int)sizeof f->reason - 1, reason);
     if (geom) {
         f->geom = *geom;
         geom->polys = NULL;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "app/atlas.h"
+#include "app/cases.h"
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/crypto.h"
@@ -113,6 +114,12 @@ void cg_http_atlas_cached(cg_http_req *req, cg_http_cache_kind kind, size_t i,
  * other grid lies outside the scope is reported without naming it. */
 int cg_http_atlas_findings(cg_http_req *req, const cg_scope *scope, int geojson, const char **body,
                            size_t *len, cg_err *err);
+/*
+ * The case service for this request (http/cases_ctx.c): the thread's store, the request's atlas,
+ * the current case rules (reloaded when the rules generation changes), the server's intake
+ * queue, the photo directory, and the caller's scope, roles and actor; now = the request time.
+ */
+int cg_http_case_ctx(cg_http_req *req, cg_case_ctx *ctx, cg_err *err);
 /* The directory of the web console, or "" when none is served. */
 const char *cg_http_web_dir(cg_http_req *req);
 

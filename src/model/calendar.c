@@ -444,8 +444,8 @@ static int64_t instant_of(const cg_calendar *cal, int64_t target)
 
 int cg_calendar_next_working(const cg_calendar *cal, int64_t t, int64_t *out, cg_err *err)
 {
-    int64_t d;
-    int32_t sec;
+    int64_t d = 0;
+    int32_t sec = 0;
     if (locate(t, &d, &sec, err))
         return -1;
     const day_hours *h = &cal->hours[cal->kind[d]];
@@ -472,8 +472,8 @@ int cg_calendar_add_seconds(const cg_calendar *cal, int64_t start, int64_t secon
         return cg_err_set(err, CG_EINVAL, "amount", "a working time to add must not be negative");
     if (seconds == 0)
         return cg_calendar_next_working(cal, start, out, err);
-    int64_t d;
-    int32_t sec;
+    int64_t d = 0;
+    int32_t sec = 0;
     if (locate(start, &d, &sec, err))
         return -1;
     int64_t target = worked(cal, d, sec) + seconds;
@@ -494,8 +494,8 @@ int cg_calendar_deadline(const cg_calendar *cal, int64_t start, int amount, cg_t
         return cg_calendar_add_seconds(cal, start, (int64_t)amount * 3600, out, err);
     if (unit != CG_UNIT_WORK_DAYS)
         return cg_err_set(err, CG_EINVAL, "unit", "unknown time unit %d", (int)unit);
-    int64_t begin, d;
-    int32_t sec;
+    int64_t begin = 0, d = 0;
+    int32_t sec = 0;
     if (cg_calendar_next_working(cal, start, &begin, err) || locate(begin, &d, &sec, err))
         return -1;
     assert(cal->kind[d] != KIND_OFF);
@@ -512,8 +512,8 @@ int cg_calendar_deadline(const cg_calendar *cal, int64_t start, int amount, cg_t
 int cg_calendar_between(const cg_calendar *cal, int64_t from, int64_t to, int64_t *seconds,
                         cg_err *err)
 {
-    int64_t d1, d2;
-    int32_t s1, s2;
+    int64_t d1 = 0, d2 = 0;
+    int32_t s1 = 0, s2 = 0;
     if (locate(from, &d1, &s1, err) || locate(to, &d2, &s2, err))
         return -1;
     *seconds = worked(cal, d2, s2) - worked(cal, d1, s1);

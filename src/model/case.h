@@ -26,8 +26,10 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "model/access.h"
 #include "model/calendar.h"
 #include "model/category.h"
+#include "model/grid.h"
 
 typedef enum {
     CG_CASE_NONE = 0, /* before the report: only CG_ACT_REPORT leads out */
@@ -153,5 +155,101 @@ int cg_case_deadlines_compute(const cg_calendar *cal, const cg_category *cat,
  * below the street tier, and its handling deadline has passed? */
 int cg_case_should_escalate(const cg_category *cat, const cg_case_status *status, int64_t handle_by,
                             int64_t now);
+
+/* ==== The case record (what the store keeps and the APIs show) ==== */
+
+#define CG_CASE_DESC_MAX   4000 /* characters (Unicode code points) of a description */
+#define CG_CASE_DESC_BYTES (4 * CG_CASE_DESC_MAX + 1)
+#define CG_CASE_ADDR_MAX   256 /* characters of an address */
+#define CG_CASE_ADDR_BYTES (4 * CG_CASE_ADDR_MAX + 1)
+#define CG_CASE_NOTE_MAX   2000 /* characters of a transition note */
+#define CG_CASE_NOTE_BYTES (4 * CG_CASE_NOTE_MAX + 1)
+#define CG_CASE_TOKEN_LEN  32 /* hex characters of an Open311 token */
+#define CG_CASE_DEVICE_MAX 64 /* bytes of an Open311 device_id */
+
+/* Where a report came from. */
+typedef enum {
+    CG_SOURCE_WORKER = 1, /* a grid worker (field app, console) */
+    CG_SOURCE_RESIDENT,   /* a resident: Open311 / the public page */
+    CG_SOURCE_HOTLINE,    /* 12345-style hotline, entered by an operator */
+    CG_SOURCE_PATROL,
+    CG_SOURCE_INSPECTION,
+} cg_case_source;
+
+/* "worker", "resident", "hotline", "patrol", "inspection"; parse gives -1 when unknown. */
+const char *cg_case_source_name(cg_case_source s);
+int cg_case_source_parse(const char *s, cg_case_source *out);
+
+/* Who a case is assigned to. */
+typedef enum {
+    CG_ASSIGN_NONE = 0,
+    CG_ASSIGN_ACCOUNT,    /* a person: account_id, label = display name */
+    CG_ASSIGN_DEPARTMENT, /* a department: label = its name */
+    CG_ASSIGN_GRID,       /* a grid level (locality): label = the grid code */
+} cg_assignee_kind;
+
+/* "none", "account", "department", "grid"; parse gives -1 when unknown. */
+const char *cg_assignee_kind_name(cg_assignee_kind k);
+int cg_assignee_kind_parse(const char *s, cg_assignee_kind *out);
+
+typedef struct {
+    cg_assignee_kind kind;
+    int64_t account_id; /* CG_ASSIGN_ACCOUNT only */
+    char label[CG_CAT_NAME_MAX];
+} cg_assignee;
+
+typedef struct {
+    int64_t id;      /* 1, 2, ...: the case number residents are given */
+    int64_t version; /* bumped by every write; a transition may require the version it saw */
+    char token[CG_CASE_TOKEN_LEN + 1]; /* random; Open311 tokens/{token} */
+    cg_case_source source;
+    char category[CG_CAT_CODE_MAX];
+    char description[CG_CASE_DESC_BYTES];
+    double lon, lat; /* WGS-84 */
+    char address[CG_CASE_ADDR_BYTES];
+    char grid_code[CG_CODE_MAX]; /* the innermost grid containing the point; "" = the no-grid
+                                    queue, waiting for an operator (never lost) */
+    int priority;                /* 0 normal, 1 high, 2 urgent */
+    cg_case_status status;       /* state and escalation tier */
+    cg_assignee assignee;
+    int64_t reporter_id;     /* the reporting account; 0 for residents */
+    int extension;           /* approved extension, in the category's unit; 0 when none */
+    int extension_requested; /* pending request, in the category's unit */
+    int64_t reported_at, registered_at, dispatched_at, handled_at, closed_at, updated_at;
+    cg_case_deadlines deadlines;
+    int64_t due_at;       /* the deadline of the current stage (register_by while reported,
+                             dispatch_by while registered/returned/escalated/reopened, handle_by
+                             while dispatched/in progress/extension requested); 0 when none
+                             (closed, final, suspended). Overdue: due_at > 0 && now > due_at. */
+    int64_t duplicate_of; /* the case this one duplicates; 0 */
+    int evaluation;       /* 1..5 after evaluate; 0 none */
+    int has_contact;      /* a resident left contact details (kept apart: store contacts) */
+    int n_photos;
+    char device_id[CG_CASE_DEVICE_MAX]; /* Open311 device_id; "" */
+} cg_case;
+
+/* One entry of a case's history. Transitions carry an action; a note entry (a merge recorded on
+ * the case a duplicate was merged into, a photo added, a comment) has is_note set, leaves the
+ * state alone and is skipped by replay. */
+typedef struct {
+    int64_t seq; /* 1, 2, ... per case */
+    int64_t case_id;
+    int is_note;
+    cg_case_action action; /* transitions only */
+    cg_case_state from, to;
+    cg_case_tier tier; /* after the step */
+    int64_t actor_id;  /* 0: a resident, the system timer, the command line */
+    char actor_name[48];
+    uint32_t roles; /* the actor's roles at the time (0 anonymous; the timer records
+                       CG_CASE_SYSTEM) */
+    int64_t at;
+    char note[CG_CASE_NOTE_BYTES];
+    char detail[512]; /* small JSON object of step data: {"assignee":{...}}, {"extension":2},
+                         {"duplicate_of":17}, {"merged":18}, {"evaluation":4},
+                         {"photo":"<sha256>"} ; "{}" when none */
+} cg_case_event;
+
+/* The roles the escalation timer acts with: allowed wherever operators are. */
+#define CG_CASE_SYSTEM ((uint32_t)CG_ROLE_OPERATOR)
 
 #endif

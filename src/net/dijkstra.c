@@ -309,7 +309,7 @@ static void run_bounded(cg_search *s)
 int cg_search_bounded(cg_search *s, const cg_snap *sources, size_t n, double budget_s,
                       cg_direction dir, cg_err *err)
 {
-    uint32_t budget;
+    uint32_t budget = 0;
     if (check_budget(budget_s, n, &budget, err))
         return -1;
     cg_src_edge *se = realloc(s->src_edges, n * sizeof *se);
@@ -342,7 +342,7 @@ int cg_search_bounded(cg_search *s, const cg_snap *sources, size_t n, double bud
 int cg_search_bounded_nodes(cg_search *s, const uint32_t *nodes, size_t n, double budget_s,
                             cg_direction dir, cg_err *err)
 {
-    uint32_t budget;
+    uint32_t budget = 0;
     if (check_budget(budget_s, n, &budget, err))
         return -1;
     for (size_t i = 0; i < n; i++)

@@ -17,10 +17,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "geo/geom.h"
 #include "model/access.h"
 #include "model/audit.h"
+#include "model/case.h"
 #include "model/grid.h"
 #include "model/place.h"
 
@@ -231,6 +233,140 @@ int cg_store_contact_get(cg_store *s, const char *case_ref, char *buf, size_t ca
 int cg_store_contact_close(cg_store *s, const char *case_ref, int64_t closed_at, cg_err *err);
 /* Deletes contacts of cases closed before `closed_before`; audited as one entry. */
 int cg_store_contact_purge(cg_store *s, int64_t closed_before, int64_t *purged, cg_err *err);
+
+/* ==== cases (issue 4) ====
+ *
+ * Scope: a case belongs to the scope that contains its grid_code; cases in the no-grid queue
+ * (grid_code "") are visible to unrestricted scopes only. Out-of-scope cases are reported as
+ * missing (CG_ENOTFOUND), as for grids. Every write appends its history entry and an audit
+ * entry in the same transaction as the row.
+ */
+
+/*
+ * Inserts a new case (state reported, its "report" history entry, the resident's contact when
+ * `contact` is non-empty, the idempotency key when `idem_key` is non-empty) as one unit. c->id,
+ * c->version and c->token are set. When idem_key was already used, nothing is written:
+ * *existing_id receives the case it created and the call returns 0 (a retry, not an error);
+ * otherwise *existing_id is 0. Keys are kept CG_IDEM_KEEP_DAYS days.
+ */
+#define CG_IDEM_KEEP_DAYS 7
+int cg_store_case_insert(cg_store *s, cg_case *c, const cg_case_event *report, const char *contact,
+                         const char *idem_key, int64_t *existing_id, cg_err *err);
+
+/* Reads a case within scope (NULL: unrestricted). */
+int cg_store_case_get(cg_store *s, const cg_scope *scope, int64_t id, cg_case *out, cg_err *err);
+/* Reads a case by its Open311 token (unscoped: the public lookup). */
+int cg_store_case_by_token(cg_store *s, const char *token, cg_case *out, cg_err *err);
+
+/*
+ * Writes a changed case and appends its history entry (ev->seq is set) as one unit. The row is
+ * written only if its stored version is c->version (then bumped: c->version + 1 is stored and
+ * written back to c); otherwise CG_ECONFLICT "the case changed meanwhile", nothing written.
+ * ev may be NULL for a write that is not a step (never for state changes).
+ */
+int cg_store_case_update(cg_store *s, cg_case *c, cg_case_event *ev, cg_err *err);
+/* Appends a note entry (is_note) without changing the row's state (its version still moves). */
+int cg_store_case_note(cg_store *s, int64_t case_id, cg_case_event *ev, cg_err *err);
+
+typedef int (*cg_case_cb)(void *ctx, const cg_case *c);
+typedef int (*cg_case_event_cb)(void *ctx, const cg_case_event *e);
+
+/* The history of a case, oldest first. */
+int cg_store_case_history(cg_store *s, int64_t case_id, cg_case_event_cb cb, void *ctx,
+                          cg_err *err);
+
+typedef enum {
+    CG_CASE_ORDER_NEWEST = 0, /* reported_at descending, then id descending */
+    CG_CASE_ORDER_DUE,        /* overdue first: due_at ascending (0 last), then id */
+    CG_CASE_ORDER_ID,         /* id ascending (Open311 and exports) */
+} cg_case_order;
+
+typedef struct {
+    uint32_t states;            /* bit set of (1u << cg_case_state); 0: any */
+    const char *category;       /* this code and its sub-categories; NULL/"": any */
+    const char *subtree_code;   /* grid code and its descendants; "" alone: the no-grid queue */
+    int no_grid;                /* only the no-grid queue */
+    int64_t overdue_at;         /* > 0: only cases with 0 < due_at < overdue_at */
+    cg_case_source source;      /* 0: any */
+    int64_t since, until;       /* reported_at in [since, until); 0: open */
+    int64_t updated_since;      /* updated_at >= this; 0: open */
+    const cg_bbox *bbox;        /* point inside */
+    const char *text;           /* full-text search (FTS5 over description and address; the text
+                                   is quoted as terms, never passed as FTS syntax) */
+    int64_t assignee_account;   /* > 0: assigned to this account */
+    const char *assignee_label; /* non-NULL: assignee label equals (department, grid code) */
+    int64_t reporter_id;        /* > 0: reported by this account */
+    const int64_t *ids;         /* non-NULL: only these ids (n_ids of them) */
+    size_t n_ids;
+    cg_case_order order;
+    int limit, offset; /* limit 0: no limit */
+    const cg_scope *scope;
+} cg_case_filter;
+
+int cg_store_case_list(cg_store *s, const cg_case_filter *f, cg_case_cb cb, void *ctx, cg_err *err);
+int cg_store_case_count(cg_store *s, const cg_case_filter *f, int64_t *count, cg_err *err);
+
+/* Photos: the files live on disk, content-addressed (app/cases.c); the store records which case
+ * (and which history entry) each belongs to. Adding the same photo twice to a case is a no-op. */
+typedef struct {
+    char sha256[65];
+    char mime[24]; /* image/jpeg, image/png, image/webp */
+    int64_t bytes;
+    int64_t event_seq;
+    int64_t at;
+} cg_case_photo;
+typedef int (*cg_case_photo_cb)(void *ctx, const cg_case_photo *p);
+int cg_store_case_photo_add(cg_store *s, int64_t case_id, const cg_case_photo *p, cg_err *err);
+int cg_store_case_photos(cg_store *s, int64_t case_id, cg_case_photo_cb cb, void *ctx, cg_err *err);
+
+/*
+ * Statistics over a period [since, until): one row per group. Counts come from the history
+ * (registered: register steps in the period; dispatched: dispatch steps; closed: close steps;
+ * closed_on_time: of those, closed at or before the case's handle_by; returned: return steps;
+ * extended: approve_extension steps) plus reported (cases reported in the period) and
+ * overdue_open (open cases overdue at `until`). Rates are the app's (docs/cases.md).
+ */
+typedef enum {
+    CG_STATS_BY_GRID = 0,   /* grid_code cut to `level`'s code length (CG_LEVEL_GRID: whole code) */
+    CG_STATS_BY_CATEGORY,   /* category code */
+    CG_STATS_BY_DEPARTMENT, /* assignee label of department assignees ("" otherwise) */
+    CG_STATS_BY_DAY,        /* local date YYYY-MM-DD (Asia/Shanghai) of the event */
+} cg_stats_group;
+
+typedef struct {
+    char key[CG_CAT_NAME_MAX];
+    int64_t reported, registered, dispatched, closed, closed_on_time, returned, extended,
+        overdue_open;
+} cg_case_stats_row;
+
+typedef struct {
+    cg_stats_group group;
+    cg_level level; /* for CG_STATS_BY_GRID */
+    int64_t since, until;
+    const char *subtree_code; /* NULL: all */
+    const char *category;     /* NULL: all */
+    const cg_scope *scope;
+} cg_case_stats_query;
+
+typedef int (*cg_case_stats_cb)(void *ctx, const cg_case_stats_row *row);
+int cg_store_case_stats(cg_store *s, const cg_case_stats_query *q, cg_case_stats_cb cb, void *ctx,
+                        cg_err *err);
+
+/* Deletes idempotency keys older than `before`. */
+int cg_store_idem_purge(cg_store *s, int64_t before, int64_t *purged, cg_err *err);
+
+/*
+ * Rule documents: the category taxonomy ("categories"), the weekly hours ("calendar.hours") and
+ * each imported year ("calendar.2026"), stored as the JSON their model parsers read. A put
+ * replaces the document, bumps the rules generation and is audited. get copies into out
+ * (CG_ENOTFOUND when never stored); each calls cb(name, json) for names starting with prefix.
+ */
+int cg_store_doc_put(cg_store *s, const char *name, const char *json, cg_err *err);
+int cg_store_doc_get(cg_store *s, const char *name, cg_buf *out, cg_err *err);
+typedef int (*cg_doc_cb)(void *ctx, const char *name, const char *json);
+int cg_store_doc_each(cg_store *s, const char *prefix, cg_doc_cb cb, void *ctx, cg_err *err);
+/* Changes whenever a rule document is written (like the grid generation). */
+int64_t cg_store_rules_generation(cg_store *s);
 
 /* ==== backup and restore ==== */
 

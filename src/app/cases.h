@@ -1,0 +1,187 @@
+/*
+ * The case service: everything the staff API, Open311, the timer and the command line do with
+ * cases, on top of the model (model/case.h, category.h, calendar.h) and the store. Handlers parse
+ * their own format, fill the inputs below, and turn cg_err into their own error shape; the rules
+ * live here once.
+ *
+ * Durability: every acknowledged write is committed with PRAGMA synchronous=FULL (the WAL is
+ * fsynced before the commit returns), so a case acknowledged to a client survives a crash of the
+ * process or of the machine. To keep intake fast under that rule, new cases go through a
+ * group-commit queue (cg_intake): one writer thread commits every case waiting in one
+ * transaction and one fsync, then wakes their submitters.
+ */
+#ifndef CG_APP_CASES_H
+#define CG_APP_CASES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app/atlas.h"
+#include "core/err.h"
+#include "model/access.h"
+#include "model/calendar.h"
+#include "model/case.h"
+#include "model/category.h"
+#include "store/store.h"
+
+#define CG_PHOTO_MAX_BYTES (8 << 20)   /* one photo */
+#define CG_DUP_RADIUS_M    50.0        /* duplicate suggestions: same category, within 50 m ... */
+#define CG_DUP_WINDOW_S    (24 * 3600) /* ... reported within 24 h */
+
+/* ---- rules: taxonomy, calendar and stage limits, loaded from the store's rule documents ---- */
+
+typedef struct {
+    cg_taxonomy taxonomy;   /* stored "categories", or the embedded default */
+    cg_calendar *calendar;  /* stored hours and years, or the defaults with the embedded years */
+    cg_stage_limits limits; /* cg_stage_limits_default */
+    int64_t generation;     /* cg_store_rules_generation when loaded */
+} cg_case_rules;
+
+/* Loads the rules (read-only afterwards: share between threads). */
+int cg_case_rules_load(cg_store *s, cg_case_rules **out, cg_err *err);
+void cg_case_rules_free(cg_case_rules *r);
+
+/* Validates and stores a taxonomy / one calendar year / the weekly hours, as rule documents. */
+int cg_case_rules_put_taxonomy(cg_store *s, const char *json, size_t len, cg_err *err);
+int cg_case_rules_put_year(cg_store *s, const char *json, size_t len, int *year, cg_err *err);
+
+/* ---- group commit of new cases ---- */
+
+typedef struct cg_intake cg_intake;
+
+/* Starts the writer thread with its own connection to the database at `location`. Up to
+ * max_batch cases share one commit (0: 256). */
+int cg_intake_start(const char *location, int max_batch, cg_intake **out, cg_err *err);
+/* Queues one insert (the arguments of cg_store_case_insert) and waits until its batch is
+ * committed durably; the result is exactly what cg_store_case_insert would give. A failing case
+ * (savepoint per case) does not fail the others of its batch. */
+int cg_intake_submit(cg_intake *in, cg_case *c, const cg_case_event *report, const char *contact,
+                     const char *idem_key, int64_t *existing_id, cg_err *err);
+/* Stops after committing what is queued; NULL is fine. */
+void cg_intake_stop(cg_intake *in);
+
+/* ---- the service ---- */
+
+/* What a call may use and who is calling. */
+typedef struct {
+    cg_store *store;            /* this thread's connection */
+    const cg_atlas *atlas;      /* grid assignment, escalation tiers, suggestions */
+    const cg_case_rules *rules; /* taxonomy, calendar, limits */
+    cg_intake *intake;          /* new cases go through it; NULL: written directly */
+    const char *photo_dir;      /* content-addressed photo files: <dir>/ab/abcdef...; created */
+    const cg_scope *scope;      /* the caller's scope; NULL: unrestricted (command line) */
+    uint32_t roles;             /* the caller's roles; 0: anonymous resident */
+    cg_actor actor;             /* who, for history and audit */
+    int64_t now;                /* Unix seconds */
+} cg_case_ctx;
+
+typedef struct {
+    cg_case_source source;
+    const char *category;    /* a fileable sub-category code */
+    const char *description; /* 1..CG_CASE_DESC_MAX characters, UTF-8 */
+    double lon, lat;         /* WGS-84 */
+    int has_point;           /* a point is required unless an address is given */
+    const char *address;     /* optional, <= CG_CASE_ADDR_MAX characters */
+    int priority;            /* 0..2 */
+    const char *contact;     /* optional resident contact, kept apart; "" or NULL: none */
+    const char *device_id;   /* optional (Open311) */
+    const char *idem_key;    /* optional: a retried submission with the same key returns the
+                                first case (Open311: "o311:" device_id ":" client time) */
+} cg_case_input;
+
+/*
+ * Validates, assigns the grid (innermost grid containing the point; none: the no-grid queue),
+ * computes the first deadline and stores the case with its report entry. Errors name the field:
+ * "category" (unknown, or a group), "description" (empty, too long, not UTF-8), "lon"/"lat"
+ * (out of range), "address", "priority", "contact". Staff may only report inside their scope
+ * (field "location"). *replayed is set when idem_key had been used: out is that first case.
+ */
+int cg_cases_submit(const cg_case_ctx *ctx, const cg_case_input *in, cg_case *out, int *replayed,
+                    cg_err *err);
+
+typedef struct {
+    cg_case_action action;
+    const char *note;            /* optional, <= CG_CASE_NOTE_MAX characters */
+    const cg_assignee *assignee; /* dispatch: required (NULL: the first suggestion) */
+    int extension;               /* request_extension: amount in the category's unit, > 0 */
+    int64_t duplicate_of;        /* mark_duplicate: an existing case, not itself */
+    int evaluation;              /* evaluate: 1..5 */
+    int64_t expected_version;    /* > 0: refuse (CG_ECONFLICT) if the case changed since */
+} cg_case_step_input;
+
+/*
+ * Applies one step: the state machine decides (refusals: field "state" CG_ECONFLICT, field
+ * "roles" -> 403), then times, deadlines, due_at, assignee, tier are updated and the row and its
+ * history entry written together. Escalation assigns the grid of the next tier (community, then
+ * street). Marking a duplicate adds a note entry {"merged": id} to the case it duplicates, so
+ * both histories are kept. Closing starts the contact's retention period.
+ */
+int cg_cases_transition(const cg_case_ctx *ctx, int64_t id, const cg_case_step_input *in,
+                        cg_case *out, cg_err *err);
+
+/* Reads a case within the caller's scope. */
+int cg_cases_get(const cg_case_ctx *ctx, int64_t id, cg_case *out, cg_err *err);
+
+/*
+ * Dispatch suggestions, best first: for an event, the locality first (the case's grid, then its
+ * community and street), then the category's department; for a component, the category's
+ * department (the owner) first, then the locality. Escalated cases start at their tier's grid.
+ * Accounts are suggested when a grid has a leader/members in the atlas (their ids as
+ * CG_ASSIGN_ACCOUNT).
+ */
+int cg_cases_suggest(const cg_case_ctx *ctx, const cg_case *c, cg_assignee *out, size_t cap,
+                     size_t *n, cg_err *err);
+
+/* Open cases (not closed, not final) of the same category within CG_DUP_RADIUS_M of the point
+ * reported within CG_DUP_WINDOW_S before `at`, nearest first, within the caller's scope. */
+int cg_cases_duplicates(const cg_case_ctx *ctx, const char *category, double lon, double lat,
+                        int64_t at, int64_t exclude_id, int64_t *ids, size_t cap, size_t *n,
+                        cg_err *err);
+
+/*
+ * Stores a photo for a case: recognised by its magic bytes (JPEG, PNG, WebP; otherwise field
+ * "photo", "not a JPEG, PNG or WebP image"), at most CG_PHOTO_MAX_BYTES (CG_ELIMIT), written
+ * to <photo_dir>/<2 hex>/<sha256> through a temporary file and rename (so a file present is
+ * complete), recorded with a note entry {"photo": sha}. sha_out gets the hash.
+ */
+int cg_cases_photo_add(const cg_case_ctx *ctx, int64_t id, const void *data, size_t len,
+                       const char *note, char sha_out[65], cg_err *err);
+/* Opens a stored photo of a case (within scope) for reading; *mime is static. */
+int cg_cases_photo_open(const cg_case_ctx *ctx, int64_t id, const char *sha, int *fd,
+                        uint64_t *size, const char **mime, cg_err *err);
+/* Recognises an image by its magic bytes: "image/jpeg", "image/png", "image/webp" or NULL. */
+const char *cg_photo_mime(const void *data, size_t len);
+
+/* What one timer pass did. */
+typedef struct {
+    int64_t escalated; /* cases escalated (overdue disputes) */
+    int64_t overdue;   /* open cases past their stage deadline at `now` */
+    int64_t idem_purged;
+} cg_case_timer_report;
+
+/*
+ * One pass of the timer (civgrid serve runs it every minute): escalates overdue cases of
+ * escalating categories one tier (a step by the system, recorded in history), counts overdue
+ * cases and purges old idempotency keys. Idempotent: a second pass at the same `now` changes
+ * nothing, and after a restart the pass picks up exactly where the data says.
+ */
+int cg_cases_timer(const cg_case_ctx *ctx, cg_case_timer_report *rep, cg_err *err);
+
+/* Statistics per group with the rates of docs/cases.md. */
+typedef struct {
+    cg_case_stats_row counts;
+    double dispatch_rate; /* dispatched / registered */
+    double close_rate;    /* closed / dispatched */
+    double on_time_rate;  /* closed_on_time / closed */
+    double return_rate;   /* returned / dispatched */
+    double extend_rate;   /* extended / dispatched */
+} cg_case_stats;
+typedef int (*cg_case_stats_fn)(void *ctx, const cg_case_stats *row);
+int cg_cases_stats(const cg_case_ctx *ctx, const cg_case_stats_query *q, cg_case_stats_fn cb,
+                   void *cb_ctx, cg_err *err);
+
+/* Writes a case as the staff API's JSON object (contacts never included). */
+void cg_case_json(const cg_case *c, const cg_case_rules *rules, int64_t now, cg_buf *out);
+void cg_case_event_json(const cg_case_event *e, cg_buf *out);
+
+#endif
