@@ -119,6 +119,11 @@ typedef struct {
 int cg_cases_transition(const cg_case_ctx *ctx, int64_t id, const cg_case_step_input *in,
                         cg_case *out, cg_err *err);
 
+/* Reassigns a dispatched / in-progress / extension-requested case without changing its state
+ * (operator, admin): a note entry {"assignee": {...}} records it. */
+int cg_cases_assign(const cg_case_ctx *ctx, int64_t id, const cg_assignee *to, const char *note,
+                    int64_t expected_version, cg_case *out, cg_err *err);
+
 /* Reads a case within the caller's scope. */
 int cg_cases_get(const cg_case_ctx *ctx, int64_t id, cg_case *out, cg_err *err);
 
@@ -180,7 +185,26 @@ typedef int (*cg_case_stats_fn)(void *ctx, const cg_case_stats *row);
 int cg_cases_stats(const cg_case_ctx *ctx, const cg_case_stats_query *q, cg_case_stats_fn cb,
                    void *cb_ctx, cg_err *err);
 
-/* Writes a case as the staff API's JSON object (contacts never included). */
+/*
+ * The staff API's JSON for a case (contacts never included; times ISO 8601 in +08:00, null when
+ * 0):
+ *   {"id":12,"version":3,"source":"resident","category":"0101",
+ *    "category_name":{"zh":"...","en":"..."},"description":"...","lon":120.1,"lat":30.2,
+ *    "address":"...","grid":"330199001001001" | null (the no-grid queue),"priority":0,
+ *    "state":"dispatched","tier":"grid",
+ *    "assignee":{"kind":"department","account_id":0,"label":"..."} | null,
+ *    "reporter_id":5,"extension":0,"extension_requested":0,
+ *    "reported_at":"2026-11-24T10:00:00+08:00","registered_at":...,"dispatched_at":...,
+ *    "handled_at":...,"closed_at":...,"updated_at":...,
+ *    "deadlines":{"register_by":...,"dispatch_by":...,"handle_by":...},
+ *    "due_at":...,"overdue":false,"remaining_s":1234 (working seconds to due_at, negative when
+ *    overdue; null without a due time),"duplicate_of":null,"evaluation":null,
+ *    "has_contact":true,"photos":2,"device_id":null}
+ * An event:
+ *   {"seq":2,"action":"register" | null,"note_only":false,"from":"reported","to":"registered",
+ *    "tier":"grid","actor":{"id":3,"name":"operator"},"roles":"operator",
+ *    "at":"2026-11-24T10:05:00+08:00","note":"...","detail":{...}}
+ */
 void cg_case_json(const cg_case *c, const cg_case_rules *rules, int64_t now, cg_buf *out);
 void cg_case_event_json(const cg_case_event *e, cg_buf *out);
 
