@@ -13,16 +13,21 @@ function CaseMap({ c }) {
   const el = useRef(null);
   useEffect(() => {
     const m = createMap(el.current, { center: [c.lat || 30.27, c.lon || 120.16], zoom: 16 });
+    let alive = true;
     if (c.grid)
       gridOf(c.grid).then(
         (g) => {
+          if (!alive) return;
           const l = geoLayer(asFeatures(g), { style: { color: '#1f2933', weight: 2, fillColor: '#2f74b5', fillOpacity: 0.12, className: 'grid-shape' } }).addTo(m);
           if (!c.lat) m.fitBounds(l.getBounds());
         },
         () => {},
       );
     if (c.lat && c.lon) pointMarker(c.lat, c.lon).addTo(m);
-    return () => m.remove();
+    return () => {
+      alive = false;
+      m.remove();
+    };
   }, [c.id]);
   return <div class="minimap" ref={el} role="img" aria-label={`${c.lat ?? ''}, ${c.lon ?? ''}`} />;
 }

@@ -2,7 +2,7 @@
 // and history, and the topology check's findings drawn on the map. Grids are imported on the
 // server with `civgrid import grids` (the API has no upload route); the page says so.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { tree, findings, grid as gridOf, asFeatures } from '../lib/grids.js';
+import { tree, findings, children, grid as gridOf, asFeatures } from '../lib/grids.js';
 import { get } from '../lib/api.js';
 import { createMap, geoLayer, GRADE_COLOURS, pointMarker, L } from '../lib/map.js';
 import { nameOf, i18n } from '../lib/i18n.js';
@@ -87,10 +87,14 @@ export function Grids({ ctx, selected }) {
 
   useEffect(() => {
     map.current = createMap(el.current);
-    return () => map.current.remove();
+    return () => {
+      map.current.remove();
+      map.current = null;
+    };
   }, []);
   useEffect(() => {
     const m = map.current;
+    if (!m) return;
     if (layer.current) m.removeLayer(layer.current);
     const group = L.featureGroup();
     if (fc.data)
@@ -100,10 +104,26 @@ export function Grids({ ctx, selected }) {
         onEachFeature: (f, l) => l.bindTooltip(`${t('finding.' + f.properties.kind)} ${f.properties.code || ''} ${f.properties.other_code || ''}`),
       }).addTo(group);
     if (selected)
-      gridOf(selected).then((g) => {
-        const gl = geoLayer(asFeatures(g), { style: { color: '#1f2933', weight: 2, fillColor: GRADE_COLOURS[g.grade || ''], fillOpacity: 0.45, className: 'grid-shape' } });
+      gridOf(selected).then(async (g) => {
+        if (!map.current) return;
+        // The grid among its siblings, so it is seen where it lies.
+        const siblings = g.parent ? await children(g.parent).catch(() => null) : null;
+        if (!map.current) return;
+        if (siblings)
+          geoLayer(
+            { ...siblings, features: siblings.features.filter((f) => f.properties.code !== g.code) },
+            {
+              style: (f) => ({ color: '#52606d', weight: 1, fillColor: GRADE_COLOURS[f.properties.grade || ''], fillOpacity: 0.15, className: 'grid-shape' }),
+              onEachFeature: (f, l) => {
+                l.bindTooltip(nameOf(f.properties), { sticky: true });
+                l.on('click', () => (location.hash = '#/grids/' + f.properties.code));
+              },
+            },
+          ).addTo(group);
+        const gl = geoLayer(asFeatures(g), { style: { color: '#1f2933', weight: 3, fillColor: GRADE_COLOURS[g.grade || ''], fillOpacity: 0.5, className: 'grid-shape' } });
+        gl.bindTooltip(nameOf(g), { permanent: true, direction: 'center', className: 'map-label' });
         gl.addTo(group);
-        m.fitBounds(gl.getBounds(), { padding: [20, 20] });
+        m.fitBounds(gl.getBounds().pad(1.2), { animate: false });
       }, () => {});
     group.addTo(m);
     layer.current = group;

@@ -2,7 +2,7 @@
 // grade or by the live count of open cases, drilled into by clicking a polygon or its entry in the
 // list (keyboard users use the list); open cases are drawn as points.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { createMap, geoLayer, GRADE_COLOURS, loadColour, pointMarker, L } from '../lib/map.js';
+import { createMap, geoLayer, GRADE_COLOURS, loadColour, areaColour, pointMarker, L } from '../lib/map.js';
 import { topGrids, children, grid, asFeatures, loadPerGrid } from '../lib/grids.js';
 import { listCases, OPEN_STATES } from '../lib/cases.js';
 import { nameOf, i18n } from '../lib/i18n.js';
@@ -40,7 +40,10 @@ export function MapView({ ctx }) {
       (r) => setCases(r.cases),
       (e) => setCasesError(e),
     );
-    return () => map.current.remove();
+    return () => {
+      map.current.remove();
+      map.current = null;
+    };
   }, []);
 
   async function drill(newPath) {
@@ -49,6 +52,7 @@ export function MapView({ ctx }) {
     try {
       const last = newPath[newPath.length - 1];
       const [fc, self] = await Promise.all([children(last.code), last.geometry ? last : grid(last.code)]);
+      if (!map.current) return; // left the page meanwhile
       newPath[newPath.length - 1] = self;
       setPath(newPath);
       setKids(fc.features.length ? fc : asFeatures(self));
@@ -75,14 +79,16 @@ export function MapView({ ctx }) {
     ls.grids = geoLayer(kids, {
       style: (f) => {
         const p = f.properties;
-        const fill = mode === 'load' ? loadColour(load[p.code] || 0, maxLoad) : GRADE_COLOURS[p.grade || ''] || GRADE_COLOURS[''];
+        const fill = mode === 'load' ? loadColour(load[p.code] || 0, maxLoad) : p.grade ? GRADE_COLOURS[p.grade] : areaColour(codes.indexOf(p.code));
         return { color: '#1f2933', weight: 1.2, fillColor: fill, fillOpacity: 0.55, className: 'grid-shape' };
       },
       onEachFeature: (f, layer) => {
         const p = f.properties;
         const n = load[p.code] || 0;
-        layer.bindTooltip(`${nameOf(p)} · ${t('level.' + p.level)}${cases ? ' · ' + t('map.openCases', { count: n }) : ''}`, { sticky: true });
+        if (kids.features.length > 80) layer.bindTooltip(`${nameOf(p)} · ${t('level.' + p.level)}${cases ? ' · ' + t('map.openCases', { count: n }) : ''}`, { sticky: true });
         layer.on('click', () => open(p));
+        if (kids.features.length <= 80)
+          layer.bindTooltip(nameOf(p), { permanent: true, direction: 'center', className: 'map-label', interactive: false });
       },
     }).addTo(m);
     if (cases) {
@@ -97,7 +103,7 @@ export function MapView({ ctx }) {
       ).addTo(m);
     }
     const b = ls.grids.getBounds();
-    if (b.isValid()) m.fitBounds(b, { padding: [16, 16] });
+    if (b.isValid()) m.fitBounds(b, { padding: [16, 16], animate: false });
   }, [kids, mode, cases, i18n.language]);
 
   function open(p) {
@@ -142,7 +148,10 @@ export function MapView({ ctx }) {
               <li key={g}>
                 <i style={{ background: c }} /> {t('grade.' + (g || 'none'))}
               </li>
-            ))}
+            )).slice(0, 4)}
+            <li>
+              <i style={{ background: areaColour(0) }} /> {t('map.ungraded')}
+            </li>
           </ul>
         ) : (
           <p class="hint">{t('map.loadHint')}</p>

@@ -15,7 +15,10 @@ export function LocationPicker({ value, onChange, gridsFc, center }) {
     const m = createMap(el.current, { center: center || [30.27, 120.16], zoom: 14 });
     m.on('click', (e) => onChange({ lat: e.latlng.lat, lon: e.latlng.lng, how: 'pin' }));
     map.current = m;
-    return () => m.remove();
+    return () => {
+      m.remove();
+      map.current = null;
+    };
   }, []);
   useEffect(() => {
     if (!gridsFc || !map.current) return;

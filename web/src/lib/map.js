@@ -30,6 +30,12 @@ export const GRADE_COLOURS = {
   '': '#7a8691',
 };
 
+// Distinguishes neighbours that have no grade (streets, communities) without implying one.
+const AREA_COLOURS = ['#c7d7e8', '#d9e6c9', '#ecd9c6', '#dccfe6', '#c9e2df', '#e8e1bf', '#e4cfd6', '#cfd9d0'];
+export function areaColour(i) {
+  return AREA_COLOURS[i % AREA_COLOURS.length];
+}
+
 /** Colour for a case load: none grey-green, then yellow to dark red. */
 export function loadColour(n, max) {
   if (!n) return '#cfd8dc';

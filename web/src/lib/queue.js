@@ -64,11 +64,20 @@ export async function openQueue(options = {}) {
   });
 
   const changed = () => listeners.forEach((f) => f());
+  // Order of making: milliseconds, then a counter for items made within the same millisecond.
+  let lastMs = 0;
+  let sub = 0;
+  const nextSeq = () => {
+    const ms = now();
+    sub = ms === lastMs ? sub + 1 : 0;
+    lastMs = ms;
+    return ms * 1000 + Math.min(sub, 999);
+  };
 
   async function all(store) {
     const tx = db.transaction(store, 'readonly');
     const rows = await promised(tx.objectStore(store).getAll());
-    return rows.sort((a, b) => a.created_at - b.created_at || (a.key < b.key ? -1 : 1));
+    return rows.sort((a, b) => (a.seq ?? a.created_at * 1000) - (b.seq ?? b.created_at * 1000));
   }
 
   async function write(store, fn) {
@@ -89,6 +98,7 @@ export async function openQueue(options = {}) {
         photo: item.photo || null,
         label: item.label || '',
         created_at: now(),
+        seq: nextSeq(),
         attempts: 0,
         state: 'pending',
         error: '',
@@ -138,7 +148,7 @@ export async function openQueue(options = {}) {
     const tx = db.transaction([STORE, SENT], 'readwrite');
     tx.objectStore(STORE).delete(row.key);
     const sent = tx.objectStore(SENT);
-    sent.put({ key: row.key, kind: row.kind, label: row.label, created_at: row.created_at, sent_at: now(), result: result || null });
+    sent.put({ key: row.key, kind: row.kind, label: row.label, created_at: row.created_at, seq: nextSeq(), sent_at: now(), result: result || null });
     await done(tx);
     const rows = await all(SENT);
     if (rows.length > SENT_KEEP) {

@@ -28,7 +28,7 @@ describe('offline queue', () => {
   });
 
   it('waits while offline and sends each item once with its own key when back', async () => {
-    const q = await openQueue({ indexedDB: idb });
+    const q = await openQueue({ indexedDB: idb, now: () => 5000 }); // same millisecond: order still kept
     const a = await q.add({ kind: 'report', payload: { description: 'a' } });
     const b = await q.add({ kind: 'report', payload: { description: 'b' } });
     let online = false;

@@ -22,7 +22,7 @@ export default {
   map: {
     panel: 'Grid hierarchy', crumbs: 'You are here', colourBy: 'Colour by', byGrade: 'Grid grade', byLoad: 'Open cases',
     loadHint: 'Darker means more open cases.', noCases: 'Cases cannot be read right now; colouring by cases is unavailable.', empty: 'No grids at this level.',
-    children: 'Sub-grids', label: 'Grid map', openCases: '{{count}} open',
+    children: 'Sub-grids', ungraded: 'Not graded (coloured by area)', label: 'Grid map', openCases: '{{count}} open',
   },
   level: { district: 'District', street: 'Street', community: 'Community', grid: 'Grid', subgrid: 'Sub-grid' },
   grade: { routine: 'Routine', guarded: 'Guarded', focus: 'Focus', strict: 'Strict', none: 'Not graded' },

@@ -22,7 +22,7 @@ export default {
   map: {
     panel: '网格层级', crumbs: '当前位置', colourBy: '着色依据', byGrade: '网格等级', byLoad: '在办案件数',
     loadHint: '颜色越深，在办案件越多。', noCases: '暂时无法读取案件，按案件着色不可用。', empty: '此层级下没有网格。',
-    children: '下级网格', label: '网格地图', openCases: '在办 {{count}} 件',
+    children: '下级网格', ungraded: '未分级区域（按区域区分颜色）', label: '网格地图', openCases: '在办 {{count}} 件',
   },
   level: { district: '区', street: '街道', community: '社区', grid: '网格', subgrid: '子网格' },
   grade: { routine: '日常管理型', guarded: '一般防范型', focus: '重点关注型', strict: '严密管控型', none: '未分级' },
