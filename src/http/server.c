@@ -313,6 +313,30 @@ int cg_http_atlas_findings(cg_http_req *req, const cg_scope *scope, int geojson,
     return 0;
 }
 
+/*
+ * A database that could only be opened for reading (its file or file system read-only) is
+ * served read-only: reads work, writes answer 503. Once the file can be written again, the
+ * connection is opened afresh, so writes resume without a restart. The check costs one
+ * access(2) per request, and only while the database is read-only.
+ */
+static void reopen_if_writable(cg_store **store, const char *path)
+{
+    if (*store && !cg_store_writable(*store) && access(path, W_OK) == 0) {
+        cg_store *fresh;
+        cg_err err;
+        cg_err_clear(&err);
+        if (cg_store_open(path, 0, &fresh, &err) != 0) {
+            cg_log_warn("database '%s' looks writable again but could not be reopened (still "
+                        "read-only): %s",
+                        path, err.message);
+            return; /* keep serving reads on the old connection */
+        }
+        cg_log_info("database '%s' is writable again", path);
+        cg_store_close(*store);
+        *store = fresh;
+    }
+}
+
 static void reload_if_changed(cg_http_server *s)
 {
     int64_t gen = cg_store_grid_generation(s->reload_store);
@@ -376,6 +400,7 @@ static void *reloader_main(void *arg)
         pthread_mutex_unlock(&s->reload_mu);
         if (s->access_log_is_file)
             fflush(s->access_log);
+        reopen_if_writable(&s->reload_store, s->cfg.db);
         reload_if_changed(s);
         maintain_if_due(s);
         pthread_mutex_lock(&s->reload_mu);
@@ -397,6 +422,7 @@ cg_buf *cg_http_scratch(cg_http_req *req)
 int cg_http_store(cg_http_req *req, cg_store **out, cg_err *err)
 {
     worker_state *w = worker_get();
+    reopen_if_writable(&w->store, req->server->cfg.db);
     if (!w->store && cg_store_open(req->server->cfg.db, 0, &w->store, err) != 0) {
         w->store = NULL;
         return -1;
@@ -906,6 +932,10 @@ int cg_http_server_start(const cg_http_config *c, cg_http_server **out, cg_err *
     }
     if (cg_atlas_load(s->reload_store, 0, &atlas, err) != 0)
         goto fail;
+    if (!cg_store_writable(s->reload_store))
+        cg_log_warn("database '%s' is read-only: reads are served, writes are answered 503 "
+                    "until the file can be written again",
+                    c->db);
     s->atlas = atlas_ref_new(atlas);
     s->public_limiter =
         cg_rate_limiter_new(c->public_rate, c->public_burst, (size_t)c->rate_clients);
