@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -42,11 +43,9 @@
 #include "http/auth.h"
 #include "http/http.h"
 
-#define ARENA_BLOCK        16384
-#define ARENA_POOL_MAX     16
-#define COPY_BODY_MAX      (256 * 1024) /* larger bodies are handed over, not copied */
-#define CONNECTION_LIMIT   1024
-#define CONNECTION_TIMEOUT 30 /* seconds a silent client keeps its connection */
+#define ARENA_BLOCK    16384
+#define ARENA_POOL_MAX 16
+#define COPY_BODY_MAX  (256 * 1024) /* larger bodies are handed over, not copied */
 
 /* A rendered piece of JSON that depends only on one grid of one atlas. */
 typedef struct {
@@ -877,6 +876,29 @@ static int open_access_log(cg_http_server *s, cg_err *err)
     return 0;
 }
 
+/*
+ * Every connection is a file descriptor, and each worker's store holds three (database, -wal,
+ * -shm): raise the soft limit towards the hard one so max_connections can really be open at once,
+ * and say so when the hard limit is lower.
+ */
+static void raise_fd_limit(const cg_http_config *c)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)c->max_connections + 8 * (rlim_t)c->threads + 64;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+        return;
+    rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+    if (want > rl.rlim_cur) {
+        rl.rlim_cur = want;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need)
+        cg_log_warn("the file-descriptor limit (%llu) is below the %llu that %d connections need: "
+                    "connections past it are refused (raise `ulimit -n` or lower "
+                    "max_connections)",
+                    (unsigned long long)rl.rlim_cur, (unsigned long long)need, c->max_connections);
+}
+
 static void server_free(cg_http_server *s)
 {
     if (s->reloader_running) {
@@ -946,14 +968,15 @@ int cg_http_server_start(const cg_http_config *c, cg_http_server **out, cg_err *
     }
     if (open_access_log(s, err) != 0 || open_listener(s, err) != 0)
         goto fail;
+    raise_fd_limit(c);
 
     /* TURBO: no shutdown() before close and no listen-socket locking, which costs syscalls on
      * every connection; quiesce still works through the ITC channel. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO;
     s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET,
                                  s->listen_fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->threads,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->connection_timeout,
                                  MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
     if (!s->daemon) {
