@@ -2,7 +2,7 @@
 // photos, and a button for each step this user may take now; dispatching opens a dialog with the
 // server's suggestions (locality and department, best first).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { getCase, caseHistory, transition, suggestions, allowedActions, photosOf, photoUrl, OPEN_STATES } from '../lib/cases.js';
+import { getCase, transition, suggestions, allowedActions, OPEN_STATES } from '../lib/cases.js';
 import { grid as gridOf, asFeatures } from '../lib/grids.js';
 import { createMap, geoLayer, pointMarker } from '../lib/map.js';
 import { countdown, formatTime } from '../lib/time.js';
@@ -50,7 +50,7 @@ function DispatchDialog({ c, onClose, onDone }) {
     setError(null);
     try {
       const a = s.data[pick];
-      await transition(c.id, { action: 'dispatch', assignee: a ? { kind: a.kind, account_id: a.account_id || 0, label: a.label } : undefined, note, expected_version: c.version });
+      await transition(c.id, { action: 'dispatch', assignee: a ? { kind: a.kind, account_id: a.account_id || 0, label: a.label } : undefined, note, version: c.version });
       onDone();
     } catch (err) {
       setError(err);
@@ -102,7 +102,7 @@ function StepDialog({ c, action, onClose, onDone }) {
     e.preventDefault();
     setBusy(true);
     setError(null);
-    const step = { action, note, expected_version: c.version };
+    const step = { action, note, version: c.version };
     if (needs) step[needs] = Number(extra);
     try {
       await transition(c.id, step);
@@ -137,19 +137,17 @@ export function CaseDetail({ id, ctx, onChanged }) {
   const t = useT();
   const lang = i18n.language;
   const d = useAsync(async () => {
-    const [c, history] = await Promise.all([getCase(id), caseHistory(id).catch(() => [])]);
-    const theCase = c.case || c;
-    return { c: theCase, history: c.history || history };
+    const doc = await getCase(id);
+    return { c: doc.case, history: doc.history, photos: doc.photos };
   }, [id]);
   const [dialog, setDialog] = useState(null);
   const [done, setDone] = useState('');
 
   if (d.loading && !d.data) return <Loading />;
   if (d.error) return <ErrorBox error={d.error} onRetry={d.reload} />;
-  const { c, history } = d.data;
+  const { c, history, photos } = d.data;
   const actions = allowedActions(c, ctx.roles);
   const cd = countdown(c.remaining_s, t);
-  const photos = photosOf(history);
   const after = (action) => () => {
     setDialog(null);
     setDone(t('case.stepDone', { action: t('action.' + action) }));
@@ -205,9 +203,9 @@ export function CaseDetail({ id, ctx, onChanged }) {
         <section>
           <h3>{t('case.photos')}</h3>
           <div class="photos">
-            {photos.map((sha) => (
-              <a key={sha} href={photoUrl(c.id, sha)} target="_blank" rel="noopener">
-                <img src={photoUrl(c.id, sha)} alt={t('case.photo')} loading="lazy" />
+            {photos.map((p) => (
+              <a key={p.sha256} href={p.url} target="_blank" rel="noopener">
+                <img src={p.url} alt={t('case.photo') + ' ' + formatTime(p.at, lang)} loading="lazy" />
               </a>
             ))}
           </div>

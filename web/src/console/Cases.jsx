@@ -1,7 +1,7 @@
 // The case workbench: queues by state with their counts, overdue first, SLA countdowns, filters
 // (category, grid, words, overdue only), and the selected case's detail beside the list.
 import { useEffect, useState } from 'preact/hooks';
-import { listCases, byUrgency, OPEN_STATES, STATES } from '../lib/cases.js';
+import { listCases, byUrgency, categories, OPEN_STATES, STATES, LIST_MAX } from '../lib/cases.js';
 import { countdown, formatTime } from '../lib/time.js';
 import { nameOf, i18n } from '../lib/i18n.js';
 import { ErrorBox, Loading, Empty, useT } from '../lib/ui.jsx';
@@ -14,39 +14,40 @@ export function Cases({ ctx, selected }) {
   const t = useT();
   const [queue, setQueue] = useState('open');
   const [filters, setFilters] = useState({ q: '', category: '', grid: '', overdue: false });
-  const [all, setAll] = useState(null);
+  const [words, setWords] = useState(''); // the search box, applied on Enter
+  const [open, setOpen] = useState(null); // every open case (for the queue counts)
+  const [list, setList] = useState(null); // the chosen queue with the filters, from the server
   const [error, setError] = useState(null);
+  const [cats, setCats] = useState([]);
   const [tick, setTick] = useState(0);
 
+  const queueStates = (q) => (q === 'open' ? OPEN_STATES : q === 'closed' ? CLOSED : [q]).join(',');
   async function load() {
     setError(null);
     try {
-      const r = await listCases({ limit: 1000 });
-      setAll(r.cases);
+      const [o, l] = await Promise.all([
+        listCases({ state: OPEN_STATES.join(','), order: 'due', limit: LIST_MAX }),
+        listCases({ state: queueStates(queue), category: filters.category, grid: filters.grid, q: filters.q, overdue: filters.overdue ? 'true' : '', order: 'due', limit: LIST_MAX }),
+      ]);
+      setOpen(o);
+      setList(l);
     } catch (e) {
       setError(e);
     }
   }
   useEffect(() => {
-    load();
+    categories().then((list) => setCats(list), () => {});
     const timer = setInterval(() => setTick((x) => x + 1), 30000);
     return () => clearInterval(timer);
   }, []);
   useEffect(() => {
-    if (tick) load();
-  }, [tick]);
+    load();
+  }, [queue, filters, tick]);
 
-  const inQueue = (c, q) => (q === 'open' ? OPEN_STATES.includes(c.state) : q === 'closed' ? CLOSED.includes(c.state) : c.state === q);
-  const counts = Object.fromEntries(QUEUES.map((q) => [q, all ? all.filter((c) => inQueue(c, q)).length : 0]));
-  const words = filters.q.trim().toLowerCase();
-  const shown = (all || [])
-    .filter((c) => inQueue(c, queue))
-    .filter((c) => !filters.overdue || c.overdue)
-    .filter((c) => !filters.category || (c.category || '').startsWith(filters.category))
-    .filter((c) => !filters.grid || (c.grid || '').startsWith(filters.grid))
-    .filter((c) => !words || String(c.id) === words || (c.description || '').toLowerCase().includes(words) || (c.address || '').toLowerCase().includes(words))
-    .sort(byUrgency);
-  const cats = [...new Map((all || []).map((c) => [c.category, c.category_name])).entries()].sort();
+  const counts = Object.fromEntries(QUEUES.map((q) => [q, open ? open.cases.filter((c) => q === 'open' || c.state === q).length : null]));
+  if (open) counts.open = open.total;
+  counts.closed = null;
+  const shown = list ? [...list.cases].sort(byUrgency) : [];
 
   return (
     <div class="workbench">
@@ -54,27 +55,37 @@ export function Cases({ ctx, selected }) {
         <div role="tablist" aria-label={t('cases.queues')}>
           {QUEUES.map((q) => (
             <button key={q} role="tab" type="button" aria-selected={queue === q} class={queue === q ? 'tab on' : 'tab'} onClick={() => setQueue(q)} data-queue={q}>
-              {t(q === 'open' || q === 'closed' ? 'cases.queue.' + q : 'state.' + q)} <span class="count">{counts[q]}</span>
+              {t(q === 'open' || q === 'closed' ? 'cases.queue.' + q : 'state.' + q)} {counts[q] !== null && <span class="count">{counts[q]}</span>}
             </button>
           ))}
         </div>
-        <form class="filters" onSubmit={(e) => e.preventDefault()} role="search">
+        <form
+          class="filters"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setFilters({ ...filters, q: words.trim() });
+          }}
+          role="search"
+        >
           <label>
             {t('cases.search')}
-            <input type="search" value={filters.q} onInput={(e) => setFilters({ ...filters, q: e.currentTarget.value })} placeholder={t('cases.searchHint')} />
+            <input type="search" value={words} onInput={(e) => setWords(e.currentTarget.value)} onBlur={() => setFilters({ ...filters, q: words.trim() })} placeholder={t('cases.searchHint')} />
           </label>
           <label>
             {t('cases.category')}
             <select value={filters.category} onChange={(e) => setFilters({ ...filters, category: e.currentTarget.value })}>
               <option value="">{t('common.all')}</option>
-              {cats.map(([code, name]) => (
-                <option key={code} value={code}>{nameOf(name) || code}</option>
+              {cats.map((c) => (
+                <option key={c.code} value={c.code}>
+                  {c.code.length > 2 ? '\u00a0\u00a0' : ''}
+                  {nameOf(c)}
+                </option>
               ))}
             </select>
           </label>
           <label>
             {t('cases.grid')}
-            <input value={filters.grid} onInput={(e) => setFilters({ ...filters, grid: e.currentTarget.value.trim() })} placeholder="330199001" inputmode="numeric" />
+            <input value={filters.grid} onChange={(e) => setFilters({ ...filters, grid: e.currentTarget.value.trim() })} placeholder="330199001" inputmode="numeric" />
           </label>
           <label class="check">
             <input type="checkbox" checked={filters.overdue} onChange={(e) => setFilters({ ...filters, overdue: e.currentTarget.checked })} /> {t('cases.overdueOnly')}
@@ -82,8 +93,9 @@ export function Cases({ ctx, selected }) {
           <button type="button" onClick={load}>{t('common.refresh')}</button>
         </form>
         <ErrorBox error={error} onRetry={load} />
-        {!all && !error && <Loading />}
-        {all && !shown.length && <Empty text={t('cases.empty')} />}
+        {!list && !error && <Loading />}
+        {list && !shown.length && <Empty text={t('cases.empty')} />}
+        {list && list.total > shown.length && <p class="hint">{t('cases.more', { shown: shown.length, total: list.total })}</p>}
         <table class="cases" aria-label={t('cases.list')}>
           <thead>
             <tr>

@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { createMap, geoLayer, GRADE_COLOURS, loadColour, areaColour, pointMarker, L } from '../lib/map.js';
 import { topGrids, children, grid, asFeatures, loadPerGrid } from '../lib/grids.js';
-import { listCases, OPEN_STATES } from '../lib/cases.js';
+import { listCases, OPEN_STATES, LIST_MAX } from '../lib/cases.js';
 import { nameOf, i18n } from '../lib/i18n.js';
 import { ErrorBox, Loading, Empty, useT } from '../lib/ui.jsx';
 
@@ -36,7 +36,7 @@ export function MapView({ ctx }) {
         setLoading(false);
       },
     );
-    listCases({ state: OPEN_STATES.join(','), limit: 1000 }).then(
+    listCases({ state: OPEN_STATES.join(','), limit: LIST_MAX }).then(
       (r) => setCases(r.cases),
       (e) => setCasesError(e),
     );

@@ -67,7 +67,7 @@ function Tasks({ me, queue, flush }) {
     load();
   }, []);
   async function step(c, action, note) {
-    await queue.add({ kind: 'step', label: `#${c.id} ${t('action.' + action)}`, payload: { case_id: c.id, action, note, expected_version: c.version } });
+    await queue.add({ kind: 'step', label: `#${c.id} ${t('action.' + action)}`, payload: { case_id: c.id, action, note, version: c.version } });
     setOpen(null);
     flush();
   }

@@ -65,6 +65,13 @@ export async function request(method, path, body, extraHeaders = {}, fetchImpl =
   const doc = await parse(r);
   if (!r.ok) {
     const e = doc && typeof doc === 'object' && doc.error ? doc.error : null;
+    if (!e && Array.isArray(doc) && doc[0] && doc[0].description) {
+      // Open311's error list: [{code, description}], the field named before a colon.
+      const d = String(doc[0].description);
+      const m = d.match(/^([a-z_]+): (.*)$/);
+      const code = r.status === 404 ? 'not_found' : r.status === 403 ? 'forbidden' : r.status >= 500 ? 'unavailable' : 'invalid';
+      throw new ApiError(r.status, code, m ? m[2] : d, m ? m[1] : null);
+    }
     throw new ApiError(r.status, e ? e.code : 'http_' + r.status, e ? e.message : '', e ? e.field : null);
   }
   return doc;

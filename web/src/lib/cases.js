@@ -58,14 +58,16 @@ export async function listCases(filters = {}) {
   return { cases: doc.cases || [], total: doc.total ?? (doc.cases || []).length };
 }
 
-export const getCase = (id) => get(`/api/v1/cases/${encodeURIComponent(id)}`);
+export const LIST_MAX = 500;
 
-export async function caseHistory(id) {
-  const doc = await get(`/api/v1/cases/${encodeURIComponent(id)}/history`);
-  return Array.isArray(doc) ? doc : doc.history || doc.events || [];
+/** One case with what goes with it: {case (with .actions), history, photos}. */
+export async function getCase(id) {
+  const doc = await get(`/api/v1/cases/${encodeURIComponent(id)}`);
+  const c = { ...doc.case, actions: doc.actions };
+  return { case: c, history: doc.history || [], photos: doc.photos || [] };
 }
 
-/** One step: {action, note, assignee, extension, duplicate_of, evaluation, expected_version}. */
+/** One step: {action, note, assignee, extension, duplicate_of, evaluation, version}. */
 export const transition = (id, step, headers) => post(`/api/v1/cases/${encodeURIComponent(id)}/transitions`, step, headers);
 
 export async function suggestions(id) {
@@ -80,31 +82,30 @@ export const addPhoto = (id, blob) => request('POST', `/api/v1/cases/${encodeURI
 
 export const photoUrl = (id, sha) => `/api/v1/cases/${encodeURIComponent(id)}/photos/${encodeURIComponent(sha)}`;
 
-/** Photo hashes of a case from its history ({"photo": sha} note entries). */
-export function photosOf(history) {
-  return history.map((e) => e.detail && e.detail.photo).filter(Boolean);
-}
+/** Rows of GET /api/v1/stats/cases: {group, since, until, rows:[{key, reported, ..., on_time_rate}]}. */
+export const caseStats = (params) => get('/api/v1/stats/cases' + qs(params));
 
-export const caseStats = (params) => get('/api/v1/cases/stats' + qs(params));
-
-/** Fileable categories, [{code, name_zh, name_en, group}], from the staff API or Open311. */
+/** Categories and their groups, [{code, name_zh, name_en, ...}], from the staff API or Open311. */
 export async function categories() {
   try {
     const doc = await get('/api/v1/categories');
-    const list = Array.isArray(doc) ? doc : doc.categories || [];
-    return list.filter((c) => c.code && c.code.length > 2);
+    return Array.isArray(doc) ? doc : doc.categories || [];
   } catch (e) {
     return residentServices();
   }
 }
 
-/** Open311 service list as categories. */
-export async function residentServices(lang = 'zh-CN') {
-  const doc = await get('/open311/v2/services.json' + qs({ locale: lang }));
-  return (doc || []).map((s) => ({ code: s.service_code, name_zh: s.service_name, name_en: s.service_name, group: s.group || '' }));
+/** Open311 service list as categories, names in both languages (two answers merged). */
+export async function residentServices() {
+  const [zh, en] = await Promise.all([get('/open311/v2/services.json?lang=zh'), get('/open311/v2/services.json?lang=en')]);
+  const english = new Map((en || []).map((s) => [s.service_code, s]));
+  return (zh || []).map((s) => {
+    const e = english.get(s.service_code) || s;
+    return { code: s.service_code, name_zh: s.service_name, name_en: e.service_name, group_zh: s.group || '', group_en: e.group || '' };
+  });
 }
 
-/** Open311 report: form fields; returns [{service_request_id, token, ...}]. */
+/** Open311 report: form fields (with the page's api_key); returns [{service_request_id, token, ...}]. */
 export async function residentReport(fields, photo) {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) if (v !== undefined && v !== null && v !== '') form.append(k, String(v));

@@ -3,7 +3,7 @@
 import { describe, it, expect } from 'vitest';
 import { formatTime, countdown } from './time.js';
 import { allowedActions, byUrgency } from './cases.js';
-import { perCategoryPerDay, onTimeRates } from './stats.js';
+import { perCategoryPerDay, onTimeRates, topCategories } from './stats.js';
 import { loadPerGrid } from './grids.js';
 import { i18n } from './i18n.js';
 
@@ -45,23 +45,39 @@ describe('cases', () => {
 });
 
 describe('statistics', () => {
-  const cases = [
-    { category: '0101', reported_at: '2026-11-23T20:00:00Z', grid: '3301990010010', state: 'verified_closed', closed_at: '2026-11-24T03:00:00Z', deadlines: { handle_by: '2026-11-24T09:00:00Z' } },
-    { category: '0101', reported_at: '2026-11-24T01:00:00Z', grid: '3301990010010', state: 'verified_closed', closed_at: '2026-11-25T03:00:00Z', deadlines: { handle_by: '2026-11-24T09:00:00Z' } },
-    { category: '0201', reported_at: '2026-11-23T10:00:00Z', grid: '3301990020010', state: 'dispatched' },
-  ];
-  it('counts per category per Shanghai day', () => {
-    const r = perCategoryPerDay(cases);
+  it('picks the busiest categories', () => {
+    const rows = [
+      { key: '0101', reported: 3 },
+      { key: '0102', reported: 0 },
+      { key: '0201', reported: 5 },
+      { key: '0301', reported: 3 },
+    ];
+    expect(topCategories(rows, 2)).toEqual(['0201', '0101']);
+  });
+  it('lines up days across categories', () => {
+    const r = perCategoryPerDay({
+      '0101': [{ key: '2026-11-24', reported: 2 }],
+      '0201': [{ key: '2026-11-23', reported: 1 }, { key: '2026-11-24', reported: 4 }],
+    });
     expect(r.days).toEqual(['2026-11-23', '2026-11-24']);
     expect(r.series).toEqual([
       { category: '0101', counts: [0, 2] },
-      { category: '0201', counts: [1, 0] },
+      { category: '0201', counts: [1, 4] },
     ]);
   });
-  it('rates closing on time', () => {
-    expect(onTimeRates(cases, (c) => c.grid)).toEqual([{ key: '3301990010010', closed: 2, on_time: 1, rate: 0.5 }]);
+  it('rates closing on time in percent, leaving out groups that closed nothing', () => {
+    const rows = [
+      { key: 'a', closed: 2, on_time_rate: 0.5 },
+      { key: 'b', closed: 0, on_time_rate: null },
+      { key: 'c', closed: 3, on_time_rate: 2 / 3 },
+    ];
+    expect(onTimeRates(rows)).toEqual([
+      { key: 'c', closed: 3, rate: 66.7 },
+      { key: 'a', closed: 2, rate: 50 },
+    ]);
   });
   it('counts load per grid prefix', () => {
+    const cases = [{ grid: '3301990010010' }, { grid: '3301990010020' }, { grid: '3301990020010' }, { grid: null }];
     expect(loadPerGrid(cases, ['330199001', '330199002', '330199003'])).toEqual({ 330199001: 2, 330199002: 1, 330199003: 0 });
   });
 });

@@ -1,34 +1,26 @@
-// Case statistics for the charts, computed from case records: cases per category per day (in
-// Shanghai days) and on-time rates (closed at or before the handling deadline) per grid and per
-// department. Pure functions, so the tests can check them.
-import { formatDay } from './time.js';
+// Shapes the server's case statistics (GET /api/v1/stats/cases) for the charts: per-day series for
+// the busiest categories (days without cases count 0), and rates as percentages. Pure functions,
+// so the tests can check them.
 
-export function perCategoryPerDay(cases, lang) {
-  const days = [...new Set(cases.map((c) => formatDay(c.reported_at, lang)).filter(Boolean))].sort();
-  const cats = [...new Set(cases.map((c) => c.category))].sort();
-  const series = cats.map((cat) => ({ category: cat, counts: days.map((d) => cases.filter((c) => c.category === cat && formatDay(c.reported_at, lang) === d).length) }));
+/** The `top` categories by reported cases, from a group=category answer. */
+export function topCategories(rows, top = 6) {
+  return [...rows].filter((r) => r.reported > 0).sort((a, b) => b.reported - a.reported || (a.key < b.key ? -1 : 1)).slice(0, top).map((r) => r.key);
+}
+
+/** {days, series:[{category, counts}]} from {category: group=day rows}: one column per day seen. */
+export function perCategoryPerDay(dayRowsByCategory) {
+  const days = [...new Set(Object.values(dayRowsByCategory).flatMap((rows) => rows.map((r) => r.key)))].sort();
+  const series = Object.entries(dayRowsByCategory).map(([category, rows]) => {
+    const m = new Map(rows.map((r) => [r.key, r.reported]));
+    return { category, counts: days.map((d) => m.get(d) || 0) };
+  });
   return { days, series };
 }
 
-const closedStates = ['verified_closed', 'evaluated'];
-
-function onTime(c) {
-  const by = c.deadlines && c.deadlines.handle_by;
-  if (!c.closed_at || !by) return null;
-  return new Date(c.closed_at).getTime() <= new Date(by).getTime();
-}
-
-/** [{key, closed, on_time, rate}] per key(c) over closed cases, most closed first. */
-export function onTimeRates(cases, key) {
-  const m = new Map();
-  for (const c of cases) {
-    if (!closedStates.includes(c.state)) continue;
-    const k = key(c);
-    if (!k) continue;
-    const r = m.get(k) || { key: k, closed: 0, on_time: 0 };
-    r.closed++;
-    if (onTime(c)) r.on_time++;
-    m.set(k, r);
-  }
-  return [...m.values()].map((r) => ({ ...r, rate: r.closed ? r.on_time / r.closed : 0 })).sort((a, b) => b.closed - a.closed || (a.key < b.key ? -1 : 1));
+/** [{key, closed, rate (percent, one decimal)}] of rows that closed something, most closed first. */
+export function onTimeRates(rows) {
+  return rows
+    .filter((r) => r.closed > 0 && r.on_time_rate !== null && r.on_time_rate !== undefined)
+    .map((r) => ({ key: r.key, closed: r.closed, rate: Math.round(r.on_time_rate * 1000) / 10 }))
+    .sort((a, b) => b.closed - a.closed || (a.key < b.key ? -1 : 1));
 }

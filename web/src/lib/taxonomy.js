@@ -11,7 +11,7 @@ export function grouped(list) {
   for (const c of list) if (c.code.length === 2) groups.set(c.code, { ...c, children: [] });
   for (const c of list) {
     if (c.code.length <= 2) continue;
-    const g = groups.get(c.code.slice(0, 2)) || { code: c.code.slice(0, 2), name_zh: c.group || '', name_en: c.group || '', children: [] };
+    const g = groups.get(c.code.slice(0, 2)) || { code: c.code.slice(0, 2), name_zh: c.group_zh || '', name_en: c.group_en || c.group_zh || '', children: [] };
     g.children.push(c);
     groups.set(g.code, g);
   }

@@ -29,7 +29,7 @@ export default {
   cases: {
     queues: 'Case queues', queue: { open: 'All open', closed: 'Finished' }, search: 'Search', searchHint: 'Case number, description or address',
     category: 'Category', grid: 'Grid code', overdueOnly: 'Overdue only', empty: 'No cases in this queue.', list: 'Cases', no: 'No.',
-    state: 'State', sla: 'Time left', reported: 'Reported', detail: 'Case detail', pick: 'Choose a case on the left.',
+    state: 'State', sla: 'Time left', reported: 'Reported', detail: 'Case detail', pick: 'Choose a case on the left.', more: 'Showing {{shown}} of {{total}}; narrow the filters to see the rest.',
   },
   state: {
     reported: 'Reported', registered: 'Registered', dispatched: 'Dispatched', in_progress: 'In progress', extension_requested: 'Extension requested',
@@ -68,7 +68,7 @@ export default {
     empty: 'No accounts in your scope.', readOnly: 'Only administrators can change accounts.', everything: 'Everything',
   },
   stats: {
-    basis: 'Based on the latest {{count}} cases in your scope.', empty: 'No cases yet, so no statistics.', perDay: 'Cases per category per day',
+    basis: '{{count}} cases reported in your scope since {{since}}.', period: 'Period', days: 'Last {{count}} days', table: 'Cases per category', col: { reported: 'Reported', registered: 'Registered', dispatched: 'Dispatched', closed: 'Closed', closed_on_time: 'Closed on time', overdue_open: 'Open and overdue' }, empty: 'No cases yet, so no statistics.', perDay: 'Cases per category per day',
     perGrid: 'On-time closing rate per grid', perDept: 'On-time closing rate per department', onTime: 'On-time rate', noClosed: 'No closed cases yet.', noDept: 'No cases dispatched to departments and closed yet.',
   },
   settings: { tiles: 'Intranet tile server URL (optional)', tilesHint: 'For example http://tiles.intranet/{z}/{x}/{y}.png. Without one the maps show civgrid’s own layers only and never reach the internet.', saved: 'Saved; maps opened from now on use it.' },
@@ -82,6 +82,7 @@ export default {
     contactHint: 'Only the staff handling it may contact you; it is never published. You may report anonymously.', phone: 'Phone', email: 'Email', submit: 'Send',
     sending: 'Sending…', thanks: 'Received, thank you!', yourNumber: 'Your case number:', keepNumber: 'Keep the number to look up the progress below at any time.',
     needWhere: 'Please click the map or use your location first.',
+    noKey: 'This link lacks the reporting key, so reports cannot be sent. Open the page from the link or QR code your community published; looking up progress still works.',
   },
   lookup: {
     title: 'Look up progress', number: 'Case number', submit: 'Look up', status: 'Status', open: 'Being handled', closed: 'Closed', notes: 'Notes',

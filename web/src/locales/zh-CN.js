@@ -29,7 +29,7 @@ export default {
   cases: {
     queues: '案件队列', queue: { open: '全部在办', closed: '已结束' }, search: '搜索', searchHint: '案件号、描述或地址',
     category: '类别', grid: '网格编码', overdueOnly: '只看超时', empty: '此队列中没有案件。', list: '案件列表', no: '案件号',
-    state: '状态', sla: '剩余时限', reported: '上报时间', detail: '案件详情', pick: '请从左侧选择一个案件。',
+    state: '状态', sla: '剩余时限', reported: '上报时间', detail: '案件详情', pick: '请从左侧选择一个案件。', more: '显示了 {{total}} 件中的 {{shown}} 件，请用筛选条件缩小范围。',
   },
   state: {
     reported: '待立案', registered: '已立案', dispatched: '已派遣', in_progress: '处置中', extension_requested: '延期申请',
@@ -68,7 +68,7 @@ export default {
     empty: '您的范围内没有账号。', readOnly: '只有管理员可以修改账号。', everything: '全部辖区',
   },
   stats: {
-    basis: '依据您范围内最近的 {{count}} 件案件统计。', empty: '还没有案件，暂无统计。', perDay: '每日各类别案件数',
+    basis: '自 {{since}} 起，您管辖范围内共上报 {{count}} 件案件。', period: '统计期间', days: '最近 {{count}} 天', table: '各类别案件数', col: { reported: '上报', registered: '立案', dispatched: '派遣', closed: '结案', closed_on_time: '按时结案', overdue_open: '在办超时' }, empty: '还没有案件，暂无统计。', perDay: '每日各类别案件数',
     perGrid: '各网格按时结案率', perDept: '各部门按时结案率', onTime: '按时结案率', noClosed: '还没有结案的案件。', noDept: '还没有派给部门并结案的案件。',
   },
   settings: { tiles: '内网底图瓦片地址（可选）', tilesHint: '例如 http://tiles.intranet/{z}/{x}/{y}.png。留空时地图只显示 civgrid 自己的网格图层，不访问互联网。', saved: '已保存，重新打开地图后生效。' },
@@ -82,6 +82,7 @@ export default {
     contactHint: '仅供处置人员联系您，不会公开；不填也可以匿名上报。', phone: '手机号', email: '电子邮箱', submit: '提交',
     sending: '正在提交…', thanks: '已收到，谢谢您！', yourNumber: '您的案件编号：', keepNumber: '请记下编号，可随时在下方查询办理进度。',
     needWhere: '请先在地图上点选位置或使用手机定位。',
+    noKey: '此页面链接缺少报事授权码，暂时无法提交。请使用社区公布的报事链接或二维码打开本页；查询进度不受影响。',
   },
   lookup: {
     title: '查询办理进度', number: '案件编号', submit: '查询', status: '状态', open: '办理中', closed: '已办结', notes: '说明',

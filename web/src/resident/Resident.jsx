@@ -1,6 +1,9 @@
 // The residents' page: report a problem (category, description, optional photo, a pin or the
 // phone's GPS, optional contact) through Open311 and get the case number; look up a case's status
 // by its number. Anonymous reporting works; contact details go only to the staff who handle it.
+// Open311 takes submissions only with an api_key: the page's key comes with the link a district
+// publishes (report.html?key=..., e.g. as a QR code on a notice board) and is remembered, or from
+// report-config.json ({"open311_api_key": "..."}) placed beside the page by the operator.
 import { useEffect, useState } from 'preact/hooks';
 import { residentServices, residentReport, residentLookup } from '../lib/cases.js';
 import { grouped, loadCategories } from '../lib/taxonomy.js';
@@ -9,14 +12,37 @@ import { formatTime } from '../lib/time.js';
 import { LocationPicker } from '../lib/LocationPicker.jsx';
 import { ErrorBox, LangSwitch, Loading, useT } from '../lib/ui.jsx';
 
+const KEY = 'civgrid.open311.key';
+
+/** The page's Open311 api_key: ?key= (remembered), the remembered one, or report-config.json. */
+export async function pageKey() {
+  const fromUrl = new URLSearchParams(location.search).get('key');
+  try {
+    if (fromUrl) localStorage.setItem(KEY, fromUrl);
+    const kept = localStorage.getItem(KEY);
+    if (kept) return kept;
+  } catch {
+    if (fromUrl) return fromUrl;
+  }
+  try {
+    const r = await fetch('/report-config.json', { headers: { Accept: 'application/json' } });
+    if (r.ok) return (await r.json()).open311_api_key || '';
+  } catch {
+    /* no such file */
+  }
+  return '';
+}
+
 function Report({ onReported }) {
   const t = useT();
   const [cats, setCats] = useState(null);
   const [where, setWhere] = useState(null);
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
+  const [key, setKey] = useState(null);
   useEffect(() => {
-    loadCategories(() => residentServices(i18n.language)).then(setCats);
+    loadCategories(residentServices).then(setCats);
+    pageKey().then(setKey);
   }, []);
   async function submit(e) {
     e.preventDefault();
@@ -38,6 +64,8 @@ function Report({ onReported }) {
           address_string: f.address.value,
           email: f.email.value,
           phone: f.phone.value,
+          lang: i18n.language === 'en' ? 'en' : 'zh',
+          api_key: key,
         },
         photo,
       );
@@ -53,6 +81,11 @@ function Report({ onReported }) {
   return (
     <form class="card stack" onSubmit={submit} aria-labelledby="report-title">
       <h2 id="report-title">{t('report.title')}</h2>
+      {key === '' && (
+        <p class="state error" role="alert">
+          {t('report.noKey')}
+        </p>
+      )}
       <label for="category">{t('report.category')}</label>
       {!cats ? (
         <Loading />
@@ -84,7 +117,7 @@ function Report({ onReported }) {
         <input id="email" name="email" type="email" autocomplete="email" />
       </details>
       <ErrorBox error={error} />
-      <button type="submit" class="primary big" disabled={busy}>
+      <button type="submit" class="primary big" disabled={busy || !key}>
         {busy ? t('report.sending') : t('report.submit')}
       </button>
     </form>
