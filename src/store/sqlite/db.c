@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 
@@ -30,6 +31,26 @@
  * server with one connection per worker thread. */
 #define SQ_CACHE_PRAGMA "PRAGMA cache_size = -16384"
 
+/* A write refused because the disk is full: a 503 the client may retry once space returns. */
+static int fail_full(const char *what, const char *path, cg_err *err)
+{
+    return cg_err_set(err, CG_EBUSY, "database",
+                      "storage full: %s failed because the disk holding database '%s' has no "
+                      "space left; nothing was written. Free space and try again (reads still "
+                      "work)",
+                      what, path);
+}
+
+/* A write refused because the file or its file system is read-only. */
+static int fail_readonly(const char *what, const char *path, cg_err *err)
+{
+    return cg_err_set(err, CG_EBUSY, "database",
+                      "database read-only: %s failed because database '%s' cannot be written "
+                      "(file permissions or a read-only file system); nothing was written. "
+                      "Reads still work",
+                      what, path);
+}
+
 int sq_fail(cg_store *s, int rc, const char *what, cg_err *err)
 {
     const char *path = s && s->path ? s->path : "database";
@@ -37,19 +58,19 @@ int sq_fail(cg_store *s, int rc, const char *what, cg_err *err)
     switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-        return cg_err_set(err, CG_EBUSY, "",
+        return cg_err_set(err, CG_EBUSY, "database",
                           "%s: database '%s' is locked by another writer: try again", what, path);
     case SQLITE_FULL:
-        return cg_err_set(err, CG_EBUSY, "", "%s: disk is full (database '%s')", what, path);
+        return fail_full(what, path, err);
     case SQLITE_READONLY:
         /* A WAL database is read through its -wal and -shm files, which SQLite creates next to
          * it: a read-only directory makes even reading impossible. */
         if (rc == SQLITE_READONLY_DIRECTORY || rc == SQLITE_READONLY_CANTINIT)
-            return cg_err_set(err, CG_EBUSY, "",
+            return cg_err_set(err, CG_EBUSY, "database",
                               "%s: database '%s' is read-only and its directory is too: SQLite "
                               "needs to create the -wal and -shm files beside it",
                               what, path);
-        return cg_err_set(err, CG_EBUSY, "", "%s: database '%s' is read-only", what, path);
+        return fail_readonly(what, path, err);
     case SQLITE_CONSTRAINT:
         return cg_err_set(err, CG_ECONFLICT, "", "%s: %s", what, detail);
     case SQLITE_NOTADB:
@@ -62,6 +83,16 @@ int sq_fail(cg_store *s, int rc, const char *what, cg_err *err)
     case SQLITE_CANTOPEN:
         return cg_err_set(err, CG_EIO, "database", "%s: cannot open database '%s': %s", what, path,
                           detail);
+    case SQLITE_IOERR: {
+        /* Some I/O paths (growing the -shm file, truncating the log) report a full or
+         * read-only file system as a plain I/O error: the errno behind it tells. */
+        int e = s && s->db ? sqlite3_system_errno(s->db) : 0;
+        if (e == ENOSPC || e == EDQUOT)
+            return fail_full(what, path, err);
+        if (e == EROFS)
+            return fail_readonly(what, path, err);
+        return cg_err_set(err, CG_EIO, "database", "%s: database '%s': %s", what, path, detail);
+    }
     default:
         return cg_err_set(err, CG_EIO, "", "%s: database '%s': %s", what, path, detail);
     }
@@ -233,9 +264,55 @@ void cg_store_rollback(cg_store *s)
         return;
     s->in_tx = 0;
     s->tx_failed = 0;
+    s->savepoint_open = 0;
     memset(s->pending_places, 0, sizeof s->pending_places);
     if (!sqlite3_get_autocommit(s->db))
         run_control(s, SQ_ROLLBACK, "ROLLBACK", NULL);
+}
+
+/*
+ * Savepoints inside cg_store_begin/commit. A put that fails part-way marks the transaction
+ * failed (sq_write_end); rolling back to the savepoint undoes exactly that put, so the mark is
+ * cleared with it and the transaction goes on.
+ */
+int cg_store_savepoint(cg_store *s, cg_err *err)
+{
+    if (!s->in_tx)
+        return cg_err_set(err, CG_EINVAL, "", "a savepoint needs an open transaction on '%s'",
+                          s->path);
+    if (s->savepoint_open)
+        return cg_err_set(err, CG_EINVAL, "", "savepoints do not nest (database '%s')", s->path);
+    if (s->tx_failed || transaction_lost(s))
+        return cg_err_set(err, CG_EBUSY, "", "the transaction on '%s' has already failed", s->path);
+    if (run_control(s, SQ_SAVEPOINT, "SAVEPOINT cg_unit", err))
+        return -1;
+    s->savepoint_open = 1;
+    return 0;
+}
+
+int cg_store_savepoint_release(cg_store *s, cg_err *err)
+{
+    if (!s->savepoint_open)
+        return cg_err_set(err, CG_EINVAL, "", "no savepoint is open on '%s'", s->path);
+    if (s->tx_failed || transaction_lost(s)) {
+        cg_store_savepoint_rollback(s);
+        return cg_err_set(err, CG_EIO, "", "a write under the savepoint on '%s' failed part-way",
+                          s->path);
+    }
+    s->savepoint_open = 0;
+    return run_control(s, SQ_SAVEPOINT_RELEASE, "RELEASE cg_unit", err);
+}
+
+void cg_store_savepoint_rollback(cg_store *s)
+{
+    if (!s->savepoint_open)
+        return;
+    s->savepoint_open = 0;
+    if (transaction_lost(s))
+        return;
+    if (run_control(s, SQ_SAVEPOINT_ROLLBACK, "ROLLBACK TO cg_unit", NULL) == 0 &&
+        run_control(s, SQ_SAVEPOINT_RELEASE, "RELEASE cg_unit", NULL) == 0)
+        s->tx_failed = 0;
 }
 
 /* Pragmas that every connection needs, whatever its mode. */
@@ -257,13 +334,14 @@ static int configure_writer(cg_store *s, cg_err *err)
     /* WAL: readers (the server's request threads) never wait for the writer, and a write
      * transaction appends to the log instead of rewriting pages in place. */
     int rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
-    /* In WAL mode synchronous=NORMAL syncs the log only at checkpoints, not at every commit.
-     * The database stays consistent after a crash or power loss; what a power loss can cost is
-     * the last transactions before it, never corruption. For an operations system whose writes
-     * are imports that can be rerun and case updates that clients retry, that trade buys many
-     * more small commits per second than FULL (one fsync each). */
+    /* synchronous=FULL: in WAL mode the log is fsynced at every commit, so a commit that has
+     * returned survives a crash of the process, the operating system or the power. NORMAL syncs
+     * only at checkpoints and may lose the last transactions on power loss; that was acceptable
+     * while writes were reruns of imports, but a case acknowledged to a resident or a hotline
+     * operator must never vanish. The cost is one fsync per commit, which the case intake
+     * spreads over many cases by committing them in groups (app/cases.h, cg_intake). */
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+        rc = sqlite3_exec(s->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         return sq_fail(s, rc, "configuring the database", err);
     return 0;
@@ -291,6 +369,30 @@ static int check_location(const char *location, int flags, cg_err *err)
     return 0;
 }
 
+/*
+ * SQLite creates the -wal and -shm files with the database file's mode. While the database is
+ * read-only (mode 0444) they are made read-only too, and they outlive the cause: once the file is
+ * writable again, a connection that finds a read-only -shm can still only read. When the
+ * database is writable and a side file is ours but not writable, give it the database's mode,
+ * as SQLite would have. Mode bits never affect a mapping another connection holds.
+ */
+static void align_side_files(const char *location)
+{
+    struct stat db;
+    if (stat(location, &db) != 0 || access(location, W_OK) != 0)
+        return;
+    static const char *const suffixes[] = {"-shm", "-wal"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char side[4096];
+        struct stat st;
+        if (snprintf(side, sizeof side, "%s%s", location, suffixes[i]) >= (int)sizeof side)
+            return;
+        if (lstat(side, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+            access(side, W_OK) != 0)
+            chmod(side, db.st_mode & 0666);
+    }
+}
+
 int cg_store_open(const char *location, int flags, cg_store **out, cg_err *err)
 {
     *out = NULL;
@@ -302,6 +404,8 @@ int cg_store_open(const char *location, int flags, cg_store **out, cg_err *err)
         return cg_err_set(err, CG_ENOMEM, "", "out of memory opening '%s'", location);
     }
     s->readonly = (flags & CG_STORE_READONLY) != 0;
+    if (!s->readonly)
+        align_side_files(location);
     int oflags = SQLITE_OPEN_NOMUTEX;
     if (s->readonly)
         oflags |= SQLITE_OPEN_READONLY;
@@ -346,9 +450,15 @@ void cg_store_close(cg_store *s)
     cg_store_rollback(s);
     for (int i = 0; i < SQ_STATEMENTS; i++)
         sqlite3_finalize(s->stmts[i]);
+    sq_case_lists_free(s);
     sqlite3_close_v2(s->db);
     free(s->path);
     free(s);
+}
+
+int cg_store_writable(cg_store *s)
+{
+    return !s->readonly && sqlite3_db_readonly(s->db, "main") == 0;
 }
 
 int cg_store_schema_version_supported(void)
