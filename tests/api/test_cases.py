@@ -8,6 +8,7 @@ import os
 import socket
 import sqlite3
 import time
+import urllib.parse
 
 from cgserver import ADMIN, Server, add_user, error_of, make_db, read_response
 from cgtest import TempDir, check, main
@@ -164,6 +165,7 @@ def test_list_filters():
                                  "label": "c_handler"})
 
             def listed(query, who="admin"):
+                query = urllib.parse.quote(query, safe="=&,:%")
                 st, doc = staff.json(who, "GET", "/api/v1/cases?" + query)
                 check(st == 200, "%s: %d %s" % (query, st, doc))
                 return sorted(ids_of(doc)), doc
@@ -309,18 +311,18 @@ def test_photos():
             # ... which no other route accepts
             st, _, raw = staff.req("worker1", "POST", "/api/v1/cases", big)
             check(st == 413, "2 MiB on the create route: %d" % st)
-            # over the photo limit: refused from the headers
-            st, _, raw = staff.req("worker1", "POST", path, JPEG + b"\x00" * PHOTO_MAX)
-            check(st == 413 and error_of(raw)[0] == "too_large", raw[:200])
-            # a caller who may not use the route is refused before sending the body: the
-            # server answers the headers alone (no byte of the 6 MiB is sent)
-            head = ("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
-                    "Content-Length: %d\r\n\r\n" % (path, 6 << 20))
-            with socket.create_connection(("127.0.0.1", s.port), timeout=10) as sock:
-                sock.sendall(head.encode())
-                st, _, raw = read_response(sock)
-            check(st == 401 and error_of(raw)[0] == "unauthenticated",
-                  "anonymous 6 MiB upload: %d %s" % (st, raw[:200]))
+            # over the photo limit, or a caller who may not use the route: refused from the
+            # headers alone, before any of the body is sent
+            for auth, length, want in ((staff.h["worker1"]["Authorization"], PHOTO_MAX + 1, 413),
+                                       (None, 6 << 20, 401)):
+                head = "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n" % path
+                head += "Content-Length: %d\r\n" % length
+                head += ("Authorization: %s\r\n" % auth) if auth else ""
+                with socket.create_connection(("127.0.0.1", s.port), timeout=10) as sock:
+                    sock.sendall((head + "\r\n").encode())
+                    st, _, raw = read_response(sock)
+                check(st == want and error_of(raw)[0] in ("too_large", "unauthenticated"),
+                      "%d-byte upload: %d %s" % (length, st, raw[:200]))
             st, _, raw = staff.req("worker2", "GET", "/api/v1/cases/%d/photos/%s" %
                                    (cid, doc["sha256"]))
             check(st == 404, "a photo of a case outside the scope: %d" % st)
