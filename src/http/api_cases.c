@@ -423,7 +423,7 @@ static void handle_create(cg_http_req *req)
     /* Suggestions only: a failure here does not undo the report. */
     int64_t dups[DUPLICATES_MAX];
     size_t n_dups = 0;
-    if (in.has_point && cg_cases_duplicates(&ctx, c->category, c->lon, c->lat, c->reported_at,
+    if (c->has_point && cg_cases_duplicates(&ctx, c->category, c->lon, c->lat, c->reported_at,
                                             c->id, dups, DUPLICATES_MAX, &n_dups, &err) != 0) {
         cg_log_warn("case %lld: duplicate search failed: %s", (long long)c->id, err.message);
         n_dups = 0;
@@ -835,8 +835,9 @@ static void handle_duplicates(cg_http_req *req)
     cg_err err;
     int64_t ids[DUPLICATES_MAX];
     size_t n = 0;
-    if (cg_cases_duplicates(&ctx, c->category, c->lon, c->lat, c->reported_at, id, ids,
-                            DUPLICATES_MAX, &n, &err) != 0) {
+    /* A case reported with an address only has no point to be near. */
+    if (c->has_point && cg_cases_duplicates(&ctx, c->category, c->lon, c->lat, c->reported_at, id,
+                                            ids, DUPLICATES_MAX, &n, &err) != 0) {
         reply_case_error(req, &err);
         return;
     }
