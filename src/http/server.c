@@ -817,6 +817,11 @@ static void dispatch(cg_http_req *req)
  */
 static int raise_body_limit(cg_http_req *req)
 {
+    int any = 0; /* the hot GET routes skip the route match below */
+    for (size_t i = 0; i < cg_http_body_limits_count && !any; i++)
+        any = strcmp(cg_http_body_limits[i].method, req->method) == 0;
+    if (!any)
+        return 0;
     const char *q = strchr(req->raw_uri, '?');
     size_t path_len = q ? (size_t)(q - req->raw_uri) : strlen(req->raw_uri);
     char *path;
