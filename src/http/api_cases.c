@@ -781,7 +781,9 @@ static void handle_assign(cg_http_req *req)
         cg_http_case_ctx(req, &ctx, &err) != 0)
         goto fail;
     cg_case *c = cg_arena_calloc(req->arena, 1, sizeof *c);
-    if (cg_cases_assign(&ctx, id, &to, note, present ? version : 0, c, &err) != 0) {
+    /* A case outside the scope is missing (404) whatever the caller's roles, as for steps. */
+    if (cg_cases_get(&ctx, id, c, &err) != 0 ||
+        cg_cases_assign(&ctx, id, &to, note, present ? version : 0, c, &err) != 0) {
         json_decref(o);
         reply_case_error(req, &err);
         return;
