@@ -208,6 +208,27 @@ async function main() {
     await ctx.close();
   });
 
+  await test('the keyboard alone drills into the map, with a visible focus', null, async () => {
+    const { ctx, page, problems } = await newPage();
+    await consoleLogin(page, 'operator');
+    await page.waitForSelector('.list .row');
+    // Tab from the start of the page until the first entry of the list has the focus.
+    await page.evaluate(() => document.activeElement && document.activeElement.blur());
+    let on = '';
+    for (let i = 0; i < 40 && on !== 'row'; i++) {
+      await page.keyboard.press('Tab');
+      on = await page.evaluate(() => document.activeElement.className);
+    }
+    check(on === 'row', 'Tab never reached the list of streets');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    check(outline !== 'none', 'the focused entry shows no outline');
+    await shot(page, '02b-console-keyboard-focus');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.crumbs button');
+    check(!problems.length, problems.join('\n'));
+    await ctx.close();
+  });
+
   await test('grid administration shows the tree, a grid and the topology check', null, async () => {
     const { ctx, page, problems } = await newPage();
     await consoleLogin(page, 'operator');

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { listCases, byUrgency, categories, OPEN_STATES, STATES, LIST_MAX } from '../lib/cases.js';
 import { countdown, formatTime } from '../lib/time.js';
 import { nameOf, i18n } from '../lib/i18n.js';
-import { ErrorBox, Loading, Empty, useT } from '../lib/ui.jsx';
+import { ErrorBox, Loading, Empty, useT, tabKeys } from '../lib/ui.jsx';
 import { CaseDetail } from './CaseDetail.jsx';
 
 const QUEUES = ['open', 'reported', 'registered', 'dispatched', 'in_progress', 'extension_requested', 'handled', 'returned', 'escalated', 'suspended', 'closed'];
@@ -52,9 +52,9 @@ export function Cases({ ctx, selected }) {
   return (
     <div class="workbench">
       <section class="queues" aria-label={t('cases.queues')}>
-        <div role="tablist" aria-label={t('cases.queues')}>
+        <div role="tablist" aria-label={t('cases.queues')} onKeyDown={tabKeys}>
           {QUEUES.map((q) => (
-            <button key={q} role="tab" type="button" aria-selected={queue === q} class={queue === q ? 'tab on' : 'tab'} onClick={() => setQueue(q)} data-queue={q}>
+            <button key={q} role="tab" type="button" aria-selected={queue === q} tabindex={queue === q ? 0 : -1} class={queue === q ? 'tab on' : 'tab'} onClick={() => setQueue(q)} data-queue={q}>
               {t(q === 'open' || q === 'closed' ? 'cases.queue.' + q : 'state.' + q)} {counts[q] !== null && <span class="count">{counts[q]}</span>}
             </button>
           ))}

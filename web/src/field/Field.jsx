@@ -9,7 +9,7 @@ import { grouped, loadCategories } from '../lib/taxonomy.js';
 import { countdown, formatTime } from '../lib/time.js';
 import { nameOf, i18n } from '../lib/i18n.js';
 import { LocationPicker } from '../lib/LocationPicker.jsx';
-import { ErrorBox, Empty, LangSwitch, Loading, LoginForm, useT } from '../lib/ui.jsx';
+import { ErrorBox, Empty, LangSwitch, Loading, LoginForm, useT, tabKeys } from '../lib/ui.jsx';
 import { sendItem } from './outbox.js';
 
 const TOKEN = 'civgrid.field.token';
@@ -339,13 +339,13 @@ export function Field() {
         </span>
         <LangSwitch />
       </header>
-      <nav class="tabs" role="tablist" aria-label={t('nav.label')}>
+      <nav class="tabs" role="tablist" aria-label={t('nav.label')} onKeyDown={tabKeys}>
         {[
           ['tasks', t('field.tasks')],
           ['report', t('field.report')],
           ['outbox', t('field.outbox') + (pending ? ` (${pending})` : '')],
         ].map(([k, label]) => (
-          <button key={k} type="button" role="tab" aria-selected={tab === k} class={tab === k ? 'tab on' : 'tab'} onClick={() => setTab(k)} data-tab={k}>
+          <button key={k} type="button" role="tab" aria-selected={tab === k} tabindex={tab === k ? 0 : -1} class={tab === k ? 'tab on' : 'tab'} onClick={() => setTab(k)} data-tab={k}>
             {label}
           </button>
         ))}

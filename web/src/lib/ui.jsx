@@ -156,3 +156,16 @@ export function Dialog({ title, onClose, children, wide }) {
     </div>
   );
 }
+
+/** Arrow keys, Home and End within a role=tablist: move to the tab and choose it. */
+export function tabKeys(e) {
+  const tabs = [...e.currentTarget.querySelectorAll('[role=tab]')];
+  const i = tabs.indexOf(document.activeElement);
+  if (i < 0) return;
+  const j = { ArrowRight: i + 1, ArrowDown: i + 1, ArrowLeft: i - 1, ArrowUp: i - 1, Home: 0, End: tabs.length - 1 }[e.key];
+  if (j === undefined) return;
+  e.preventDefault();
+  const next = tabs[(j + tabs.length) % tabs.length];
+  next.focus();
+  next.click();
+}
