@@ -19,7 +19,9 @@ function CaseMap({ c }) {
         (g) => {
           if (!alive) return;
           const l = geoLayer(asFeatures(g), { style: { color: '#1f2933', weight: 2, fillColor: '#2f74b5', fillOpacity: 0.12, className: 'grid-shape' } }).addTo(m);
-          if (!c.lat) m.fitBounds(l.getBounds());
+          const b = l.getBounds();
+          if (c.lat && c.lon) b.extend([c.lat, c.lon]);
+          if (b.isValid()) m.fitBounds(b, { padding: [12, 12], animate: false, maxZoom: 18 });
         },
         () => {},
       );

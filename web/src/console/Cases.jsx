@@ -6,6 +6,7 @@ import { countdown, formatTime } from '../lib/time.js';
 import { nameOf, i18n } from '../lib/i18n.js';
 import { ErrorBox, Loading, Empty, useT, tabKeys } from '../lib/ui.jsx';
 import { CaseDetail } from './CaseDetail.jsx';
+import { loadCategories } from '../lib/taxonomy.js';
 
 const QUEUES = ['open', 'reported', 'registered', 'dispatched', 'in_progress', 'extension_requested', 'handled', 'returned', 'escalated', 'suspended', 'closed'];
 const CLOSED = STATES.filter((s) => !OPEN_STATES.includes(s));
@@ -36,7 +37,7 @@ export function Cases({ ctx, selected }) {
     }
   }
   useEffect(() => {
-    categories().then((list) => setCats(list), () => {});
+    loadCategories(categories).then(setCats);
     const timer = setInterval(() => setTick((x) => x + 1), 30000);
     return () => clearInterval(timer);
   }, []);

@@ -9,6 +9,7 @@ import { SVGRenderer } from 'echarts/renderers';
 import { caseStats, categories } from '../lib/cases.js';
 import { perCategoryPerDay, onTimeRates, topCategories } from '../lib/stats.js';
 import { formatDay } from '../lib/time.js';
+import { loadCategories } from '../lib/taxonomy.js';
 import { nameOf } from '../lib/i18n.js';
 import { ErrorBox, Loading, Empty, useAsync, useT } from '../lib/ui.jsx';
 
@@ -36,7 +37,7 @@ export function Stats() {
   const d = useAsync(async () => {
     const since = formatDay(Date.now() / 1000 - days * 86400);
     const [cats, byCategory, byGrid, byDept] = await Promise.all([
-      categories().catch(() => []),
+      loadCategories(categories),
       caseStats({ group: 'category', since }),
       caseStats({ group: 'grid', level: 'community', since }),
       caseStats({ group: 'department', since }),
