@@ -73,18 +73,18 @@ int main(int argc, char **argv)
     cg_err err = {0};
     cg_store *s = NULL;
     if (cg_store_open(db, 0, &s, &err)) {
-        fprintf(stderr, "bench_cases_fill: %s\n", err.msg);
+        fprintf(stderr, "bench_cases_fill: %s\n", err.message);
         return 1;
     }
     grid_list grids = {0};
     cg_grid_filter f = {.level = CG_LEVEL_GRID, .with_geom = 1};
     if (cg_store_grid_list(s, &f, collect, &grids, &err) || grids.n == 0) {
-        fprintf(stderr, "bench_cases_fill: no grids (%s)\n", err.msg);
+        fprintf(stderr, "bench_cases_fill: no grids (%s)\n", err.message);
         return 1;
     }
     cg_taxonomy tax = {0};
     if (cg_taxonomy_default(&tax, &err)) {
-        fprintf(stderr, "bench_cases_fill: %s\n", err.msg);
+        fprintf(stderr, "bench_cases_fill: %s\n", err.message);
         return 1;
     }
     const char **cats = malloc(tax.n * sizeof *cats);
@@ -156,13 +156,13 @@ int main(int argc, char **argv)
         snprintf(ev->detail, sizeof ev->detail, "{}");
         int64_t existing = 0;
         if (cg_store_case_insert(s, c, ev, NULL, NULL, &existing, &err)) {
-            fprintf(stderr, "bench_cases_fill: case %ld: %s\n", i, err.msg);
+            fprintf(stderr, "bench_cases_fill: case %ld: %s\n", i, err.message);
             cg_store_rollback(s);
             return 1;
         }
         if ((i + 1) % 20000 == 0 || i + 1 == n) {
             if (cg_store_commit(s, &err)) {
-                fprintf(stderr, "bench_cases_fill: %s\n", err.msg);
+                fprintf(stderr, "bench_cases_fill: %s\n", err.message);
                 return 1;
             }
             clock_gettime(CLOCK_MONOTONIC, &t1);
