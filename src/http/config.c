@@ -37,6 +37,15 @@ void cg_http_config_defaults(cg_http_config *c)
     c->rate_clients = 4096;
     c->connection_timeout = CG_HTTP_DEFAULT_TIMEOUT;
     c->max_connections = CG_HTTP_DEFAULT_MAX_CONN;
+    c->case_timer_seconds = CG_HTTP_CASE_TIMER_DEFAULT;
+}
+
+void cg_http_config_photo_dir(const cg_http_config *c, char *out, size_t cap)
+{
+    if (c->photo_dir[0])
+        snprintf(out, cap, "%s", c->photo_dir);
+    else
+        snprintf(out, cap, "%s.photos", c->db);
 }
 
 /* Checks each comma-separated entry is an IPv4 or IPv6 address. */
@@ -158,12 +167,17 @@ int cg_http_config_load(cg_http_config *c, const char *path, cg_err *err)
             rc = set_string(c->trusted_proxies, sizeof c->trusted_proxies, key, v, err);
             if (rc == 0)
                 rc = check_proxies(c->trusted_proxies, err);
+        } else if (strcmp(key, "photo_dir") == 0) {
+            rc = set_string(c->photo_dir, sizeof c->photo_dir, key, v, err);
+        } else if (strcmp(key, "case_timer_seconds") == 0) {
+            rc = get_int_in(key, v, 0, CG_HTTP_CASE_TIMER_MAX, &c->case_timer_seconds, err);
         } else {
             rc = cg_err_set(err, CG_EINVAL, key,
                             "unknown key (known: db, bind, port, threads, access_log, max_body, "
                             "web, session_hours, token_days, login_rate, login_burst, "
                             "public_rate, public_burst, rate_clients, trusted_proxies, "
-                            "retention_days, connection_timeout, max_connections)");
+                            "retention_days, connection_timeout, max_connections, "
+                            "photo_dir, case_timer_seconds)");
         }
         if (rc != 0)
             break;
@@ -196,6 +210,14 @@ int cg_http_config_validate(const cg_http_config *c, cg_err *err)
                           c->bind);
     if (c->db[0] == '\0')
         return cg_err_set(err, CG_EINVAL, "db", "no database file given");
+    if (c->case_timer_seconds < 0 || c->case_timer_seconds > CG_HTTP_CASE_TIMER_MAX)
+        return cg_err_set(err, CG_EINVAL, "case_timer_seconds",
+                          "%d is out of range 0..%d (0 turns the case timer off)",
+                          c->case_timer_seconds, CG_HTTP_CASE_TIMER_MAX);
+    if (strlen(c->db) + sizeof ".photos" > sizeof c->photo_dir && !c->photo_dir[0])
+        return cg_err_set(err, CG_EINVAL, "photo_dir",
+                          "the database path is too long to derive the photo directory from it: "
+                          "set photo_dir");
     if (c->web_explicit && c->web[0]) {
         struct stat st;
         if (stat(c->web, &st) != 0 || !S_ISDIR(st.st_mode))
