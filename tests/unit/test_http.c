@@ -119,6 +119,8 @@ static void test_router(void **state)
         {"GET", "/api/v1/grids/{code}", handler_a, "", CG_PERM_GRID_READ},
         {"DELETE", "/api/v1/grids/{code}", handler_b, "", CG_PERM_GRID_READ},
         {"GET", "/api/v1/grids/{code}/history", handler_b, "", CG_PERM_GRID_READ},
+        {"GET", "/open311/v2/requests.{format}", handler_a, "", CG_PERM_PUBLIC},
+        {"GET", "/open311/v2/requests/{id}.{format}", handler_b, "", CG_PERM_PUBLIC},
     };
     size_t n = sizeof routes / sizeof routes[0];
     cg_arena *a = cg_arena_new(4096);
@@ -151,7 +153,25 @@ static void test_router(void **state)
         cg_route_match(routes, n, "PUT", "/api/v1/grids", a, &r, params, allow, sizeof allow),
         CG_ROUTE_BAD_METHOD);
     assert_string_equal(allow, "GET, HEAD");
-    const char *missing[] = {"/api/v1/grids/",
+    /* placeholders within a segment: the suffix after the last '.' */
+    assert_int_equal(cg_route_match(routes, n, "GET", "/open311/v2/requests.json", a, &r, params,
+                                    allow, sizeof allow),
+                     CG_ROUTE_FOUND);
+    assert_ptr_equal(r, &routes[5]);
+    assert_string_equal(params[0], "json");
+    assert_int_equal(cg_route_match(routes, n, "GET", "/open311/v2/requests/a.b.xml", a, &r, params,
+                                    allow, sizeof allow),
+                     CG_ROUTE_FOUND);
+    assert_ptr_equal(r, &routes[6]);
+    assert_string_equal(params[0], "a.b");
+    assert_string_equal(params[1], "xml");
+    const char *missing[] = {"/open311/v2/requests",
+                             "/open311/v2/requests.",
+                             "/open311/v2/requests/12",
+                             "/open311/v2/requests/.json",
+                             "/open311/v2/requests/12.",
+                             "/open311/v2/requestsjson",
+                             "/api/v1/grids/",
                              "/api/v1/grids//history",
                              "/api/v1/grids/7/x",
                              "/api/v1",
