@@ -27,8 +27,12 @@ static int copy_setting(char *dst, size_t cap, const char *value, const char *ke
     return 0;
 }
 
-static int apply_flags(cg_http_config *c, const char *db, const char *bind, int port, int threads,
-                       const char *access_log, int max_body, const char *web, cg_err *err)
+typedef struct {
+    int port, threads, max_body, connection_timeout, max_connections;
+} numeric_flags;
+
+static int apply_flags(cg_http_config *c, const char *db, const char *bind, const numeric_flags *n,
+                       const char *access_log, const char *web, cg_err *err)
 {
     if ((db && copy_setting(c->db, sizeof c->db, db, "db", err) != 0) ||
         (bind && copy_setting(c->bind, sizeof c->bind, bind, "bind", err) != 0) ||
@@ -38,12 +42,16 @@ static int apply_flags(cg_http_config *c, const char *db, const char *bind, int 
         return -1;
     if (web)
         c->web_explicit = 1;
-    if (port != UNSET)
-        c->port = port;
-    if (threads != UNSET)
-        c->threads = threads;
-    if (max_body != UNSET)
-        c->max_body = max_body;
+    if (n->port != UNSET)
+        c->port = n->port;
+    if (n->threads != UNSET)
+        c->threads = n->threads;
+    if (n->max_body != UNSET)
+        c->max_body = n->max_body;
+    if (n->connection_timeout != UNSET)
+        c->connection_timeout = n->connection_timeout;
+    if (n->max_connections != UNSET)
+        c->max_connections = n->max_connections;
     return 0;
 }
 
@@ -64,19 +72,24 @@ static int drain(cg_http_server *srv, const sigset_t *signals)
 int cmd_serve(int argc, char **argv)
 {
     const char *db = NULL, *bind = NULL, *config = NULL, *access_log = NULL, *web = NULL;
-    int port = UNSET, threads = UNSET, max_body = UNSET, routes = 0;
+    numeric_flags n = {UNSET, UNSET, UNSET, UNSET, UNSET};
+    int routes = 0;
     const cg_opt opts[] = {
         {CG_OPT_STRING, "db", "FILE", &db, "database file (default civgrid.db)"},
         {CG_OPT_STRING, "bind", "ADDR", &bind, "address to listen on (default 127.0.0.1)"},
-        {CG_OPT_INT, "port", "N", &port, "port to listen on (default 8080; 0 picks a free one)"},
-        {CG_OPT_INT, "threads", "N", &threads, "worker threads (default: number of cores)"},
+        {CG_OPT_INT, "port", "N", &n.port, "port to listen on (default 8080; 0 picks a free one)"},
+        {CG_OPT_INT, "threads", "N", &n.threads, "worker threads (default: number of cores)"},
         {CG_OPT_STRING, "config", "FILE", &config,
          "JSON file with the same settings (db, bind, port, threads, access_log, max_body, web); "
          "flags override it"},
         {CG_OPT_STRING, "access-log", "FILE|-", &access_log,
          "access log file, '-' for stderr (default), '' for none"},
-        {CG_OPT_INT, "max-body", "BYTES", &max_body,
+        {CG_OPT_INT, "max-body", "BYTES", &n.max_body,
          "largest request body accepted (default 1048576)"},
+        {CG_OPT_INT, "connection-timeout", "SEC", &n.connection_timeout,
+         "close a connection silent this long, mid-request too (default 30)"},
+        {CG_OPT_INT, "max-connections", "N", &n.max_connections,
+         "connections open at once (default 1024)"},
         {CG_OPT_STRING, "web", "DIR", &web, "static files of the web console (default web/dist)"},
         {CG_OPT_FLAG, "routes", NULL, &routes, "print the route table and exit"},
         {0}};
@@ -109,7 +122,7 @@ int cmd_serve(int argc, char **argv)
                 err.message);
         return CG_EXIT_USAGE;
     }
-    if (apply_flags(&cfg, db, bind, port, threads, access_log, max_body, web, &err) != 0 ||
+    if (apply_flags(&cfg, db, bind, &n, access_log, web, &err) != 0 ||
         cg_http_config_validate(&cfg, &err) != 0) {
         fprintf(stderr, "civgrid: %s: %s\n", err.field, err.message);
         return CG_EXIT_USAGE;

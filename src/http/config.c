@@ -35,6 +35,8 @@ void cg_http_config_defaults(cg_http_config *c)
     c->public_rate = 600;
     c->public_burst = 60;
     c->rate_clients = 4096;
+    c->connection_timeout = CG_HTTP_DEFAULT_TIMEOUT;
+    c->max_connections = CG_HTTP_DEFAULT_MAX_CONN;
 }
 
 /* Checks each comma-separated entry is an IPv4 or IPv6 address. */
@@ -148,6 +150,10 @@ int cg_http_config_load(cg_http_config *c, const char *path, cg_err *err)
             rc = get_int_in(key, v, 1, 1000000, &c->public_burst, err);
         } else if (strcmp(key, "rate_clients") == 0) {
             rc = get_int_in(key, v, 1, 1 << 24, &c->rate_clients, err);
+        } else if (strcmp(key, "connection_timeout") == 0) {
+            rc = get_int_in(key, v, 1, 3600, &c->connection_timeout, err);
+        } else if (strcmp(key, "max_connections") == 0) {
+            rc = get_int_in(key, v, 1, CG_HTTP_MAX_CONNECTIONS, &c->max_connections, err);
         } else if (strcmp(key, "trusted_proxies") == 0) {
             rc = set_string(c->trusted_proxies, sizeof c->trusted_proxies, key, v, err);
             if (rc == 0)
@@ -157,7 +163,7 @@ int cg_http_config_load(cg_http_config *c, const char *path, cg_err *err)
                             "unknown key (known: db, bind, port, threads, access_log, max_body, "
                             "web, session_hours, token_days, login_rate, login_burst, "
                             "public_rate, public_burst, rate_clients, trusted_proxies, "
-                            "retention_days)");
+                            "retention_days, connection_timeout, max_connections)");
         }
         if (rc != 0)
             break;
@@ -177,6 +183,12 @@ int cg_http_config_validate(const cg_http_config *c, cg_err *err)
     if (c->max_body < 1 || c->max_body > MAX_BODY_LIMIT)
         return cg_err_set(err, CG_EINVAL, "max_body", "%lld is out of range 1..%lld", c->max_body,
                           MAX_BODY_LIMIT);
+    if (c->connection_timeout < 1 || c->connection_timeout > 3600)
+        return cg_err_set(err, CG_EINVAL, "connection_timeout", "%d is out of range 1..3600",
+                          c->connection_timeout);
+    if (c->max_connections < 1 || c->max_connections > CG_HTTP_MAX_CONNECTIONS)
+        return cg_err_set(err, CG_EINVAL, "max_connections", "%d is out of range 1..%d",
+                          c->max_connections, CG_HTTP_MAX_CONNECTIONS);
     unsigned char addr[sizeof(struct in6_addr)];
     if (inet_pton(AF_INET, c->bind, addr) != 1 && inet_pton(AF_INET6, c->bind, addr) != 1)
         return cg_err_set(err, CG_EINVAL, "bind",

@@ -7,13 +7,18 @@
  *    "access_log": "-", "max_body": 1048576, "web": "web/dist",
  *    "session_hours": 12, "token_days": 30, "login_rate": 20, "login_burst": 10,
  *    "public_rate": 600, "public_burst": 60, "rate_clients": 4096,
- *    "trusted_proxies": "10.0.0.5,10.0.0.6"}
+ *    "trusted_proxies": "10.0.0.5,10.0.0.6", "connection_timeout": 30, "max_connections": 1024}
  *
  * Sessions: a console login (cookie) lives session_hours, a bearer token token_days. Rate limits
  * are token buckets per client address: *_rate requests a minute, bursts of *_burst, for at most
  * rate_clients addresses at once (the oldest is forgotten first). trusted_proxies are the reverse
  * proxies whose X-Forwarded-For names the client and whose X-Forwarded-Proto: https marks the
  * request as TLS (session cookies then get Secure); anyone else's forwarding headers are ignored.
+ *
+ * A connection silent for connection_timeout seconds is closed, whether idle between requests or
+ * stalled in the middle of one (a client sending its headers a byte at a time, slower than that):
+ * connections are multiplexed on epoll, so a slow client holds a connection slot, never a worker
+ * thread. At most max_connections are open at once (the file-descriptor limit is raised to fit).
  */
 #ifndef CG_HTTP_CONFIG_H
 #define CG_HTTP_CONFIG_H
@@ -25,6 +30,9 @@
 #define CG_HTTP_DEFAULT_PORT     8080
 #define CG_HTTP_DEFAULT_MAX_BODY (1024 * 1024)
 #define CG_HTTP_MAX_THREADS      256
+#define CG_HTTP_DEFAULT_TIMEOUT  30
+#define CG_HTTP_DEFAULT_MAX_CONN 1024
+#define CG_HTTP_MAX_CONNECTIONS  65536
 
 typedef struct {
     char db[1024];
@@ -42,6 +50,8 @@ typedef struct {
     int rate_clients;              /* addresses the rate limiter remembers */
     char trusted_proxies[512];     /* comma-separated addresses; "" for none */
     int retention_days;            /* resident contacts are purged this long after closing */
+    int connection_timeout;        /* seconds a connection may stay silent (mid-request too) */
+    int max_connections;           /* open connections at once; more are refused at accept */
 } cg_http_config;
 
 /* Is addr one of the configured trusted proxies? */
@@ -49,7 +59,8 @@ int cg_http_config_trusts(const cg_http_config *c, const char *addr);
 
 /* Defaults: db civgrid.db, bind 127.0.0.1, port 8080, threads = cores, access log to stderr,
  * max_body 1 MiB, web = <source>/web/dist when that exists, sessions 12 h, tokens 30 days, login
- * 20/min (burst 10), public 600/min (burst 60), 4096 rate-limited addresses, no trusted proxy. */
+ * 20/min (burst 10), public 600/min (burst 60), 4096 rate-limited addresses, no trusted proxy,
+ * connection timeout 30 s, 1024 connections. */
 void cg_http_config_defaults(cg_http_config *c);
 
 /* Applies a JSON config file over c. Unknown keys, wrong types and out-of-range values are

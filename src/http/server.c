@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -42,11 +43,9 @@
 #include "http/auth.h"
 #include "http/http.h"
 
-#define ARENA_BLOCK        16384
-#define ARENA_POOL_MAX     16
-#define COPY_BODY_MAX      (256 * 1024) /* larger bodies are handed over, not copied */
-#define CONNECTION_LIMIT   1024
-#define CONNECTION_TIMEOUT 30 /* seconds a silent client keeps its connection */
+#define ARENA_BLOCK    16384
+#define ARENA_POOL_MAX 16
+#define COPY_BODY_MAX  (256 * 1024) /* larger bodies are handed over, not copied */
 
 /* A rendered piece of JSON that depends only on one grid of one atlas. */
 typedef struct {
@@ -313,6 +312,30 @@ int cg_http_atlas_findings(cg_http_req *req, const cg_scope *scope, int geojson,
     return 0;
 }
 
+/*
+ * A database that could only be opened for reading (its file or file system read-only) is
+ * served read-only: reads work, writes answer 503. Once the file can be written again, the
+ * connection is opened afresh, so writes resume without a restart. The check costs one
+ * access(2) per request, and only while the database is read-only.
+ */
+static void reopen_if_writable(cg_store **store, const char *path)
+{
+    if (*store && !cg_store_writable(*store) && access(path, W_OK) == 0) {
+        cg_store *fresh;
+        cg_err err;
+        cg_err_clear(&err);
+        if (cg_store_open(path, 0, &fresh, &err) != 0) {
+            cg_log_warn("database '%s' looks writable again but could not be reopened (still "
+                        "read-only): %s",
+                        path, err.message);
+            return; /* keep serving reads on the old connection */
+        }
+        cg_log_info("database '%s' is writable again", path);
+        cg_store_close(*store);
+        *store = fresh;
+    }
+}
+
 static void reload_if_changed(cg_http_server *s)
 {
     int64_t gen = cg_store_grid_generation(s->reload_store);
@@ -376,6 +399,7 @@ static void *reloader_main(void *arg)
         pthread_mutex_unlock(&s->reload_mu);
         if (s->access_log_is_file)
             fflush(s->access_log);
+        reopen_if_writable(&s->reload_store, s->cfg.db);
         reload_if_changed(s);
         maintain_if_due(s);
         pthread_mutex_lock(&s->reload_mu);
@@ -397,6 +421,7 @@ cg_buf *cg_http_scratch(cg_http_req *req)
 int cg_http_store(cg_http_req *req, cg_store **out, cg_err *err)
 {
     worker_state *w = worker_get();
+    reopen_if_writable(&w->store, req->server->cfg.db);
     if (!w->store && cg_store_open(req->server->cfg.db, 0, &w->store, err) != 0) {
         w->store = NULL;
         return -1;
@@ -851,6 +876,29 @@ static int open_access_log(cg_http_server *s, cg_err *err)
     return 0;
 }
 
+/*
+ * Every connection is a file descriptor, and each worker's store holds three (database, -wal,
+ * -shm): raise the soft limit towards the hard one so max_connections can really be open at once,
+ * and say so when the hard limit is lower.
+ */
+static void raise_fd_limit(const cg_http_config *c)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)c->max_connections + 8 * (rlim_t)c->threads + 64;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+        return;
+    rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+    if (want > rl.rlim_cur) {
+        rl.rlim_cur = want;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need)
+        cg_log_warn("the file-descriptor limit (%llu) is below the %llu that %d connections need: "
+                    "connections past it are refused (raise `ulimit -n` or lower "
+                    "max_connections)",
+                    (unsigned long long)rl.rlim_cur, (unsigned long long)need, c->max_connections);
+}
+
 static void server_free(cg_http_server *s)
 {
     if (s->reloader_running) {
@@ -906,6 +954,10 @@ int cg_http_server_start(const cg_http_config *c, cg_http_server **out, cg_err *
     }
     if (cg_atlas_load(s->reload_store, 0, &atlas, err) != 0)
         goto fail;
+    if (!cg_store_writable(s->reload_store))
+        cg_log_warn("database '%s' is read-only: reads are served, writes are answered 503 "
+                    "until the file can be written again",
+                    c->db);
     s->atlas = atlas_ref_new(atlas);
     s->public_limiter =
         cg_rate_limiter_new(c->public_rate, c->public_burst, (size_t)c->rate_clients);
@@ -916,14 +968,15 @@ int cg_http_server_start(const cg_http_config *c, cg_http_server **out, cg_err *
     }
     if (open_access_log(s, err) != 0 || open_listener(s, err) != 0)
         goto fail;
+    raise_fd_limit(c);
 
     /* TURBO: no shutdown() before close and no listen-socket locking, which costs syscalls on
      * every connection; quiesce still works through the ITC channel. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO;
     s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET,
                                  s->listen_fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->threads,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->connection_timeout,
                                  MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
     if (!s->daemon) {

@@ -23,15 +23,22 @@ static const struct {
     uint32_t perms;
 } table[] = {
     {CG_ROLE_NONE, P(CG_PERM_PUBLIC)},
-    {CG_ROLE_WORKER, P(CG_PERM_GRID_READ) | P(CG_PERM_LOCATE) | P(CG_PERM_PUBLIC)},
-    {CG_ROLE_LEADER, P(CG_PERM_GRID_READ) | P(CG_PERM_LOCATE) | P(CG_PERM_PUBLIC)},
+    {CG_ROLE_WORKER, P(CG_PERM_GRID_READ) | P(CG_PERM_LOCATE) | P(CG_PERM_PUBLIC) |
+                         P(CG_PERM_CASE_READ) | P(CG_PERM_CASE_CREATE) |
+                         P(CG_PERM_CASE_TRANSITION)},
+    {CG_ROLE_LEADER, P(CG_PERM_GRID_READ) | P(CG_PERM_LOCATE) | P(CG_PERM_PUBLIC) |
+                         P(CG_PERM_CASE_READ) | P(CG_PERM_CASE_CREATE) |
+                         P(CG_PERM_CASE_TRANSITION) | P(CG_PERM_CASE_STATS)},
     {CG_ROLE_OPERATOR, P(CG_PERM_GRID_READ) | P(CG_PERM_GRID_WRITE) | P(CG_PERM_GRID_TEAM_WRITE) |
                            P(CG_PERM_GRID_CHECK) | P(CG_PERM_LOCATE) | P(CG_PERM_USER_READ) |
-                           P(CG_PERM_PUBLIC)},
-    {CG_ROLE_HANDLER,
-     P(CG_PERM_GRID_READ) | P(CG_PERM_LOCATE) | P(CG_PERM_CONTACT_READ) | P(CG_PERM_PUBLIC)},
+                           P(CG_PERM_PUBLIC) | P(CG_PERM_CASE_READ) | P(CG_PERM_CASE_CREATE) |
+                           P(CG_PERM_CASE_TRANSITION) | P(CG_PERM_CASE_STATS)},
+    {CG_ROLE_HANDLER, P(CG_PERM_GRID_READ) | P(CG_PERM_LOCATE) | P(CG_PERM_CONTACT_READ) |
+                          P(CG_PERM_PUBLIC) | P(CG_PERM_CASE_READ) | P(CG_PERM_CASE_TRANSITION)},
     {CG_ROLE_INSPECTOR, P(CG_PERM_GRID_READ) | P(CG_PERM_GRID_CHECK) | P(CG_PERM_LOCATE) |
-                            P(CG_PERM_AUDIT_READ) | P(CG_PERM_USER_READ) | P(CG_PERM_PUBLIC)},
+                            P(CG_PERM_AUDIT_READ) | P(CG_PERM_USER_READ) | P(CG_PERM_PUBLIC) |
+                            P(CG_PERM_CASE_READ) | P(CG_PERM_CASE_CREATE) |
+                            P(CG_PERM_CASE_TRANSITION) | P(CG_PERM_CASE_STATS)},
     {CG_ROLE_ADMIN, (1u << CG_PERM_COUNT) - 1},
 };
 
@@ -150,6 +157,12 @@ const char *cg_perm_name(cg_perm perm)
         [CG_PERM_AUDIT_READ] = "audit.read",
         [CG_PERM_CONTACT_READ] = "contact.read",
         [CG_PERM_PUBLIC] = "public",
+        [CG_PERM_CASE_READ] = "case.read",
+        [CG_PERM_CASE_CREATE] = "case.create",
+        [CG_PERM_CASE_TRANSITION] = "case.transition",
+        [CG_PERM_CASE_STATS] = "case.stats",
+        [CG_PERM_CATEGORY_WRITE] = "category.write",
+        [CG_PERM_CALENDAR_WRITE] = "calendar.write",
     };
     return (unsigned)perm < CG_PERM_COUNT ? names[perm] : "unknown";
 }

@@ -43,7 +43,9 @@ int cg_roles_parse(const char *list, uint32_t *out, cg_err *err);
 /* Writes "worker,leader" into buf. */
 void cg_roles_format(uint32_t roles, char *buf, size_t cap);
 
-/* Actions. Cases, places and patrols get theirs when those issues land. */
+/* Actions. Places and patrols get theirs when those issues land. Which step of a case a role
+ * may take is the case state machine's table (model/case.h), not this one: case.transition only
+ * opens the door to it. */
 typedef enum {
     CG_PERM_GRID_READ = 0,   /* list/read grids and their teams in scope */
     CG_PERM_GRID_WRITE,      /* import, redraw, renumber grids in scope */
@@ -55,6 +57,12 @@ typedef enum {
     CG_PERM_AUDIT_READ,      /* read the audit log */
     CG_PERM_CONTACT_READ,    /* read a resident's contact details on a case one handles */
     CG_PERM_PUBLIC,          /* public endpoints (anyone, even anonymous) */
+    CG_PERM_CASE_READ,       /* list and read cases in scope, their history and photos */
+    CG_PERM_CASE_CREATE,     /* report a case (staff intake; residents report through public) */
+    CG_PERM_CASE_TRANSITION, /* take a step of a case, assign it, attach a photo */
+    CG_PERM_CASE_STATS,      /* case statistics per grid, category, department, day */
+    CG_PERM_CATEGORY_WRITE,  /* replace the category taxonomy */
+    CG_PERM_CALENDAR_WRITE,  /* import a year of the working calendar */
     CG_PERM_COUNT
 } cg_perm;
 

@@ -41,6 +41,13 @@ enum {
 int cg_store_open(const char *location, int flags, cg_store **out, cg_err *err);
 void cg_store_close(cg_store *s);
 
+/* 1 when the connection can write; 0 when it was opened with CG_STORE_READONLY or when the file
+ * could only be opened for reading (permissions, a read-only file system: SQLite then falls
+ * back to reading, and every write fails with CG_EBUSY, field "database", "database
+ * read-only"). A store that cannot write does not start writing when the file becomes writable:
+ * close and open it again. */
+int cg_store_writable(cg_store *s);
+
 /* The schema version this binary writes, and the one the open store has. */
 int cg_store_schema_version_supported(void);
 int cg_store_schema_version(cg_store *s);

@@ -42,13 +42,18 @@ def make_db(tmp, fixture="api_grids.geojson", admin=True):
 class Server:
     """`with Server(db, *extra_flags) as s:` starts the server and stops it with SIGTERM."""
 
-    def __init__(self, db, *flags, access_log=None, login=None):
+    def __init__(self, db, *flags, access_log=None, login=None, prefix=None, token=None):
+        """prefix: a command the server runs under (e.g. setpriv to drop root); token: a bearer
+        token to send instead of logging in."""
         self.db, self.flags, self.access_log = db, list(flags), access_log
         self.proc, self.port, self.stderr = None, None, ""
         self.login_as, self.headers = login, {}
+        self.prefix = list(prefix or [])
+        if token:
+            self.headers = {"Authorization": "Bearer " + token}
 
     def __enter__(self):
-        args = [BIN, "serve", "--db", self.db, "--port", "0", "--threads", "2"]
+        args = self.prefix + [BIN, "serve", "--db", self.db, "--port", "0", "--threads", "2"]
         args += ["--access-log", self.access_log if self.access_log else ""] + self.flags
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)

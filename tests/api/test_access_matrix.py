@@ -18,15 +18,18 @@ from cgserver import Server, add_user, error_of
 from cgtest import TempDir, check, main, run
 
 ROLES = ["worker", "leader", "operator", "handler", "inspector", "admin", "anonymous"]
+CASE_STAFF = {"case.read", "case.transition"}
 POLICY = {
-    "worker": {"grid.read", "locate"},
-    "leader": {"grid.read", "locate"},
+    "worker": {"grid.read", "locate", "case.create"} | CASE_STAFF,
+    "leader": {"grid.read", "locate", "case.create", "case.stats"} | CASE_STAFF,
     "operator": {"grid.read", "grid.write", "grid.team.write", "grid.check", "locate",
-                 "user.read"},
-    "handler": {"grid.read", "locate", "contact.read"},
-    "inspector": {"grid.read", "grid.check", "locate", "audit.read", "user.read"},
+                 "user.read", "case.create", "case.stats"} | CASE_STAFF,
+    "handler": {"grid.read", "locate", "contact.read"} | CASE_STAFF,
+    "inspector": {"grid.read", "grid.check", "locate", "audit.read", "user.read", "case.create",
+                  "case.stats"} | CASE_STAFF,
     "admin": {"grid.read", "grid.write", "grid.team.write", "grid.check", "locate", "user.read",
-              "user.admin", "audit.read", "contact.read"},
+              "user.admin", "audit.read", "contact.read", "case.create", "case.stats",
+              "category.write", "calendar.write"} | CASE_STAFF,
     "anonymous": set(),
 }
 PASSWORD = "Matrix-pass-2026"

@@ -42,6 +42,20 @@ static void test_permission_table(void **state)
         assert_false(cg_access_allows(r, CG_PERM_USER_ADMIN));
         assert_int_equal(cg_access_allows(r, CG_PERM_CONTACT_READ), r == CG_ROLE_HANDLER);
     }
+    /* Cases (docs/cases.md): every staff role reads cases and takes steps (which step is the
+     * state machine's question); handlers do not report; statistics are for leaders, operators
+     * and inspectors; the rules (taxonomy, calendar) are the administrators'. */
+    for (uint32_t r = CG_ROLE_WORKER; r <= CG_ROLE_ADMIN; r <<= 1) {
+        assert_true(cg_access_allows(r, CG_PERM_CASE_READ));
+        assert_true(cg_access_allows(r, CG_PERM_CASE_TRANSITION));
+        assert_int_equal(cg_access_allows(r, CG_PERM_CASE_CREATE), r != CG_ROLE_HANDLER);
+        assert_int_equal(cg_access_allows(r, CG_PERM_CASE_STATS),
+                         r == CG_ROLE_LEADER || r == CG_ROLE_OPERATOR || r == CG_ROLE_INSPECTOR ||
+                             r == CG_ROLE_ADMIN);
+        assert_int_equal(cg_access_allows(r, CG_PERM_CATEGORY_WRITE), r == CG_ROLE_ADMIN);
+        assert_int_equal(cg_access_allows(r, CG_PERM_CALENDAR_WRITE), r == CG_ROLE_ADMIN);
+    }
+    assert_string_equal(cg_perm_name(CG_PERM_CASE_STATS), "case.stats");
     /* Roles combine: a worker who is also an inspector reads the audit log. */
     assert_true(cg_access_allows(CG_ROLE_WORKER | CG_ROLE_INSPECTOR, CG_PERM_AUDIT_READ));
     assert_false(cg_access_allows(CG_ROLE_ALL, CG_PERM_COUNT));

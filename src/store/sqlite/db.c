@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 
@@ -30,6 +31,26 @@
  * server with one connection per worker thread. */
 #define SQ_CACHE_PRAGMA "PRAGMA cache_size = -16384"
 
+/* A write refused because the disk is full: a 503 the client may retry once space returns. */
+static int fail_full(const char *what, const char *path, cg_err *err)
+{
+    return cg_err_set(err, CG_EBUSY, "database",
+                      "storage full: %s failed because the disk holding database '%s' has no "
+                      "space left; nothing was written. Free space and try again (reads still "
+                      "work)",
+                      what, path);
+}
+
+/* A write refused because the file or its file system is read-only. */
+static int fail_readonly(const char *what, const char *path, cg_err *err)
+{
+    return cg_err_set(err, CG_EBUSY, "database",
+                      "database read-only: %s failed because database '%s' cannot be written "
+                      "(file permissions or a read-only file system); nothing was written. "
+                      "Reads still work",
+                      what, path);
+}
+
 int sq_fail(cg_store *s, int rc, const char *what, cg_err *err)
 {
     const char *path = s && s->path ? s->path : "database";
@@ -37,19 +58,19 @@ int sq_fail(cg_store *s, int rc, const char *what, cg_err *err)
     switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-        return cg_err_set(err, CG_EBUSY, "",
+        return cg_err_set(err, CG_EBUSY, "database",
                           "%s: database '%s' is locked by another writer: try again", what, path);
     case SQLITE_FULL:
-        return cg_err_set(err, CG_EBUSY, "", "%s: disk is full (database '%s')", what, path);
+        return fail_full(what, path, err);
     case SQLITE_READONLY:
         /* A WAL database is read through its -wal and -shm files, which SQLite creates next to
          * it: a read-only directory makes even reading impossible. */
         if (rc == SQLITE_READONLY_DIRECTORY || rc == SQLITE_READONLY_CANTINIT)
-            return cg_err_set(err, CG_EBUSY, "",
+            return cg_err_set(err, CG_EBUSY, "database",
                               "%s: database '%s' is read-only and its directory is too: SQLite "
                               "needs to create the -wal and -shm files beside it",
                               what, path);
-        return cg_err_set(err, CG_EBUSY, "", "%s: database '%s' is read-only", what, path);
+        return fail_readonly(what, path, err);
     case SQLITE_CONSTRAINT:
         return cg_err_set(err, CG_ECONFLICT, "", "%s: %s", what, detail);
     case SQLITE_NOTADB:
@@ -62,6 +83,16 @@ int sq_fail(cg_store *s, int rc, const char *what, cg_err *err)
     case SQLITE_CANTOPEN:
         return cg_err_set(err, CG_EIO, "database", "%s: cannot open database '%s': %s", what, path,
                           detail);
+    case SQLITE_IOERR: {
+        /* Some I/O paths (growing the -shm file, truncating the log) report a full or
+         * read-only file system as a plain I/O error: the errno behind it tells. */
+        int e = s && s->db ? sqlite3_system_errno(s->db) : 0;
+        if (e == ENOSPC || e == EDQUOT)
+            return fail_full(what, path, err);
+        if (e == EROFS)
+            return fail_readonly(what, path, err);
+        return cg_err_set(err, CG_EIO, "database", "%s: database '%s': %s", what, path, detail);
+    }
     default:
         return cg_err_set(err, CG_EIO, "", "%s: database '%s': %s", what, path, detail);
     }
@@ -291,6 +322,30 @@ static int check_location(const char *location, int flags, cg_err *err)
     return 0;
 }
 
+/*
+ * SQLite creates the -wal and -shm files with the database file's mode. While the database is
+ * read-only (mode 0444) they are made read-only too, and they outlive the cause: once the file is
+ * writable again, a connection that finds a read-only -shm can still only read. When the
+ * database is writable and a side file is ours but not writable, give it the database's mode,
+ * as SQLite would have. Mode bits never affect a mapping another connection holds.
+ */
+static void align_side_files(const char *location)
+{
+    struct stat db;
+    if (stat(location, &db) != 0 || access(location, W_OK) != 0)
+        return;
+    static const char *const suffixes[] = {"-shm", "-wal"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char side[4096];
+        struct stat st;
+        if (snprintf(side, sizeof side, "%s%s", location, suffixes[i]) >= (int)sizeof side)
+            return;
+        if (lstat(side, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+            access(side, W_OK) != 0)
+            chmod(side, db.st_mode & 0666);
+    }
+}
+
 int cg_store_open(const char *location, int flags, cg_store **out, cg_err *err)
 {
     *out = NULL;
@@ -302,6 +357,8 @@ int cg_store_open(const char *location, int flags, cg_store **out, cg_err *err)
         return cg_err_set(err, CG_ENOMEM, "", "out of memory opening '%s'", location);
     }
     s->readonly = (flags & CG_STORE_READONLY) != 0;
+    if (!s->readonly)
+        align_side_files(location);
     int oflags = SQLITE_OPEN_NOMUTEX;
     if (s->readonly)
         oflags |= SQLITE_OPEN_READONLY;
@@ -349,6 +406,11 @@ void cg_store_close(cg_store *s)
     sqlite3_close_v2(s->db);
     free(s->path);
     free(s);
+}
+
+int cg_store_writable(cg_store *s)
+{
+    return !s->readonly && sqlite3_db_readonly(s->db, "main") == 0;
 }
 
 int cg_store_schema_version_supported(void)
