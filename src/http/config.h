@@ -19,6 +19,12 @@
  * stalled in the middle of one (a client sending its headers a byte at a time, slower than that):
  * connections are multiplexed on epoll, so a slow client holds a connection slot, never a worker
  * thread. At most max_connections are open at once (the file-descriptor limit is raised to fit).
+ *
+ * Open311 (docs/open311.md): open311_api_keys lists the keys that may POST requests
+ * ("key1,key2": 8 to 128 characters each of A-Z a-z 0-9 - _ .; none configured refuses every
+ * submission with the spec's 403), open311_jurisdiction the jurisdiction_id this server answers
+ * for (a host name such as "civgrid.example.cn"; when empty, jurisdiction_id is ignored), and
+ * open311_contact the contact line of the discovery document.
  */
 #ifndef CG_HTTP_CONFIG_H
 #define CG_HTTP_CONFIG_H
@@ -52,6 +58,11 @@ typedef struct {
     int retention_days;            /* resident contacts are purged this long after closing */
     int connection_timeout;        /* seconds a connection may stay silent (mid-request too) */
     int max_connections;           /* open connections at once; more are refused at accept */
+
+    /* Open311 */
+    char open311_api_keys[1024];    /* "key1,key2" for POST requests; "" refuses all (403) */
+    char open311_jurisdiction[256]; /* the jurisdiction_id served; "": any (ignored) */
+    char open311_contact[256];      /* discovery's contact line; "" for none */
 } cg_http_config;
 
 /* Is addr one of the configured trusted proxies? */
