@@ -150,6 +150,51 @@ int cg_case_action_parse(const char *s, cg_case_action *out)
     return -1;
 }
 
+static const char *const source_names[] = {
+    [CG_SOURCE_WORKER] = "worker",         [CG_SOURCE_RESIDENT] = "resident",
+    [CG_SOURCE_HOTLINE] = "hotline",       [CG_SOURCE_PATROL] = "patrol",
+    [CG_SOURCE_INSPECTION] = "inspection",
+};
+#define N_SOURCES ((int)(sizeof source_names / sizeof source_names[0]))
+
+const char *cg_case_source_name(cg_case_source s)
+{
+    return (int)s > 0 && (int)s < N_SOURCES ? source_names[s] : "unknown";
+}
+
+int cg_case_source_parse(const char *s, cg_case_source *out)
+{
+    for (int i = 1; i < N_SOURCES; i++)
+        if (strcmp(s, source_names[i]) == 0) {
+            *out = (cg_case_source)i;
+            return 0;
+        }
+    return -1;
+}
+
+static const char *const assignee_kind_names[] = {
+    [CG_ASSIGN_NONE] = "none",
+    [CG_ASSIGN_ACCOUNT] = "account",
+    [CG_ASSIGN_DEPARTMENT] = "department",
+    [CG_ASSIGN_GRID] = "grid",
+};
+#define N_ASSIGNEE_KINDS ((int)(sizeof assignee_kind_names / sizeof assignee_kind_names[0]))
+
+const char *cg_assignee_kind_name(cg_assignee_kind k)
+{
+    return (int)k >= 0 && (int)k < N_ASSIGNEE_KINDS ? assignee_kind_names[k] : "unknown";
+}
+
+int cg_assignee_kind_parse(const char *s, cg_assignee_kind *out)
+{
+    for (int i = 0; i < N_ASSIGNEE_KINDS; i++)
+        if (strcmp(s, assignee_kind_names[i]) == 0) {
+            *out = (cg_assignee_kind)i;
+            return 0;
+        }
+    return -1;
+}
+
 int cg_case_tier_level(cg_case_tier t)
 {
     static const int level[] = {CG_LEVEL_GRID, CG_LEVEL_COMMUNITY, CG_LEVEL_STREET};

@@ -206,6 +206,7 @@ typedef struct {
     char category[CG_CAT_CODE_MAX];
     char description[CG_CASE_DESC_BYTES];
     double lon, lat; /* WGS-84 */
+    int has_point;   /* 0: reported with an address only (lon and lat are 0 then) */
     char address[CG_CASE_ADDR_BYTES];
     char grid_code[CG_CODE_MAX]; /* the innermost grid containing the point; "" = the no-grid
                                     queue, waiting for an operator (never lost) */

@@ -59,6 +59,13 @@ int cg_store_begin(cg_store *s, cg_err *err);
 int cg_store_commit(cg_store *s, cg_err *err);
 void cg_store_rollback(cg_store *s);
 
+/* A savepoint inside cg_store_begin/commit (they do not nest): a unit of puts that can be
+ * undone alone, as the group commit of new cases does with one savepoint per case. Rolling
+ * back to it also undoes a put that failed part-way, so the transaction stays usable. */
+int cg_store_savepoint(cg_store *s, cg_err *err);
+int cg_store_savepoint_release(cg_store *s, cg_err *err);
+void cg_store_savepoint_rollback(cg_store *s);
+
 /* A number that changes whenever grids are written (by any connection or process). */
 int64_t cg_store_grid_generation(cg_store *s);
 
@@ -247,6 +254,11 @@ int cg_store_contact_purge(cg_store *s, int64_t closed_before, int64_t *purged, 
  * (grid_code "") are visible to unrestricted scopes only. Out-of-scope cases are reported as
  * missing (CG_ENOTFOUND), as for grids. Every write appends its history entry and an audit
  * entry in the same transaction as the row.
+ *
+ * A case's resident contact (cg_store_contact_*) is keyed by case_ref = the case id in decimal
+ * ("12"). The description, address, source, token, reporter, device_id and reported_at are
+ * fixed at insert (the full-text index is written once); an update may change everything else
+ * the row holds but n_photos and has_contact, which the store keeps.
  */
 
 /*

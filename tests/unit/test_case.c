@@ -258,12 +258,43 @@ static void test_properties(void **state)
     assert_true(accepted_total > SEQS * 4);
 }
 
+/* Sources and assignee kinds round-trip through their names; unknown names are refused. */
+static void test_names(void **state)
+{
+    (void)state;
+    const char *sources[] = {"worker", "resident", "hotline", "patrol", "inspection"};
+    for (int i = 0; i < 5; i++) {
+        cg_case_source s = 0;
+        assert_int_equal(cg_case_source_parse(sources[i], &s), 0);
+        assert_int_equal((int)s, i + 1);
+        assert_string_equal(cg_case_source_name(s), sources[i]);
+    }
+    cg_case_source s = CG_SOURCE_PATROL;
+    assert_int_equal(cg_case_source_parse("Resident", &s), -1);
+    assert_int_equal(cg_case_source_parse("", &s), -1);
+    assert_int_equal((int)s, CG_SOURCE_PATROL);
+    assert_string_equal(cg_case_source_name((cg_case_source)0), "unknown");
+    assert_string_equal(cg_case_source_name((cg_case_source)99), "unknown");
+
+    const char *kinds[] = {"none", "account", "department", "grid"};
+    for (int i = 0; i < 4; i++) {
+        cg_assignee_kind k = 99;
+        assert_int_equal(cg_assignee_kind_parse(kinds[i], &k), 0);
+        assert_int_equal((int)k, i);
+        assert_string_equal(cg_assignee_kind_name(k), kinds[i]);
+    }
+    cg_assignee_kind k = CG_ASSIGN_GRID;
+    assert_int_equal(cg_assignee_kind_parse("person", &k), -1);
+    assert_int_equal((int)k, CG_ASSIGN_GRID);
+    assert_string_equal(cg_assignee_kind_name((cg_assignee_kind)7), "unknown");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_main_path),  cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_escalation), cmocka_unit_test(test_deadlines),
-        cmocka_unit_test(test_properties),
+        cmocka_unit_test(test_properties), cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

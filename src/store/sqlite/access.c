@@ -711,6 +711,26 @@ static void case_target(char *buf, size_t cap, const char *case_ref)
     snprintf(buf, cap, "case:%s", case_ref);
 }
 
+int sq_contact_write(cg_store *s, const char *case_ref, const char *contact, cg_err *err)
+{
+    sq_lease l;
+    if (sq_acquire(s, SQ_CONTACT_PUT,
+                   "INSERT INTO resident_contact (case_ref, contact, created_at, closed_at) "
+                   "VALUES (?1, ?2, ?3, 0) ON CONFLICT (case_ref) DO UPDATE SET "
+                   "contact = excluded.contact",
+                   &l, err))
+        return -1;
+    sqlite3_bind_text(l.st, 1, case_ref, -1, SQLITE_STATIC);
+    sqlite3_bind_text(l.st, 2, contact, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(l.st, 3, (int64_t)time(NULL));
+    if (sq_exec(s, &l, err))
+        return -1;
+    char target[96];
+    case_target(target, sizeof target, case_ref);
+    /* The summary never holds the contact itself: the log outlives the retention period. */
+    return sq_audit(s, "contact.put", target, "{}", err);
+}
+
 int cg_store_contact_put(cg_store *s, const char *case_ref, const char *contact, cg_err *err)
 {
     if (!case_ref || !*case_ref)
@@ -719,22 +739,7 @@ int cg_store_contact_put(cg_store *s, const char *case_ref, const char *contact,
         return cg_err_set(err, CG_EINVAL, "contact", "no contact given");
     if (sq_write_begin(s, err))
         return -1;
-    sq_lease l;
-    int ok = sq_acquire(s, SQ_CONTACT_PUT,
-                        "INSERT INTO resident_contact (case_ref, contact, created_at, closed_at) "
-                        "VALUES (?1, ?2, ?3, 0) ON CONFLICT (case_ref) DO UPDATE SET "
-                        "contact = excluded.contact",
-                        &l, err) == 0;
-    if (ok) {
-        sqlite3_bind_text(l.st, 1, case_ref, -1, SQLITE_STATIC);
-        sqlite3_bind_text(l.st, 2, contact, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(l.st, 3, (int64_t)time(NULL));
-        ok = sq_exec(s, &l, err) == 0;
-    }
-    char target[96];
-    case_target(target, sizeof target, case_ref);
-    /* The summary never holds the contact itself: the log outlives the retention period. */
-    ok = ok && sq_audit(s, "contact.put", target, "{}", err) == 0;
+    int ok = sq_contact_write(s, case_ref, contact, err) == 0;
     return sq_write_end(s, ok, err);
 }
 
@@ -778,27 +783,31 @@ int cg_store_contact_get(cg_store *s, const char *case_ref, char *buf, size_t ca
     return 0;
 }
 
+int sq_contact_close(cg_store *s, const char *case_ref, int64_t closed_at, cg_err *err)
+{
+    sq_lease l;
+    if (sq_acquire(s, SQ_CONTACT_CLOSE,
+                   "UPDATE resident_contact SET closed_at = ?2 WHERE case_ref = ?1", &l, err))
+        return -1;
+    sqlite3_bind_text(l.st, 1, case_ref, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(l.st, 2, closed_at);
+    if (sq_exec(s, &l, err))
+        return -1;
+    if (sqlite3_changes64(s->db) == 0)
+        return cg_err_set(err, CG_ENOTFOUND, "case_ref", "no contact for case '%s'", case_ref);
+    char target[96], summary[64];
+    case_target(target, sizeof target, case_ref);
+    snprintf(summary, sizeof summary, "{\"closed_at\":%" PRId64 "}", closed_at);
+    return sq_audit(s, "contact.close", target, summary, err);
+}
+
 int cg_store_contact_close(cg_store *s, const char *case_ref, int64_t closed_at, cg_err *err)
 {
     if (closed_at <= 0)
         return cg_err_set(err, CG_EINVAL, "closed_at", "a closing time must be positive");
     if (sq_write_begin(s, err))
         return -1;
-    sq_lease l;
-    int ok =
-        sq_acquire(s, SQ_CONTACT_CLOSE,
-                   "UPDATE resident_contact SET closed_at = ?2 WHERE case_ref = ?1", &l, err) == 0;
-    if (ok) {
-        sqlite3_bind_text(l.st, 1, case_ref, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(l.st, 2, closed_at);
-        ok = sq_exec(s, &l, err) == 0;
-    }
-    if (ok && sqlite3_changes64(s->db) == 0)
-        ok = cg_err_set(err, CG_ENOTFOUND, "case_ref", "no contact for case '%s'", case_ref) == 0;
-    char target[96], summary[64];
-    case_target(target, sizeof target, case_ref);
-    snprintf(summary, sizeof summary, "{\"closed_at\":%" PRId64 "}", closed_at);
-    ok = ok && sq_audit(s, "contact.close", target, summary, err) == 0;
+    int ok = sq_contact_close(s, case_ref, closed_at, err) == 0;
     return sq_write_end(s, ok, err);
 }
 

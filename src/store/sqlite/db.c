@@ -264,9 +264,55 @@ void cg_store_rollback(cg_store *s)
         return;
     s->in_tx = 0;
     s->tx_failed = 0;
+    s->savepoint_open = 0;
     memset(s->pending_places, 0, sizeof s->pending_places);
     if (!sqlite3_get_autocommit(s->db))
         run_control(s, SQ_ROLLBACK, "ROLLBACK", NULL);
+}
+
+/*
+ * Savepoints inside cg_store_begin/commit. A put that fails part-way marks the transaction
+ * failed (sq_write_end); rolling back to the savepoint undoes exactly that put, so the mark is
+ * cleared with it and the transaction goes on.
+ */
+int cg_store_savepoint(cg_store *s, cg_err *err)
+{
+    if (!s->in_tx)
+        return cg_err_set(err, CG_EINVAL, "", "a savepoint needs an open transaction on '%s'",
+                          s->path);
+    if (s->savepoint_open)
+        return cg_err_set(err, CG_EINVAL, "", "savepoints do not nest (database '%s')", s->path);
+    if (s->tx_failed || transaction_lost(s))
+        return cg_err_set(err, CG_EBUSY, "", "the transaction on '%s' has already failed", s->path);
+    if (run_control(s, SQ_SAVEPOINT, "SAVEPOINT cg_unit", err))
+        return -1;
+    s->savepoint_open = 1;
+    return 0;
+}
+
+int cg_store_savepoint_release(cg_store *s, cg_err *err)
+{
+    if (!s->savepoint_open)
+        return cg_err_set(err, CG_EINVAL, "", "no savepoint is open on '%s'", s->path);
+    if (s->tx_failed || transaction_lost(s)) {
+        cg_store_savepoint_rollback(s);
+        return cg_err_set(err, CG_EIO, "", "a write under the savepoint on '%s' failed part-way",
+                          s->path);
+    }
+    s->savepoint_open = 0;
+    return run_control(s, SQ_SAVEPOINT_RELEASE, "RELEASE cg_unit", err);
+}
+
+void cg_store_savepoint_rollback(cg_store *s)
+{
+    if (!s->savepoint_open)
+        return;
+    s->savepoint_open = 0;
+    if (transaction_lost(s))
+        return;
+    if (run_control(s, SQ_SAVEPOINT_ROLLBACK, "ROLLBACK TO cg_unit", NULL) == 0 &&
+        run_control(s, SQ_SAVEPOINT_RELEASE, "RELEASE cg_unit", NULL) == 0)
+        s->tx_failed = 0;
 }
 
 /* Pragmas that every connection needs, whatever its mode. */
@@ -288,13 +334,14 @@ static int configure_writer(cg_store *s, cg_err *err)
     /* WAL: readers (the server's request threads) never wait for the writer, and a write
      * transaction appends to the log instead of rewriting pages in place. */
     int rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
-    /* In WAL mode synchronous=NORMAL syncs the log only at checkpoints, not at every commit.
-     * The database stays consistent after a crash or power loss; what a power loss can cost is
-     * the last transactions before it, never corruption. For an operations system whose writes
-     * are imports that can be rerun and case updates that clients retry, that trade buys many
-     * more small commits per second than FULL (one fsync each). */
+    /* synchronous=FULL: in WAL mode the log is fsynced at every commit, so a commit that has
+     * returned survives a crash of the process, the operating system or the power. NORMAL syncs
+     * only at checkpoints and may lose the last transactions on power loss; that was acceptable
+     * while writes were reruns of imports, but a case acknowledged to a resident or a hotline
+     * operator must never vanish. The cost is one fsync per commit, which the case intake
+     * spreads over many cases by committing them in groups (app/cases.h, cg_intake). */
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+        rc = sqlite3_exec(s->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         return sq_fail(s, rc, "configuring the database", err);
     return 0;
@@ -403,6 +450,7 @@ void cg_store_close(cg_store *s)
     cg_store_rollback(s);
     for (int i = 0; i < SQ_STATEMENTS; i++)
         sqlite3_finalize(s->stmts[i]);
+    sq_case_lists_free(s);
     sqlite3_close_v2(s->db);
     free(s->path);
     free(s);

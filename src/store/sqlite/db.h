@@ -101,9 +101,39 @@ typedef enum {
     SQ_CONTACT_GET,
     SQ_CONTACT_CLOSE,
     SQ_CONTACT_PURGE,
+    SQ_SAVEPOINT,
+    SQ_SAVEPOINT_RELEASE,
+    SQ_SAVEPOINT_ROLLBACK,
+    SQ_CASE_IDEM_GET,
+    SQ_CASE_IDEM_PUT,
+    SQ_CASE_IDEM_PURGE,
+    SQ_CASE_INSERT,
+    SQ_CASE_RTREE_PUT,
+    SQ_CASE_RTREE_DELETE,
+    SQ_CASE_FTS_PUT,
+    SQ_CASE_GET,
+    SQ_CASE_BY_TOKEN,
+    SQ_CASE_UPDATE,
+    SQ_CASE_POINT_GET,
+    SQ_CASE_TOUCH,
+    SQ_CASE_EVENT_NEXT,
+    SQ_CASE_EVENT_PUT,
+    SQ_CASE_HISTORY,
+    SQ_CASE_PHOTO_PUT,
+    SQ_CASE_PHOTO_COUNT,
+    SQ_CASE_PHOTOS,
+    SQ_CASE_STATS_FIRST, /* one per cg_stats_group */
+    SQ_CASE_STATS_LAST = SQ_CASE_STATS_FIRST + 3,
+    SQ_DOC_PUT,
+    SQ_DOC_GET,
+    SQ_DOC_EACH,
+    SQ_RULES_GENERATION_GET,
+    SQ_RULES_GENERATION_BUMP,
     SQ_GRID_LIST_FIRST, /* SQ_GRID_SHAPES ids follow, one per filter combination */
     SQ_STATEMENTS = SQ_GRID_LIST_FIRST + SQ_GRID_SHAPES
 } sq_stmt_id;
+
+#define SQ_CASE_LIST_CACHE 32
 
 struct cg_store {
     sqlite3 *db;
@@ -118,6 +148,14 @@ struct cg_store {
      * transaction is appended at commit (see access.c), not one per row. */
     int64_t pending_places[SQ_PLACE_KINDS];
     sqlite3_stmt *stmts[SQ_STATEMENTS];
+    /* Case lists and counts: one statement per combination of filters (cases.c), too many
+     * combinations for fixed ids, so a small cache keyed by the combination. */
+    struct {
+        uint32_t shape;
+        sqlite3_stmt *st;
+    } case_lists[SQ_CASE_LIST_CACHE];
+    unsigned case_list_next; /* the slot the next miss replaces */
+    int savepoint_open;      /* inside cg_store_savepoint */
 };
 
 /*
@@ -179,6 +217,14 @@ int sq_audit_flush_places(cg_store *s, cg_err *err);
  * hi = "", which callers treat as "no filter". A malformed code is CG_EINVAL.
  */
 int sq_scope_range(const cg_scope *scope, char lo[CG_CODE_MAX], char hi[CG_CODE_MAX], cg_err *err);
+
+/* The body of cg_store_contact_put / _close inside the caller's write (a new case stores its
+ * resident's contact in the same transaction as the case). */
+int sq_contact_write(cg_store *s, const char *case_ref, const char *contact, cg_err *err);
+int sq_contact_close(cg_store *s, const char *case_ref, int64_t closed_at, cg_err *err);
+
+/* Finalizes the case list statements (cases.c), at close. */
+void sq_case_lists_free(cg_store *s);
 
 /* Copies a text column into a fixed buffer, truncating at a character boundary if needed. */
 void sq_column_text(sqlite3_stmt *st, int col, char *dst, size_t cap);

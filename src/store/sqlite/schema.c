@@ -31,6 +31,28 @@
  *                 entry, so deleting the newest entries is noticed
  *   resident_contact  residents' contact details, apart from everything else, keyed by case;
  *                 purged retention_days after the case closes
+ *
+ * Version 3 (cases, issue 4):
+ *   cases         one row per case (model/case.h's cg_case, flattened): the current state, tier,
+ *                 assignee, stage times, deadlines and due_at (the deadline of the current stage,
+ *                 0 when none). Ids are the rowid, 1, 2, ... (cases are never deleted). Indexes
+ *                 serve the staff listing: (grid_code, state, reported_at) for a grid subtree +
+ *                 state + period, (state, due_at) for the overdue queue, category, assignee,
+ *                 reporter, reported_at for the newest-first default, the Open311 token.
+ *   cases_rtree   R*Tree over each case's point (a degenerate box), for bbox filters and the
+ *                 duplicate search; cases without a point have no entry.
+ *   case_events   the history: (case_id, seq) with seq 1, 2, ... per case; transitions carry
+ *                 action, from, to; note entries (merges, photos, reassignments) have is_note = 1.
+ *                 Statistics count steps by (action, at).
+ *   case_photos   which photo (SHA-256 of the file on disk) belongs to which case and entry
+ *   idempotency   submission keys (Idempotency-Key, Open311 device_id + client time) and the case
+ *                 each created; purged after CG_IDEM_KEEP_DAYS
+ *   case_fts      FTS5 over description and address, contentless (rowid = case id), written in
+ *                 the same transaction as the case. Chinese has no spaces between words, so the
+ *                 indexed text has a space between CJK characters and a search term becomes a
+ *                 quoted phrase of them: a substring search for Chinese, a word search otherwise.
+ *   docs          rule documents (the category taxonomy, calendar hours and years) as JSON;
+ *                 counters.rules_generation moves with every write, like grid_generation.
  */
 #include "store/sqlite/db.h"
 
@@ -174,12 +196,101 @@ static const char schema_v2[] =
     ") WITHOUT ROWID;"
     "CREATE INDEX resident_contact_closed ON resident_contact (closed_at) WHERE closed_at > 0;";
 
+static const char schema_v3[] =
+    "CREATE TABLE cases ("
+    "  id INTEGER PRIMARY KEY,"
+    "  version INTEGER NOT NULL CHECK (version > 0),"
+    "  token TEXT NOT NULL UNIQUE CHECK (length(token) = 32),"
+    "  source INTEGER NOT NULL,"
+    "  category TEXT NOT NULL CHECK (category <> ''),"
+    "  description TEXT NOT NULL,"
+    "  has_point INTEGER NOT NULL CHECK (has_point IN (0, 1)),"
+    "  lon REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),"
+    "  lat REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),"
+    "  address TEXT NOT NULL DEFAULT '',"
+    "  grid_code TEXT NOT NULL DEFAULT '',"
+    "  priority INTEGER NOT NULL DEFAULT 0 CHECK (priority BETWEEN 0 AND 2),"
+    "  state INTEGER NOT NULL,"
+    "  tier INTEGER NOT NULL DEFAULT 0 CHECK (tier BETWEEN 0 AND 2),"
+    "  assignee_kind INTEGER NOT NULL DEFAULT 0,"
+    "  assignee_account INTEGER NOT NULL DEFAULT 0,"
+    "  assignee_label TEXT NOT NULL DEFAULT '',"
+    "  reporter_id INTEGER NOT NULL DEFAULT 0,"
+    "  extension INTEGER NOT NULL DEFAULT 0,"
+    "  extension_requested INTEGER NOT NULL DEFAULT 0,"
+    "  reported_at INTEGER NOT NULL,"
+    "  registered_at INTEGER NOT NULL DEFAULT 0,"
+    "  dispatched_at INTEGER NOT NULL DEFAULT 0,"
+    "  handled_at INTEGER NOT NULL DEFAULT 0,"
+    "  closed_at INTEGER NOT NULL DEFAULT 0,"
+    "  updated_at INTEGER NOT NULL,"
+    "  register_by INTEGER NOT NULL DEFAULT 0,"
+    "  dispatch_by INTEGER NOT NULL DEFAULT 0,"
+    "  handle_by INTEGER NOT NULL DEFAULT 0,"
+    "  due_at INTEGER NOT NULL DEFAULT 0,"
+    "  duplicate_of INTEGER NOT NULL DEFAULT 0,"
+    "  evaluation INTEGER NOT NULL DEFAULT 0 CHECK (evaluation BETWEEN 0 AND 5),"
+    "  has_contact INTEGER NOT NULL DEFAULT 0,"
+    "  n_photos INTEGER NOT NULL DEFAULT 0,"
+    "  device_id TEXT NOT NULL DEFAULT ''"
+    ");"
+    "CREATE INDEX cases_grid_state ON cases (grid_code, state, reported_at);"
+    "CREATE INDEX cases_state_due ON cases (state, due_at);"
+    "CREATE INDEX cases_due ON cases (due_at) WHERE due_at > 0;"
+    "CREATE INDEX cases_category ON cases (category, reported_at);"
+    "CREATE INDEX cases_assignee ON cases (assignee_account) WHERE assignee_account > 0;"
+    "CREATE INDEX cases_assignee_label ON cases (assignee_label) WHERE assignee_label <> '';"
+    "CREATE INDEX cases_reporter ON cases (reporter_id) WHERE reporter_id > 0;"
+    "CREATE INDEX cases_reported ON cases (reported_at);"
+    "CREATE INDEX cases_updated ON cases (updated_at);"
+    "CREATE VIRTUAL TABLE cases_rtree USING rtree (id, min_x, max_x, min_y, max_y);"
+    "CREATE TABLE case_events ("
+    "  case_id INTEGER NOT NULL REFERENCES cases (id),"
+    "  seq INTEGER NOT NULL CHECK (seq > 0),"
+    "  is_note INTEGER NOT NULL CHECK (is_note IN (0, 1)),"
+    "  action INTEGER NOT NULL,"
+    "  from_state INTEGER NOT NULL,"
+    "  to_state INTEGER NOT NULL,"
+    "  tier INTEGER NOT NULL,"
+    "  actor_id INTEGER NOT NULL,"
+    "  actor_name TEXT NOT NULL,"
+    "  roles INTEGER NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  note TEXT NOT NULL DEFAULT '',"
+    "  detail TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(detail)),"
+    "  PRIMARY KEY (case_id, seq)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX case_events_step ON case_events (action, at) WHERE is_note = 0;"
+    "CREATE TABLE case_photos ("
+    "  case_id INTEGER NOT NULL REFERENCES cases (id),"
+    "  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),"
+    "  mime TEXT NOT NULL,"
+    "  bytes INTEGER NOT NULL,"
+    "  event_seq INTEGER NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  PRIMARY KEY (case_id, sha256)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE idempotency ("
+    "  key TEXT PRIMARY KEY,"
+    "  case_id INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX idempotency_created ON idempotency (created_at);"
+    "CREATE VIRTUAL TABLE case_fts USING fts5 (body, content = '');"
+    "CREATE TABLE docs ("
+    "  name TEXT PRIMARY KEY CHECK (name <> ''),"
+    "  json TEXT NOT NULL CHECK (json_valid(json)),"
+    "  updated_at INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "INSERT INTO counters (name, value) VALUES ('rules_generation', 0);";
+
 static const struct {
     int version;
     const char *sql;
 } migrations[] = {
     {1, schema_v1},
     {2, schema_v2},
+    {3, schema_v3},
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
