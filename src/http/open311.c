@@ -548,7 +548,7 @@ static int write_request(writer *w, const cg_case *c)
     const char *notice = cat ? limit_text(o, cat) : NULL;
     const char *agency = agency_of(w, c, cat);
     const char *address = c->address[0] ? c->address : NULL;
-    int has_point = !(c->lon == 0 && c->lat == 0);
+    int has_point = c->has_point;
     const char *media = w->sha[0]
                             ? cg_arena_sprintf(o->req->arena, "%s/open311/v2/requests/%s/media/%s",
                                                w->base, id, w->sha)

@@ -201,11 +201,20 @@ static void test_config(void **state)
     const char *path = cg_test_tmppath("civgrid.json");
     static const struct {
         const char *doc, *field;
-    } bad[] = {{"{\"port\": 70000}", "port"},       {"{\"port\": \"80\"}", "port"},
-               {"{\"threads\": 0}", "threads"},     {"{\"colour\": 1}", "colour"},
-               {"{\"max_body\": -1}", "max_body"},  {"{\"db\": 5}", "db"},
-               {"{\"port\": 1e12}", "port"},        {"[1, 2]", ""},
-               {"{\"port\": 80, \"port\": 81}", ""}};
+    } bad[] = {
+        {"{\"port\": 70000}", "port"},
+        {"{\"port\": \"80\"}", "port"},
+        {"{\"threads\": 0}", "threads"},
+        {"{\"colour\": 1}", "colour"},
+        {"{\"max_body\": -1}", "max_body"},
+        {"{\"db\": 5}", "db"},
+        {"{\"port\": 1e12}", "port"},
+        {"[1, 2]", ""},
+        {"{\"port\": 80, \"port\": 81}", ""},
+        {"{\"open311_api_keys\": \"short\"}", "open311_api_keys"},
+        {"{\"open311_api_keys\": \"good-key-001,bad key here\"}", "open311_api_keys"},
+        {"{\"open311_api_keys\": \"good-key-001,\\u00e9t\\u00e9-key-02\"}", "open311_api_keys"},
+        {"{\"open311_jurisdiction\": \"city.gov/x\"}", "open311_jurisdiction"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cg_http_config_defaults(&c);
         cg_test_write_file(path, bad[i].doc, strlen(bad[i].doc));
@@ -222,6 +231,14 @@ static void test_config(void **state)
     assert_int_equal(c.port, 0);
     assert_int_equal(c.threads, 3);
     assert_int_equal(c.max_body, 10);
+    assert_int_equal(cg_http_config_validate(&c, &err), 0);
+    const char *o311 = "{\"open311_api_keys\": \"app-key-7f3a9c, kiosk.key_0b12\", "
+                       "\"open311_jurisdiction\": \"civgrid.example.cn\", "
+                       "\"open311_contact\": \"12345\"}";
+    cg_test_write_file(path, o311, strlen(o311));
+    assert_int_equal(cg_http_config_load(&c, path, &err), 0);
+    assert_string_equal(c.open311_api_keys, "app-key-7f3a9c, kiosk.key_0b12");
+    assert_string_equal(c.open311_jurisdiction, "civgrid.example.cn");
     assert_int_equal(cg_http_config_validate(&c, &err), 0);
     snprintf(c.bind, sizeof c.bind, "localhost:80");
     assert_int_equal(cg_http_config_validate(&c, &err), -1);
