@@ -24,6 +24,8 @@ static const command commands[] = {
     {"restore", cmd_restore, "replace the database with a checked backup"},
     {"user", cmd_user, "add, list, disable, enable, grant accounts and set their passwords"},
     {"audit", cmd_audit, "verify the audit log's hash chain, or list its entries"},
+    {"categories", cmd_categories, "export or import the case category taxonomy (JSON)"},
+    {"calendar", cmd_calendar, "import a year's holidays or the weekly working hours (JSON)"},
     {"maintenance", cmd_maintenance,
      "purge expired sessions and residents' contacts past retention"},
     {"net", cmd_net, "build the road graph and routing hierarchy for a profile"},

@@ -44,6 +44,11 @@ void cg_case_rules_free(cg_case_rules *r);
 /* Validates and stores a taxonomy / one calendar year / the weekly hours, as rule documents. */
 int cg_case_rules_put_taxonomy(cg_store *s, const char *json, size_t len, cg_err *err);
 int cg_case_rules_put_year(cg_store *s, const char *json, size_t len, int *year, cg_err *err);
+/* The weekly hours: {"mon": "08:30-12:00,13:30-17:30", ..., "sun": "", "makeup": "..."}; a day
+ * left out keeps the default hours, "" is a day off. */
+int cg_case_rules_put_hours(cg_store *s, const char *json, size_t len, cg_err *err);
+/* The taxonomy in force (stored or default) as the JSON cg_case_rules_put_taxonomy reads. */
+int cg_case_rules_export_taxonomy(cg_store *s, cg_buf *out, cg_err *err);
 
 /* ---- group commit of new cases ---- */
 

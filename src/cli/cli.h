@@ -35,6 +35,8 @@ int cmd_restore(int argc, char **argv);
 int cmd_cover(int argc, char **argv);
 int cmd_iso(int argc, char **argv);
 int cmd_posts(int argc, char **argv);
+int cmd_categories(int argc, char **argv);
+int cmd_calendar(int argc, char **argv);
 /* `civgrid import osm`, called by `civgrid import` (src/cli/import_osm.c). */
 int cg_cli_import_osm(int argc, char **argv);
 

@@ -38,6 +38,15 @@ void cg_http_config_defaults(cg_http_config *c)
     c->rate_clients = 4096;
     c->connection_timeout = CG_HTTP_DEFAULT_TIMEOUT;
     c->max_connections = CG_HTTP_DEFAULT_MAX_CONN;
+    c->case_timer_seconds = CG_HTTP_CASE_TIMER_DEFAULT;
+}
+
+void cg_http_config_photo_dir(const cg_http_config *c, char *out, size_t cap)
+{
+    if (c->photo_dir[0])
+        snprintf(out, cap, "%s", c->photo_dir);
+    else
+        snprintf(out, cap, "%s.photos", c->db);
 }
 
 /* Checks each comma-separated entry is an IPv4 or IPv6 address. */
@@ -190,6 +199,10 @@ int cg_http_config_load(cg_http_config *c, const char *path, cg_err *err)
             rc = set_string(c->trusted_proxies, sizeof c->trusted_proxies, key, v, err);
             if (rc == 0)
                 rc = check_proxies(c->trusted_proxies, err);
+        } else if (strcmp(key, "photo_dir") == 0) {
+            rc = set_string(c->photo_dir, sizeof c->photo_dir, key, v, err);
+        } else if (strcmp(key, "case_timer_seconds") == 0) {
+            rc = get_int_in(key, v, 0, CG_HTTP_CASE_TIMER_MAX, &c->case_timer_seconds, err);
         } else if (strcmp(key, "open311_api_keys") == 0) {
             rc = set_string(c->open311_api_keys, sizeof c->open311_api_keys, key, v, err);
             if (rc == 0)
@@ -206,7 +219,8 @@ int cg_http_config_load(cg_http_config *c, const char *path, cg_err *err)
                             "web, session_hours, token_days, login_rate, login_burst, "
                             "public_rate, public_burst, rate_clients, trusted_proxies, "
                             "retention_days, connection_timeout, max_connections, "
-                            "open311_api_keys, open311_jurisdiction, open311_contact)");
+                            "photo_dir, case_timer_seconds, open311_api_keys, "
+                            "open311_jurisdiction, open311_contact)");
         }
         if (rc != 0)
             break;
@@ -239,6 +253,14 @@ int cg_http_config_validate(const cg_http_config *c, cg_err *err)
                           c->bind);
     if (c->db[0] == '\0')
         return cg_err_set(err, CG_EINVAL, "db", "no database file given");
+    if (c->case_timer_seconds < 0 || c->case_timer_seconds > CG_HTTP_CASE_TIMER_MAX)
+        return cg_err_set(err, CG_EINVAL, "case_timer_seconds",
+                          "%d is out of range 0..%d (0 turns the case timer off)",
+                          c->case_timer_seconds, CG_HTTP_CASE_TIMER_MAX);
+    if (strlen(c->db) + sizeof ".photos" > sizeof c->photo_dir && !c->photo_dir[0])
+        return cg_err_set(err, CG_EINVAL, "photo_dir",
+                          "the database path is too long to derive the photo directory from it: "
+                          "set photo_dir");
     if (check_api_keys(c->open311_api_keys, err) != 0 ||
         check_jurisdiction(c->open311_jurisdiction, err) != 0)
         return -1;

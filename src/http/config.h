@@ -7,7 +7,8 @@
  *    "access_log": "-", "max_body": 1048576, "web": "web/dist",
  *    "session_hours": 12, "token_days": 30, "login_rate": 20, "login_burst": 10,
  *    "public_rate": 600, "public_burst": 60, "rate_clients": 4096,
- *    "trusted_proxies": "10.0.0.5,10.0.0.6", "connection_timeout": 30, "max_connections": 1024}
+ *    "trusted_proxies": "10.0.0.5,10.0.0.6", "connection_timeout": 30, "max_connections": 1024,
+ *    "retention_days": 180, "photo_dir": "civgrid.db.photos", "case_timer_seconds": 60}
  *
  * Sessions: a console login (cookie) lives session_hours, a bearer token token_days. Rate limits
  * are token buckets per client address: *_rate requests a minute, bursts of *_burst, for at most
@@ -19,6 +20,10 @@
  * stalled in the middle of one (a client sending its headers a byte at a time, slower than that):
  * connections are multiplexed on epoll, so a slow client holds a connection slot, never a worker
  * thread. At most max_connections are open at once (the file-descriptor limit is raised to fit).
+ *
+ * Cases: photos are stored under photo_dir (default: the database path + ".photos"); the case
+ * timer (escalation of overdue disputes, overdue counts, old idempotency keys) runs every
+ * case_timer_seconds (0 turns it off, e.g. when another server on the same database runs it).
  *
  * Open311 (docs/open311.md): open311_api_keys lists the keys that may POST requests
  * ("key1,key2": 8 to 128 characters each of A-Z a-z 0-9 - _ .; none configured refuses every
@@ -58,6 +63,8 @@ typedef struct {
     int retention_days;            /* resident contacts are purged this long after closing */
     int connection_timeout;        /* seconds a connection may stay silent (mid-request too) */
     int max_connections;           /* open connections at once; more are refused at accept */
+    char photo_dir[1024];          /* case photos; "" for <db>.photos */
+    int case_timer_seconds;        /* the case timer's period; 0: off */
 
     /* Open311 */
     char open311_api_keys[1024];    /* "key1,key2" for POST requests; "" refuses all (403) */
@@ -78,7 +85,13 @@ void cg_http_config_defaults(cg_http_config *c);
  * refused with field = the key. */
 int cg_http_config_load(cg_http_config *c, const char *path, cg_err *err);
 
-/* Range and consistency checks (port, threads, max_body, bind address syntax). */
+/* Range and consistency checks (port, threads, max_body, bind address syntax, timer period). */
 int cg_http_config_validate(const cg_http_config *c, cg_err *err);
+
+/* The photo directory to use: photo_dir, or <db>.photos when it is empty. */
+void cg_http_config_photo_dir(const cg_http_config *c, char *out, size_t cap);
+
+#define CG_HTTP_CASE_TIMER_DEFAULT 60
+#define CG_HTTP_CASE_TIMER_MAX     86400
 
 #endif

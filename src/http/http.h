@@ -25,6 +25,7 @@
 
 typedef struct cg_http_server cg_http_server;
 typedef struct cg_atlas_ref cg_atlas_ref;
+typedef struct cg_case_rules_ref cg_case_rules_ref;
 
 /* Who is asking (http/auth.c fills it before the handler runs). Anonymous callers have
  * account.id 0, no roles and an empty scope that contains nothing. */
@@ -68,8 +69,11 @@ struct cg_http_req {
     long long body_bytes_seen;
     int dispatched, replied;
     cg_atlas_ref *atlas_ref;
-    void *connection; /* the libmicrohttpd connection, for header lookups */
-    cg_buf upload;    /* the body as it arrives (up to the limit) */
+    cg_case_rules_ref *case_rules; /* the case rules this request holds (cases_ctx.c) */
+    void *connection;              /* the libmicrohttpd connection, for header lookups */
+    cg_buf upload;                 /* the body as it arrives (up to the limit) */
+    long long body_limit;          /* the server's max_body, or the route's larger limit */
+    int large_body;                /* counted among the large uploads in flight */
 };
 
 /* Answers with a body built in b; b is left empty for reuse. */
@@ -118,8 +122,25 @@ int cg_http_atlas_findings(cg_http_req *req, const cg_scope *scope, int geojson,
  * The case service for this request (http/cases_ctx.c): the thread's store, the request's atlas,
  * the current case rules (reloaded when the rules generation changes), the server's intake
  * queue, the photo directory, and the caller's scope, roles and actor; now = the request time.
+ * A logged-in caller gets the account's scope and roles. An anonymous caller (the public
+ * Open311 routes) gets roles 0 and scope NULL (unrestricted): the state machine lets it only
+ * report, and the public handlers must show only public fields.
  */
 int cg_http_case_ctx(cg_http_req *req, cg_case_ctx *ctx, cg_err *err);
+
+/*
+ * Routes that accept bodies larger than the server's max_body (photo uploads). For these the
+ * server runs the gate (authentication, permission, CSRF) on the headers, before reading a byte
+ * of body, so only a caller allowed to use the route can send that much, and it holds at most
+ * CG_HTTP_LARGE_BODIES_MAX such bodies in memory at once (503 beyond).
+ */
+typedef struct {
+    const char *method, *pattern; /* as in the route table */
+    long long max_body;           /* bytes */
+} cg_http_body_limit;
+extern const cg_http_body_limit cg_http_body_limits[];
+extern const size_t cg_http_body_limits_count;
+#define CG_HTTP_LARGE_BODIES_MAX 16
 /* The directory of the web console, or "" when none is served. */
 const char *cg_http_web_dir(cg_http_req *req);
 
@@ -135,6 +156,9 @@ extern const size_t cg_plan_routes_count;
 /* The road-network routes (api_net.c). */
 extern const cg_route cg_net_routes[];
 extern const size_t cg_net_routes_count;
+/* The staff API for cases, categories, the calendar and case statistics (api_cases.c). */
+extern const cg_route cg_case_routes[];
+extern const size_t cg_case_routes_count;
 /* Open311 GeoReport v2 at /open311/v2/ (open311.c), all public. */
 extern const cg_route cg_open311_routes[];
 extern const size_t cg_open311_routes_count;

@@ -14,6 +14,12 @@
  * Bodies: a Content-Length over the limit is answered 413 from the headers alone, before a byte
  * of body is read; a body within the limit is kept (per request, freed at completion) for the
  * routes that read JSON; a chunked body past the limit is counted, not kept, and answered 413.
+ * The limit is max_body, or a larger one for the few routes of cg_http_body_limits (photos):
+ * those pass the gate on their headers first, and only CG_HTTP_LARGE_BODIES_MAX of them are
+ * held at once.
+ *
+ * Cases (http/cases_ctx.c): the rules cache, the intake queue and the case timer thread live
+ * as long as the server; the intake stops after the workers, the timer before the atlas goes.
  *
  * Every routed request passes the gate of http/auth.c first (who is asking, may they, CSRF, rate
  * limits). The access log never holds a credential: no headers are logged, bodies never are, and
@@ -41,6 +47,7 @@
 #include "core/log.h"
 #include "geo/geojson.h"
 #include "http/auth.h"
+#include "http/cases_state.h"
 #include "http/http.h"
 
 #define ARENA_BLOCK    16384
@@ -77,6 +84,8 @@ struct cg_http_server {
     int access_log_is_file;
 
     cg_rate_limiter *public_limiter, *login_limiter;
+    atomic_uint large_bodies; /* raised-limit uploads in flight */
+    cg_http_cases *cases;
 
     pthread_mutex_t atlas_lock;
     cg_atlas_ref *atlas;
@@ -177,6 +186,26 @@ static cg_atlas_ref *atlas_acquire(cg_http_server *s)
     atomic_fetch_add(&r->refs, 1);
     pthread_mutex_unlock(&s->atlas_lock);
     return r;
+}
+
+cg_atlas_ref *cg_http_server_atlas_hold(cg_http_server *s)
+{
+    return atlas_acquire(s);
+}
+
+const cg_atlas *cg_http_atlas_ref_atlas(const cg_atlas_ref *r)
+{
+    return r->atlas;
+}
+
+void cg_http_server_atlas_release(cg_atlas_ref *r)
+{
+    atlas_ref_release(r);
+}
+
+cg_http_cases *cg_http_server_cases(cg_http_server *s)
+{
+    return s->cases;
 }
 
 const cg_atlas *cg_http_atlas(cg_http_req *req)
@@ -530,6 +559,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *con)
     req->fd = -1;
     req->client = "-";
     req->body_in = "";
+    req->body_limit = s->cfg.max_body;
     cg_buf_init(&req->upload);
     req->start_ns = cg_time_mono_ns();
     return req;
@@ -647,6 +677,10 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
         access_log_write(s, con, req);
     if (req->atlas_ref)
         atlas_ref_release(req->atlas_ref);
+    if (req->case_rules)
+        cg_http_case_rules_release(req->case_rules);
+    if (req->large_body)
+        atomic_fetch_sub(&s->large_bodies, 1);
     if (req->fd >= 0) /* a file that never made it into a response */
         close(req->fd);
     free(req->owned_body);
@@ -702,7 +736,7 @@ static void reply_too_large(cg_http_req *req, const char *how)
 {
     cg_err err;
     cg_err_set(&err, CG_ELIMIT, "body", "request body %s exceeds the limit of %lld bytes", how,
-               req->server->cfg.max_body);
+               req->body_limit);
     cg_http_reply_error(req, &err);
 }
 
@@ -776,6 +810,60 @@ static void dispatch(cg_http_req *req)
     cg_http_reply_error(req, &err);
 }
 
+/*
+ * For a route of cg_http_body_limits, raises the request's body limit once the gate has let the
+ * caller through on the headers alone (a refused caller never sends a large body), and counts it
+ * among the large uploads in flight. Returns -1 after answering (refused, or too many at once).
+ */
+static int raise_body_limit(cg_http_req *req)
+{
+    int any = 0; /* the hot GET routes skip the route match below */
+    for (size_t i = 0; i < cg_http_body_limits_count && !any; i++)
+        any = strcmp(cg_http_body_limits[i].method, req->method) == 0;
+    if (!any)
+        return 0;
+    const char *q = strchr(req->raw_uri, '?');
+    size_t path_len = q ? (size_t)(q - req->raw_uri) : strlen(req->raw_uri);
+    char *path;
+    cg_err err;
+    const cg_route *route;
+    const char *params[CG_ROUTE_MAX_PARAMS];
+    char allow[64];
+    size_t n_routes;
+    const cg_route *routes = cg_http_routes(&n_routes);
+    if (cg_url_decode(req->arena, req->raw_uri, path_len, 0, &path, &err) != 0 ||
+        cg_route_match(routes, n_routes, req->method, path, req->arena, &route, params, allow,
+                       sizeof allow) != CG_ROUTE_FOUND)
+        return 0; /* dispatch answers these */
+    long long limit = 0;
+    for (size_t i = 0; i < cg_http_body_limits_count; i++)
+        if (strcmp(cg_http_body_limits[i].method, route->method) == 0 &&
+            strcmp(cg_http_body_limits[i].pattern, route->pattern) == 0)
+            limit = cg_http_body_limits[i].max_body;
+    if (limit <= req->server->cfg.max_body)
+        return 0;
+    client_identify(req);
+    req->route = route;
+    int refused = cg_http_auth_before(req) != 0;
+    if (!refused)
+        cg_http_auth_after(req); /* dispatch runs the whole gate again for the handler */
+    req->route = NULL;
+    if (refused)
+        return -1;
+    if (atomic_fetch_add(&req->server->large_bodies, 1) >= CG_HTTP_LARGE_BODIES_MAX) {
+        atomic_fetch_sub(&req->server->large_bodies, 1);
+        cg_http_add_header(req, "Retry-After", "1");
+        cg_err_set(&err, CG_EBUSY, "body",
+                   "too many large uploads at once (at most %d): try again in a moment",
+                   CG_HTTP_LARGE_BODIES_MAX);
+        cg_http_reply_error(req, &err);
+        return -1;
+    }
+    req->large_body = 1;
+    req->body_limit = limit;
+    return 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -792,9 +880,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
         atomic_fetch_add(&req->server->in_flight, 1);
         req->method = cg_arena_strdup(req->arena, method);
         req->connection = con;
+        if (raise_body_limit(req) != 0) {
+            req->dispatched = 1;
+            return send_reply(con, req);
+        }
         const char *cl =
             MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > (unsigned long long)req->server->cfg.max_body) {
+        if (cl && strtoull(cl, NULL, 10) > (unsigned long long)req->body_limit) {
             req->dispatched = 1;
             reply_too_large(req, "(Content-Length)");
             return send_reply(con, req);
@@ -804,20 +896,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
     if (*upload_data_size) {
         /* Kept while within the limit; past it, only counted. */
         req->body_bytes_seen += (long long)*upload_data_size;
-        if (req->body_bytes_seen <= req->server->cfg.max_body)
+        if (req->body_bytes_seen <= req->body_limit)
             cg_buf_append(&req->upload, upload_data, *upload_data_size);
         *upload_data_size = 0;
         /* libmicrohttpd cannot answer in the middle of an upload, so an oversized chunked body
          * is drained and answered at its end, unless it runs far past the limit: then the
          * connection is cut rather than spend the bandwidth. */
-        if (req->body_bytes_seen > 2 * req->server->cfg.max_body + 65536)
+        if (req->body_bytes_seen > 2 * req->body_limit + 65536)
             return MHD_NO;
         return MHD_YES;
     }
     if (req->dispatched)
         return MHD_YES;
     req->dispatched = 1;
-    if (req->body_bytes_seen > req->server->cfg.max_body)
+    if (req->body_bytes_seen > req->body_limit)
         reply_too_large(req, "(chunked)");
     else
         dispatch(req);
@@ -908,6 +1000,7 @@ static void server_free(cg_http_server *s)
         pthread_mutex_unlock(&s->reload_mu);
         pthread_join(s->reloader, NULL);
     }
+    cg_http_cases_stop(s->cases); /* the workers are gone; the timer holds atlas references */
     if (s->atlas)
         atlas_ref_release(s->atlas);
     if (s->reload_store)
@@ -933,6 +1026,7 @@ int cg_http_server_start(const cg_http_config *c, cg_http_server **out, cg_err *
     s->listen_fd = -1;
     atomic_init(&s->in_flight, 0);
     atomic_init(&s->closing, 0);
+    atomic_init(&s->large_bodies, 0);
     pthread_mutex_init(&s->atlas_lock, NULL);
     pthread_mutex_init(&s->reload_mu, NULL);
     pthread_cond_init(&s->reload_cv, NULL);
@@ -959,6 +1053,8 @@ int cg_http_server_start(const cg_http_config *c, cg_http_server **out, cg_err *
                     "until the file can be written again",
                     c->db);
     s->atlas = atlas_ref_new(atlas);
+    if (cg_http_cases_start(&s->cfg, s->reload_store, &s->cases, err) != 0)
+        goto fail;
     s->public_limiter =
         cg_rate_limiter_new(c->public_rate, c->public_burst, (size_t)c->rate_clients);
     s->login_limiter = cg_rate_limiter_new(c->login_rate, c->login_burst, (size_t)c->rate_clients);
@@ -991,6 +1087,10 @@ int cg_http_server_start(const cg_http_config *c, cg_http_server **out, cg_err *
         goto fail;
     }
     s->reloader_running = 1;
+    if (cg_http_cases_timer_start(s->cases, s, err) != 0) {
+        MHD_stop_daemon(s->daemon);
+        goto fail;
+    }
     *out = s;
     return 0;
 fail:

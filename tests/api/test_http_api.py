@@ -4,6 +4,7 @@ route table, reload after an import, and the access log."""
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -265,6 +266,11 @@ def test_errors():
         check(st == 200 and body == b"" and int(hdr["Content-Length"]) > 0, (st, dict(hdr)))
 
 
+# The smallest JPEG header the photo check recognises, and a little data after it.
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + \
+    b"\x00" * 64 + b"\xff\xd9"
+
+
 def test_openapi_matches_routes():
     _, out, _ = run("serve", "--routes", check=0)
     routes = set(tuple(line.split()) for line in out.strip().splitlines())
@@ -275,6 +281,16 @@ def test_openapi_matches_routes():
         documented = set((m.upper(), p) for p, ops in doc["paths"].items() for m in ops)
         check(documented == routes, "documented but not routed: %s; routed but not documented: "
               "%s" % (documented - routes, routes - documented))
+        # one case with a contact and a photo, so every case route has something to show
+        st, _, body = s.request("POST", "/api/v1/cases", {
+            "category": "0101", "description": "garbage by the gate", "lon": 120.105,
+            "lat": 30.23, "contact": "13800000000", "source": "hotline"})
+        check(st == 201, "case for the GET routes: %d %s" % (st, body[:300]))
+        case_id = json.loads(body)["case"]["id"]
+        st, _, body = s.request("POST", "/api/v1/cases/%d/photos" % case_id, JPEG,
+                                headers={"Content-Type": "image/jpeg"})
+        check(st == 201, "photo for the GET routes: %d %s" % (st, body[:300]))
+        sha = json.loads(body)["sha256"]
         for (method, path), ops in ((k, doc["paths"][k[1]]) for k in routes):
             op = ops[method.lower()]
             # Open311 answers its errors as the spec's list, everything else as the one object
@@ -286,7 +302,7 @@ def test_openapi_matches_routes():
                     check(schema == {"$ref": "#/components/schemas/%s" % error_schema},
                           (path, status))
             # every placeholder of the pattern is a documented path parameter
-            names = [seg[1:-1] for seg in path.split("/") if seg.startswith("{")]
+            names = re.findall(r"\{(\w+)\}", path)  # whole segments or within one (".{format}")
             declared = [p["name"] for p in op.get("parameters", []) if p["in"] == "path"]
             check(names == declared, (path, names, declared))
             # every GET route answers (not 404/405) with a plausible concrete path; the writes
@@ -303,7 +319,9 @@ def test_openapi_matches_routes():
                 if missing:  # in the spec's error list (JSON, or XML where no format is asked)
                     check(b"404" in body and b"description" in body, body)
                 continue
-            concrete = path.replace("{code}", "330106").replace("{id}", "1")
+            concrete = path.replace("{code}", "330106").replace("{sha}", sha)
+            concrete = concrete.replace("{year}", "2026")
+            concrete = concrete.replace("{id}", str(case_id) if "/cases/" in path else "1")
             st, _, body = s.get(concrete + ("?lat=30.21&lon=120.11" if "locate" in path else ""))
             # A route with other required query parameters (the road network's) must name the
             # first missing one; every other route answers.

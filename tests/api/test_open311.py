@@ -295,8 +295,15 @@ def test_reports_listings_and_retries():
         staff_case = staff(s, "POST", "/api/v1/cases", {
             "category": "0101", "description": "internal patrol note", "lat": INSIDE[0],
             "lon": INSIDE[1], "source": "patrol"}, want=201)
-        staff_id = str(staff_case["id"])
+        staff_id = str(staff_case["case"]["id"])
 
+        # a photo over the server's default body limit (1 MiB) is within the route's own
+        big = PNG + b"\0" * (2 << 20)
+        e, _ = created(s, report(description="Big photo"), files={"media": ("b.png", "image/png",
+                                                                             big)})
+        r = get_json(s, "/open311/v2/requests/%s.json" % e)[0]
+        st, _, img = s.request("GET", r["media_url"][len(s.base):])
+        check(st == 200 and img == big, "the big photo came back %d, %d bytes" % (st, len(img)))
         # one request, both formats
         doc = get_json(s, "/open311/v2/requests/%s.json" % a, "requests.json")
         r = doc[0]
@@ -328,7 +335,7 @@ def test_reports_listings_and_retries():
         # the list: newest first, no staff case, filters, paging
         everything = get_json(s, "/open311/v2/requests.json", "requests.json")
         ids = [x["service_request_id"] for x in everything]
-        check(set(ids) == {a, b, c, d} and staff_id not in ids, ids)
+        check(set(ids) == {a, b, c, d, e} and staff_id not in ids, ids)
         check(ids == sorted(ids, key=int, reverse=True), "newest first: %s" % ids)
         root = get_xml(s, "/open311/v2/requests.xml")
         check([x.findtext("service_request_id") for x in root.findall("request")] == ids,
@@ -341,12 +348,12 @@ def test_reports_listings_and_retries():
                           % (a, staff_id, d), "requests.json")
         check([x["service_request_id"] for x in picked] == [a, d], "ids override the rest")
         check(get_json(s, "/open311/v2/requests.json?status=closed") == [], "nothing closed yet")
-        check(len(get_json(s, "/open311/v2/requests.json?status=open,closed")) == 4, "both")
+        check(len(get_json(s, "/open311/v2/requests.json?status=open,closed")) == 5, "both")
         now = datetime.now(TZ)
         iso = lambda t: t.strftime("%Y-%m-%dT%H:%M:%S+08:00")
         window = "start_date=%s&end_date=%s" % (iso(now - timedelta(hours=1)).replace("+", "%2B"),
                                                 iso(now + timedelta(hours=1)).replace("+", "%2B"))
-        check(len(get_json(s, "/open311/v2/requests.json?" + window)) == 4, window)
+        check(len(get_json(s, "/open311/v2/requests.json?" + window)) == 5, window)
         past = "start_date=2020-01-01T00:00:00Z&end_date=2020-03-01T00:00:00Z"
         check(get_json(s, "/open311/v2/requests.json?" + past) == [], past)
         check(get_json(s, "/open311/v2/requests.json?start_date=2020-01-01") == [], "90 days on")
@@ -354,7 +361,7 @@ def test_reports_listings_and_retries():
         check([[x["service_request_id"] for x in p] for p in pages] == [ids[:3], ids[3:], []],
               pages)
         paged = [get_json(s, "/open311/v2/requests.json?service_code=0202,0101&page_size=2&page=%d"
-                          % p) for p in (1, 2)]
+                          % p) for p in (1, 2, 3)]
         check(sorted(x["service_request_id"] for p in paged for x in p) == sorted(ids), paged)
         for query, word in (("start_date=2020-01-01T00:00:00Z&end_date=2020-06-01T00:00:00Z",
                              "90 days"),
@@ -389,7 +396,7 @@ def test_end_to_end():
             # the operator's queue: reported cases in the grid's subtree
             queue = staff(s, "GET", "/api/v1/cases?state=reported&grid=330106")
             check(int(rid) in [c["id"] for c in queue["cases"]], "not in the queue: %s" % queue)
-            case = staff(s, "GET", "/api/v1/cases/%s" % rid)
+            case = staff(s, "GET", "/api/v1/cases/%s" % rid)["case"]
             check(case["source"] == "resident" and case["has_contact"] is True and
                   case["grid"] == "330106001001001" and EMAIL not in json.dumps(case), case)
             transition(s, rid, "register", note="registered from Open311")
@@ -413,7 +420,7 @@ def test_end_to_end():
                 expected = datetime.fromisoformat(r["expected_datetime"])
                 check(updated >= requested and expected > requested and
                       r["updated_datetime"].endswith("+08:00"), r)
-            staff_closed = staff(s, "GET", "/api/v1/cases/%s" % rid)["closed_at"]
+            staff_closed = staff(s, "GET", "/api/v1/cases/%s" % rid)["case"]["closed_at"]
             check(doc["updated_datetime"] == staff_closed,
                   "updated_datetime %s is not the closing time %s"
                   % (doc["updated_datetime"], staff_closed))

@@ -1,0 +1,147 @@
+/*
+ * The staff API's JSON for a case and a history entry (app/cases.h shows the shapes). Written by
+ * hand into a cg_buf, strings through cg_json_write_string, so the same bytes come out of the
+ * API, the command line and the tests. Contacts are never part of it.
+ */
+#include "app/cases.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "geo/geojson.h"
+
+/* An instant as ISO 8601 in Asia/Shanghai ("2026-11-24T10:00:00+08:00"); null when 0. */
+static void put_time(cg_buf *b, int64_t t)
+{
+    if (!t) {
+        cg_buf_puts(b, "null");
+        return;
+    }
+    time_t local = (time_t)(t + CG_CAL_TZ_OFFSET);
+    struct tm tm;
+    gmtime_r(&local, &tm);
+    cg_buf_printf(b, "\"%04d-%02d-%02dT%02d:%02d:%02d+08:00\"", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static void put_key_time(cg_buf *b, const char *key, int64_t t)
+{
+    cg_buf_printf(b, ",\"%s\":", key);
+    put_time(b, t);
+}
+
+/* A string, or null when empty. */
+static void put_string_or_null(cg_buf *b, const char *s)
+{
+    if (s && *s)
+        cg_json_write_string(b, s);
+    else
+        cg_buf_puts(b, "null");
+}
+
+void cg_case_json(const cg_case *c, const cg_case_rules *rules, int64_t now, cg_buf *out)
+{
+    cg_buf_printf(out, "{\"id\":%" PRId64 ",\"version\":%" PRId64 ",\"source\":\"%s\"", c->id,
+                  c->version, cg_case_source_name(c->source));
+    cg_buf_puts(out, ",\"category\":");
+    cg_json_write_string(out, c->category);
+    const cg_category *cat = rules ? cg_taxonomy_find(&rules->taxonomy, c->category) : NULL;
+    cg_buf_puts(out, ",\"category_name\":");
+    if (cat) {
+        cg_buf_puts(out, "{\"zh\":");
+        cg_json_write_string(out, cat->name_zh);
+        cg_buf_puts(out, ",\"en\":");
+        cg_json_write_string(out, cat->name_en);
+        cg_buf_putc(out, '}');
+    } else {
+        cg_buf_puts(out, "null");
+    }
+    cg_buf_puts(out, ",\"description\":");
+    cg_json_write_string(out, c->description);
+    if (c->has_point)
+        cg_buf_printf(out, ",\"lon\":%.15g,\"lat\":%.15g", c->lon, c->lat);
+    else
+        cg_buf_puts(out, ",\"lon\":null,\"lat\":null");
+    cg_buf_puts(out, ",\"address\":");
+    cg_json_write_string(out, c->address);
+    cg_buf_puts(out, ",\"grid\":");
+    put_string_or_null(out, c->grid_code);
+    cg_buf_printf(out,
+                  ",\"priority\":%d,\"state\":\"%s\",\"tier\":\"%s\",\"assignee\":", c->priority,
+                  cg_case_state_name(c->status.state), cg_case_tier_name(c->status.tier));
+    if (c->assignee.kind == CG_ASSIGN_NONE) {
+        cg_buf_puts(out, "null");
+    } else {
+        cg_buf_printf(out, "{\"kind\":\"%s\",\"account_id\":%" PRId64 ",\"label\":",
+                      cg_assignee_kind_name(c->assignee.kind), c->assignee.account_id);
+        cg_json_write_string(out, c->assignee.label);
+        cg_buf_putc(out, '}');
+    }
+    cg_buf_printf(out, ",\"reporter_id\":%" PRId64 ",\"extension\":%d,\"extension_requested\":%d",
+                  c->reporter_id, c->extension, c->extension_requested);
+    put_key_time(out, "reported_at", c->reported_at);
+    put_key_time(out, "registered_at", c->registered_at);
+    put_key_time(out, "dispatched_at", c->dispatched_at);
+    put_key_time(out, "handled_at", c->handled_at);
+    put_key_time(out, "closed_at", c->closed_at);
+    put_key_time(out, "updated_at", c->updated_at);
+    cg_buf_puts(out, ",\"deadlines\":{\"register_by\":");
+    put_time(out, c->deadlines.register_by);
+    cg_buf_puts(out, ",\"dispatch_by\":");
+    put_time(out, c->deadlines.dispatch_by);
+    cg_buf_puts(out, ",\"handle_by\":");
+    put_time(out, c->deadlines.handle_by);
+    cg_buf_putc(out, '}');
+    put_key_time(out, "due_at", c->due_at);
+    cg_buf_printf(out, ",\"overdue\":%s,\"remaining_s\":",
+                  c->due_at > 0 && now > c->due_at ? "true" : "false");
+    int64_t remaining;
+    if (c->due_at > 0 && rules &&
+        cg_calendar_between(rules->calendar, now, c->due_at, &remaining, NULL) == 0)
+        cg_buf_printf(out, "%" PRId64, remaining);
+    else
+        cg_buf_puts(out, "null");
+    if (c->duplicate_of)
+        cg_buf_printf(out, ",\"duplicate_of\":%" PRId64, c->duplicate_of);
+    else
+        cg_buf_puts(out, ",\"duplicate_of\":null");
+    if (c->evaluation)
+        cg_buf_printf(out, ",\"evaluation\":%d", c->evaluation);
+    else
+        cg_buf_puts(out, ",\"evaluation\":null");
+    cg_buf_printf(out, ",\"has_contact\":%s,\"photos\":%d,\"device_id\":",
+                  c->has_contact ? "true" : "false", c->n_photos);
+    put_string_or_null(out, c->device_id);
+    cg_buf_putc(out, '}');
+}
+
+void cg_case_event_json(const cg_case_event *e, cg_buf *out)
+{
+    cg_buf_printf(out, "{\"seq\":%" PRId64 ",\"action\":", e->seq);
+    if (e->is_note)
+        cg_buf_puts(out, "null");
+    else
+        cg_buf_printf(out, "\"%s\"", cg_case_action_name(e->action));
+    cg_buf_printf(out, ",\"note_only\":%s,\"from\":", e->is_note ? "true" : "false");
+    if (e->from == CG_CASE_NONE)
+        cg_buf_puts(out, "null");
+    else
+        cg_buf_printf(out, "\"%s\"", cg_case_state_name(e->from));
+    cg_buf_printf(out, ",\"to\":\"%s\",\"tier\":\"%s\",\"actor\":{\"id\":%" PRId64 ",\"name\":",
+                  cg_case_state_name(e->to), cg_case_tier_name(e->tier), e->actor_id);
+    cg_json_write_string(out, e->actor_name);
+    char roles[128];
+    cg_roles_format(e->roles, roles, sizeof roles);
+    cg_buf_puts(out, "},\"roles\":");
+    cg_json_write_string(out, roles);
+    cg_buf_puts(out, ",\"at\":");
+    put_time(out, e->at);
+    cg_buf_puts(out, ",\"note\":");
+    cg_json_write_string(out, e->note);
+    /* The detail is a JSON object the store checked on the way in. */
+    cg_buf_puts(out, ",\"detail\":");
+    cg_buf_puts(out, e->detail[0] ? e->detail : "{}");
+    cg_buf_putc(out, '}');
+}

@@ -1,0 +1,191 @@
+/*
+ * Group commit of new cases (app/cases.h, cg_intake). With synchronous=FULL every commit costs
+ * one fsync of the WAL, a few milliseconds on real disks: one commit per case would cap intake
+ * at a few hundred cases a second. Here submitters queue their case and sleep; one writer
+ * thread, with its own connection, takes everything waiting (up to max_batch), writes it in one
+ * transaction (BEGIN IMMEDIATE) with a savepoint per case, commits once, and wakes the
+ * submitters of that batch. While the fsync runs, the next batch gathers, so the batch size
+ * grows with the load by itself and nobody waits for a timer.
+ *
+ * A case that fails (a constraint, bad input the store refuses) is rolled back to its savepoint
+ * and answered with its own error; the rest of the batch commits. If the commit itself fails,
+ * every case of the batch gets that error: none of them was written. An idempotency key used
+ * twice in one batch is found by the second insert (same transaction), so it is a replay there
+ * too.
+ */
+#include "app/cases.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct pending {
+    struct pending *next;
+    cg_case *c;
+    const cg_case_event *report;
+    const char *contact, *idem_key;
+    int64_t *existing_id;
+    cg_err err;
+    int rc;
+    int done;
+} pending;
+
+struct cg_intake {
+    cg_store *store; /* the writer's own connection */
+    int max_batch;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t work; /* the writer waits for cases */
+    pthread_cond_t done; /* submitters wait for their batch */
+    pending *head, *tail;
+    int stopping;
+};
+
+/* Takes up to max_batch waiting cases off the queue (called with the lock held). */
+static pending *take_batch(cg_intake *in)
+{
+    pending *first = in->head, *p = first;
+    for (int n = 1; p && n < in->max_batch; n++)
+        p = p->next;
+    if (p) {
+        in->head = p->next;
+        p->next = NULL;
+    } else {
+        in->head = NULL;
+    }
+    if (!in->head)
+        in->tail = NULL;
+    return first;
+}
+
+static void write_batch(cg_intake *in, pending *batch)
+{
+    cg_err err = {0};
+    if (cg_store_begin(in->store, &err)) {
+        for (pending *p = batch; p; p = p->next) {
+            p->rc = -1;
+            p->err = err;
+        }
+        return;
+    }
+    for (pending *p = batch; p; p = p->next) {
+        /* Audit entries are attributed to whoever reported the case. */
+        cg_actor actor = {.actor_id = p->report->actor_id};
+        snprintf(actor.name, sizeof actor.name, "%s",
+                 p->report->actor_name[0] ? p->report->actor_name : "anonymous");
+        cg_store_set_actor(in->store, &actor);
+        if (cg_store_savepoint(in->store, &p->err)) {
+            p->rc = -1;
+            continue;
+        }
+        p->rc = cg_store_case_insert(in->store, p->c, p->report, p->contact, p->idem_key,
+                                     p->existing_id, &p->err);
+        if (p->rc == 0)
+            p->rc = cg_store_savepoint_release(in->store, &p->err);
+        else
+            cg_store_savepoint_rollback(in->store);
+    }
+    if (cg_store_commit(in->store, &err)) {
+        for (pending *p = batch; p; p = p->next) {
+            if (p->rc == 0) {
+                p->rc = -1;
+                p->err = err;
+                p->c->id = 0;
+                *p->existing_id = 0;
+            }
+        }
+    }
+}
+
+static void *writer(void *arg)
+{
+    cg_intake *in = arg;
+    pthread_mutex_lock(&in->lock);
+    for (;;) {
+        while (!in->head && !in->stopping)
+            pthread_cond_wait(&in->work, &in->lock);
+        if (!in->head && in->stopping)
+            break;
+        pending *batch = take_batch(in);
+        pthread_mutex_unlock(&in->lock);
+        write_batch(in, batch);
+        pthread_mutex_lock(&in->lock);
+        for (pending *p = batch; p; p = p->next)
+            p->done = 1;
+        pthread_cond_broadcast(&in->done);
+    }
+    pthread_mutex_unlock(&in->lock);
+    return NULL;
+}
+
+int cg_intake_start(const char *location, int max_batch, cg_intake **out, cg_err *err)
+{
+    *out = NULL;
+    cg_intake *in = calloc(1, sizeof *in);
+    if (!in)
+        return cg_err_set(err, CG_ENOMEM, "", "out of memory starting the case intake");
+    in->max_batch = max_batch > 0 ? max_batch : 256;
+    if (cg_store_open(location, 0, &in->store, err)) {
+        free(in);
+        return -1;
+    }
+    pthread_mutex_init(&in->lock, NULL);
+    pthread_cond_init(&in->work, NULL);
+    pthread_cond_init(&in->done, NULL);
+    if (pthread_create(&in->thread, NULL, writer, in) != 0) {
+        cg_store_close(in->store);
+        pthread_mutex_destroy(&in->lock);
+        pthread_cond_destroy(&in->work);
+        pthread_cond_destroy(&in->done);
+        free(in);
+        return cg_err_set(err, CG_EINTERNAL, "", "cannot start the case intake thread");
+    }
+    *out = in;
+    return 0;
+}
+
+int cg_intake_submit(cg_intake *in, cg_case *c, const cg_case_event *report, const char *contact,
+                     const char *idem_key, int64_t *existing_id, cg_err *err)
+{
+    pending p = {.c = c,
+                 .report = report,
+                 .contact = contact,
+                 .idem_key = idem_key,
+                 .existing_id = existing_id,
+                 .rc = -1};
+    *existing_id = 0;
+    pthread_mutex_lock(&in->lock);
+    if (in->stopping) {
+        pthread_mutex_unlock(&in->lock);
+        return cg_err_set(err, CG_EBUSY, "", "the case intake is shutting down: try again");
+    }
+    if (in->tail)
+        in->tail->next = &p;
+    else
+        in->head = &p;
+    in->tail = &p;
+    pthread_cond_signal(&in->work);
+    while (!p.done)
+        pthread_cond_wait(&in->done, &in->lock);
+    pthread_mutex_unlock(&in->lock);
+    if (p.rc && err)
+        *err = p.err;
+    return p.rc;
+}
+
+void cg_intake_stop(cg_intake *in)
+{
+    if (!in)
+        return;
+    pthread_mutex_lock(&in->lock);
+    in->stopping = 1;
+    pthread_cond_signal(&in->work);
+    pthread_mutex_unlock(&in->lock);
+    pthread_join(in->thread, NULL);
+    cg_store_close(in->store);
+    pthread_mutex_destroy(&in->lock);
+    pthread_cond_destroy(&in->work);
+    pthread_cond_destroy(&in->done);
+    free(in);
+}

@@ -1,0 +1,392 @@
+// End-to-end tests of the web front end: the real `civgrid serve` on loopback, serving web/dist,
+// over a demo district in a temporary database, driven by Debian's Chromium through
+// playwright-core. An operator logs in and the map really draws grid polygons; the language
+// switches; a grid worker reports a case while offline and sees it synced once (checked through
+// the API); the operator opens that case and dispatches it; a resident reports and looks up the
+// status; the field app's service worker keeps its shell. Screenshots go to CG_E2E_ARTIFACTS
+// (default build/e2e-artifacts). Parts needing an API this build lacks are reported as skipped.
+// Exit status: 0 all passed (or skipped), 1 a failure, 77 nothing could run (no Chromium or no
+// node_modules).
+import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(process.env.CIVGRID_SOURCE_DIR || join(here, '..', '..'));
+const BIN = process.env.CIVGRID_BIN || join(root, 'build', 'civgrid');
+const WEB = join(root, 'web', 'dist');
+const ARTIFACTS = process.env.CG_E2E_ARTIFACTS || join(root, 'build', 'e2e-artifacts');
+const CHROMIUM = process.env.CG_CHROMIUM || '/usr/bin/chromium';
+
+function skipAll(why) {
+  console.log('SKIP: ' + why);
+  process.exit(77);
+}
+if (!existsSync(CHROMIUM)) skipAll('no Chromium at ' + CHROMIUM);
+if (!existsSync(join(root, 'web', 'node_modules', 'playwright-core'))) skipAll('web/node_modules is missing (run scripts/setup)');
+if (!existsSync(join(WEB, 'index.html'))) {
+  console.log('FAIL: web/dist is not built (npm --prefix web run build)');
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+const { chromium } = createRequire(join(root, 'web', 'package.json'))('playwright-core');
+
+mkdirSync(ARTIFACTS, { recursive: true });
+const tmp = mkdtempSync(join(tmpdir(), 'civgrid-e2e-'));
+const db = join(tmp, 'demo', 'civgrid.db');
+const ACCOUNTS = {
+  operator: ['e2e-operator', 'Operator-e2e-2026!', 'operator', ''],
+  worker: ['e2e-worker', 'Worker-e2e-2026!', 'worker', null], // scope: the worker's grid, below
+  admin: ['e2e-admin', 'Admin-e2e-2026!', 'admin', ''],
+};
+
+function cli(args, input) {
+  const r = spawnSync(BIN, args, { input, encoding: 'utf8', timeout: 300000 });
+  if (r.status !== 0) throw new Error(`civgrid ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return r.stdout;
+}
+
+// ---- the server ----
+let server;
+let base;
+function startServer() {
+  return new Promise((ok, fail) => {
+    server = spawn(BIN, ['serve', '--db', db, '--port', '0', '--threads', '2', '--access-log', '', '--web', WEB], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => fail(new Error('server did not start: ' + out + err)), 30000);
+    server.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/serving http:\/\/([^/\s]+)\//);
+      if (m) {
+        clearTimeout(timer);
+        base = 'http://' + m[1].replace('0.0.0.0', '127.0.0.1');
+        ok();
+      }
+    });
+    server.stderr.on('data', (d) => (err += d));
+    server.on('exit', (code) => fail(new Error(`server exited ${code}: ${err}`)));
+  });
+}
+
+async function api(method, path, body, token) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = 'Bearer ' + token;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const r = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  let doc = null;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    doc = text;
+  }
+  return { status: r.status, doc };
+}
+async function tokenOf(who) {
+  const [u, p] = ACCOUNTS[who];
+  const r = await api('POST', '/api/v1/auth/login', { username: u, password: p, client: 'token' });
+  if (r.status !== 200) throw new Error(`login ${u}: ${r.status} ${JSON.stringify(r.doc)}`);
+  return r.doc.token;
+}
+
+// ---- the tests ----
+const results = [];
+let browser;
+const routes = cli(['serve', '--routes']);
+const has = (line) => routes.split('\n').some((l) => l.trim() === line);
+const HAS_CASES = has('POST /api/v1/cases') && has('GET /api/v1/cases');
+const HAS_O311 = routes.includes('/open311/v2/requests');
+
+async function test(name, needs, fn) {
+  if (needs) {
+    results.push([name, 'skip', needs]);
+    console.log(`skip ${name}: ${needs}`);
+    return;
+  }
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push([name, 'ok']);
+    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    results.push([name, 'fail', e]);
+    console.log(`FAIL ${name}: ${e && e.stack ? e.stack : e}`);
+  }
+}
+function check(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, name + '.png'), fullPage: false });
+
+async function newPage(options = {}) {
+  const ctx = await browser.newContext({ viewport: { width: 1360, height: 860 }, locale: 'zh-CN', timezoneId: 'Europe/London', ...options });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(20000);
+  const problems = [];
+  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+  page.on('console', (m) => m.type() === 'error' && !/Failed to load resource|ERR_INTERNET_DISCONNECTED/.test(m.text()) && problems.push('console: ' + m.text()));
+  return { ctx, page, problems };
+}
+
+async function consoleLogin(page, who) {
+  const [u, p] = ACCOUNTS[who];
+  await page.goto(base + '/');
+  await page.fill('#username', u);
+  await page.fill('#password', p);
+  await page.click('#login button[type=submit]');
+  await page.waitForSelector('header.top nav');
+}
+
+let workerPoint;
+let caseId;
+const description = 'e2e 离线上报 ' + process.pid + ' 井盖缺失';
+
+async function main() {
+  cli(['demo', '--out', join(tmp, 'demo')]);
+  for (const [who, [u, p, role, scope]] of Object.entries(ACCOUNTS)) {
+    if (who === 'worker') continue;
+    cli(['user', 'add', u, '--db', db, '--roles', role, ...(scope ? ['--scope', scope] : [])], p + '\n');
+  }
+  await startServer();
+  // The worker's grid and a point inside it: the centre of the grid's first ring, checked by locate.
+  const admin = await tokenOf('admin');
+  const g = (await api('GET', '/api/v1/grids?level=grid&limit=1', undefined, admin)).doc.grids[0];
+  const geom = (await api('GET', '/api/v1/grids/' + g.code, undefined, admin)).doc.geometry;
+  const ring = geom.type === 'MultiPolygon' ? geom.coordinates[0][0] : geom.coordinates[0];
+  const lon = ring.slice(0, -1).reduce((s, c) => s + c[0], 0) / (ring.length - 1);
+  const lat = ring.slice(0, -1).reduce((s, c) => s + c[1], 0) / (ring.length - 1);
+  const where = (await api('GET', `/api/v1/locate?lat=${lat}&lon=${lon}`, undefined, admin)).doc;
+  check(where.grid && where.grid.code === g.code, `the centre of ${g.code} is not in it: ${JSON.stringify(where)}`);
+  workerPoint = { latitude: lat, longitude: lon };
+  const [wu, wp] = ACCOUNTS.worker;
+  cli(['user', 'add', wu, '--db', db, '--roles', 'worker', '--scope', g.code], wp + '\n');
+
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+
+  await test('operator logs in and the map draws the grids', null, async () => {
+    const { ctx, page, problems } = await newPage();
+    await consoleLogin(page, 'operator');
+    await page.waitForSelector('.leaflet-overlay-pane svg path.grid-shape');
+    const n = await page.locator('.leaflet-overlay-pane svg path.grid-shape').count();
+    const streets = (await api('GET', '/api/v1/grids?level=street&limit=1000', undefined, admin)).doc.total;
+    check(n === streets, `expected ${streets} street polygons on the map, found ${n}`);
+    const d = await page.locator('.leaflet-overlay-pane svg path.grid-shape').first().getAttribute('d');
+    check(d && d.length > 20 && /\d/.test(d), 'the polygon path has no geometry: ' + d);
+    const box = await page.locator('.leaflet-overlay-pane svg').boundingBox();
+    check(box && box.width > 200 && box.height > 200, 'the drawn grids are tiny: ' + JSON.stringify(box));
+    await shot(page, '01-console-map');
+    // Drill down: a street's communities replace it.
+    await page.locator('.list .row').first().click();
+    await page.waitForFunction((k) => document.querySelectorAll('.leaflet-overlay-pane svg path.grid-shape').length !== k, n);
+    await page.waitForSelector('.crumbs button');
+    check((await page.locator('.crumbs strong').textContent()).length > 0, 'no breadcrumb after drilling down');
+    await shot(page, '02-console-map-street');
+    check(!problems.length, problems.join('\n'));
+    await ctx.close();
+  });
+
+  await test('the language switches between Chinese and English', null, async () => {
+    const { ctx, page, problems } = await newPage();
+    await consoleLogin(page, 'operator');
+    check((await page.textContent('[data-nav=map]')) === '网格地图', 'the console does not open in Chinese');
+    check((await page.getAttribute('html', 'lang')) === 'zh-CN', 'html lang is not zh-CN');
+    await page.selectOption('header [data-testid=lang]', 'en');
+    await page.waitForFunction(() => document.querySelector('[data-nav=map]').textContent === 'Grid map');
+    check((await page.getAttribute('html', 'lang')) === 'en', 'html lang did not follow');
+    await page.waitForSelector('.leaflet-overlay-pane svg path.grid-shape');
+    await shot(page, '03-console-english');
+    await page.reload();
+    await page.waitForSelector('[data-nav=map]');
+    check((await page.textContent('[data-nav=map]')) === 'Grid map', 'the choice did not survive a reload');
+    await page.selectOption('header [data-testid=lang]', 'zh-CN');
+    await page.waitForFunction(() => document.querySelector('[data-nav=map]').textContent === '网格地图');
+    check(!problems.length, problems.join('\n'));
+    await ctx.close();
+  });
+
+  await test('the keyboard alone drills into the map, with a visible focus', null, async () => {
+    const { ctx, page, problems } = await newPage();
+    await consoleLogin(page, 'operator');
+    await page.waitForSelector('.list .row');
+    // Tab from the start of the page until the first entry of the list has the focus.
+    await page.evaluate(() => document.activeElement && document.activeElement.blur());
+    let on = '';
+    for (let i = 0; i < 40 && on !== 'row'; i++) {
+      await page.keyboard.press('Tab');
+      on = await page.evaluate(() => document.activeElement.className);
+    }
+    check(on === 'row', 'Tab never reached the list of streets');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    check(outline !== 'none', 'the focused entry shows no outline');
+    await shot(page, '02b-console-keyboard-focus');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.crumbs button');
+    check(!problems.length, problems.join('\n'));
+    await ctx.close();
+  });
+
+  await test('grid administration shows the tree, a grid and the topology check', null, async () => {
+    const { ctx, page, problems } = await newPage();
+    await consoleLogin(page, 'operator');
+    await page.goto(base + '/#/grids/' + g.code);
+    await page.waitForSelector('.facts-card h2');
+    check((await page.textContent('.facts-card h2')).includes(g.code), 'the grid facts are not of ' + g.code);
+    await page.waitForSelector('.leaflet-overlay-pane svg path.grid-shape');
+    await page.waitForSelector('.state.ok, .state.error');
+    check(await page.locator('.tree [aria-selected=true]').count() === 1, 'the tree does not show the chosen grid');
+    await shot(page, '04-console-grids');
+    check(!problems.length, problems.join('\n'));
+    await ctx.close();
+  });
+
+  await test('an administrator sees the accounts', null, async () => {
+    const { ctx, page, problems } = await newPage();
+    await consoleLogin(page, 'admin');
+    await page.click('[data-nav=users]');
+    await page.waitForSelector('table.data tbody tr');
+    const text = await page.textContent('table.data');
+    check(text.includes('e2e-worker') && text.includes('e2e-operator'), 'accounts missing from the list');
+    await shot(page, '05-console-users');
+    check(!problems.length, problems.join('\n'));
+    await ctx.close();
+  });
+
+  await test('the field app is installable: manifest and a service worker keeping its shell', null, async () => {
+    const { ctx, page } = await newPage({ viewport: { width: 412, height: 860 } });
+    await page.goto(base + '/field.html');
+    const manifest = await page.evaluate(async () => (await fetch(document.querySelector('link[rel=manifest]').href)).json());
+    check(manifest.start_url === '/field.html' && manifest.display === 'standalone' && manifest.icons.length, 'bad manifest ' + JSON.stringify(manifest));
+    const cached = await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+      const keys = await caches.keys();
+      const c = await caches.open(keys.find((k) => k.startsWith('civgrid-shell-')));
+      return !!(await c.match('/field.html'));
+    });
+    check(cached, 'the service worker did not cache /field.html');
+    await ctx.close();
+  });
+
+  await test('a worker reports while offline and it is synced exactly once', HAS_CASES ? null : 'no /api/v1/cases in this build', async () => {
+    // Service workers are blocked here so that the emulated loss of signal covers every request.
+    const { ctx, page, problems } = await newPage({ viewport: { width: 412, height: 860 }, geolocation: workerPoint, permissions: ['geolocation'], serviceWorkers: 'block', isMobile: true, hasTouch: true });
+    await page.goto(base + '/field.html');
+    await page.fill('#username', ACCOUNTS.worker[0]);
+    await page.fill('#password', ACCOUNTS.worker[1]);
+    await page.click('#login button[type=submit]');
+    await page.waitForSelector('[data-tab=report]');
+    await page.click('[data-tab=report]');
+    await page.waitForSelector('#category option:nth-child(2)', { state: 'attached' });
+    await ctx.setOffline(true);
+    await page.waitForSelector('[data-testid=net].off');
+    await page.selectOption('#category', { index: 1 });
+    await page.fill('#description', description);
+    await page.click('[data-testid=gps]');
+    await page.waitForFunction(() => /\d+\.\d+, \d+\.\d+/.test(document.querySelector('[data-testid=where]').textContent));
+    await page.click('form button[type=submit].primary');
+    await page.waitForSelector('[data-testid=pending-count]');
+    check((await page.textContent('[data-testid=pending]')).includes(description.slice(0, 20)), 'the outbox does not show the report');
+    await shot(page, '06-field-offline-pending');
+    const before = await casesWith(admin, description);
+    check(before.length === 0, 'a case reached the server while offline');
+    await ctx.setOffline(false);
+    await page.waitForSelector('[data-testid=synced]', { timeout: 30000 });
+    check((await page.locator('[data-testid=pending] li').count()) === 0, 'items still pending after syncing');
+    await page.waitForSelector('[data-testid=sent] li');
+    await shot(page, '07-field-synced');
+    // A second flush (another online event, the timer) must not send it again.
+    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await page.click('[data-tab=outbox]').catch(() => {});
+    const after = await casesWith(admin, description);
+    check(after.length === 1, `expected exactly one case with the description, found ${after.length}`);
+    caseId = after[0].id;
+    check((await page.textContent('[data-testid=sent]')).includes('#' + caseId), 'the sent list does not name case #' + caseId);
+    check(!problems.length, problems.join('\n'));
+    await ctx.close();
+  });
+
+  await test('the operator opens the case and dispatches it', HAS_CASES ? null : 'no /api/v1/cases in this build', async () => {
+    check(caseId, 'no case from the field test to dispatch');
+    const { ctx, page, problems } = await newPage();
+    await consoleLogin(page, 'operator');
+    await page.click('[data-nav=cases]');
+    await page.waitForSelector(`[data-case="${caseId}"]`);
+    await shot(page, '08-console-workbench');
+    await page.click(`[data-case="${caseId}"]`);
+    await page.waitForSelector('#case-title');
+    check((await page.textContent('.case dl.facts')).includes(description), 'the detail does not show the description');
+    const state = async () => (await api('GET', '/api/v1/cases/' + caseId, undefined, admin)).doc;
+    if ((await state()).state === 'reported') {
+      await page.click('[data-action=register]');
+      await page.click('.dialog button[type=submit]');
+      await page.waitForSelector('[data-action=dispatch]');
+    }
+    await page.click('[data-action=dispatch]');
+    await page.waitForSelector('.dialog');
+    await page.waitForSelector('[data-testid=dispatch-confirm]:not([disabled])');
+    await shot(page, '09-console-dispatch-dialog');
+    await page.click('[data-testid=dispatch-confirm]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=case-state]').classList.contains('s-dispatched'));
+    const c = await state();
+    check(c.state === 'dispatched', 'the case is ' + c.state + ' after dispatching');
+    check(c.assignee && c.assignee.kind !== 'none', 'the dispatched case has no assignee');
+    await page.waitForSelector('.timeline li:nth-child(3)');
+    await shot(page, '10-console-dispatched');
+    check(!problems.length, problems.join('\n'));
+    await ctx.close();
+  });
+
+  await test('a resident reports a problem and looks up its status', HAS_O311 ? null : 'no /open311/v2/requests in this build', async () => {
+    const { ctx, page, problems } = await newPage({ viewport: { width: 412, height: 900 }, isMobile: true, hasTouch: true });
+    await page.goto(base + '/report.html');
+    await page.waitForSelector('#category option:nth-child(2)', { state: 'attached' });
+    await page.selectOption('#category', { index: 1 });
+    await page.fill('#description', '市民 e2e: 路灯不亮 ' + process.pid);
+    const box = await page.locator('.pickmap').boundingBox();
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.waitForFunction(() => /\d+\.\d+, \d+\.\d+/.test(document.querySelector('[data-testid=where]').textContent));
+    await shot(page, '11-resident-form');
+    await page.click('form button[type=submit].primary');
+    await page.waitForSelector('[data-testid=case-number]');
+    const number = (await page.textContent('[data-testid=case-number]')).trim();
+    check(/^\S+$/.test(number), 'no case number: ' + number);
+    await page.fill('#lookup-id', number);
+    await page.click('#lookup-id ~ button[type=submit]');
+    await page.waitForSelector('[data-testid=lookup-status]');
+    check((await page.textContent('[data-testid=lookup-status]')).trim() === '办理中', 'the status of a new report is not "being handled"');
+    await shot(page, '12-resident-lookup');
+    check(!problems.length, problems.join('\n'));
+    await ctx.close();
+  });
+}
+
+async function casesWith(token, text) {
+  const r = await api('GET', '/api/v1/cases?limit=1000', undefined, token);
+  if (r.status !== 200) throw new Error('GET /api/v1/cases: ' + r.status + ' ' + JSON.stringify(r.doc));
+  return (r.doc.cases || []).filter((c) => c.description === text);
+}
+
+let code = 0;
+try {
+  await main();
+} catch (e) {
+  console.log('FAIL setup: ' + (e && e.stack ? e.stack : e));
+  results.push(['setup', 'fail', e]);
+} finally {
+  if (browser) await browser.close();
+  if (server && server.exitCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.on('exit', r));
+  }
+  rmSync(tmp, { recursive: true, force: true });
+}
+const passed = results.filter((r) => r[1] === 'ok').length;
+const failed = results.filter((r) => r[1] === 'fail').length;
+const skipped = results.filter((r) => r[1] === 'skip').length;
+console.log(`screenshots: ${ARTIFACTS}`);
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+code = failed ? 1 : 0;
+process.exit(code);

@@ -1,0 +1,64 @@
+// Maps without tiles from the internet: civgrid's own grids (and whatever else the API gives) are
+// drawn as Leaflet vector layers (SVG), over a plain background; an operator may set the URL of an
+// intranet tile server in the settings, which then lies beneath.
+import L from 'leaflet';
+import 'leaflet/dist/leaflet.css';
+
+const TILE_KEY = 'civgrid.tiles';
+
+export function tileUrl() {
+  try {
+    return localStorage.getItem(TILE_KEY) || '';
+  } catch {
+    return '';
+  }
+}
+export function setTileUrl(url) {
+  try {
+    if (url) localStorage.setItem(TILE_KEY, url);
+    else localStorage.removeItem(TILE_KEY);
+  } catch {
+    /* ignored: no storage */
+  }
+}
+
+export const GRADE_COLOURS = {
+  routine: '#3a9a5b',
+  guarded: '#2f74b5',
+  focus: '#e08a1e',
+  strict: '#c8372d',
+  '': '#7a8691',
+};
+
+// Distinguishes neighbours that have no grade (streets, communities) without implying one.
+const AREA_COLOURS = ['#c7d7e8', '#d9e6c9', '#ecd9c6', '#dccfe6', '#c9e2df', '#e8e1bf', '#e4cfd6', '#cfd9d0'];
+export function areaColour(i) {
+  return AREA_COLOURS[i % AREA_COLOURS.length];
+}
+
+/** Colour for a case load: none grey-green, then yellow to dark red. */
+export function loadColour(n, max) {
+  if (!n) return '#cfd8dc';
+  const steps = ['#fde68a', '#fbbf24', '#f97316', '#dc2626', '#7f1d1d'];
+  const i = Math.min(steps.length - 1, Math.floor((n / Math.max(1, max)) * (steps.length - 1) + 0.0001));
+  return steps[i];
+}
+
+/** A map in `el` with no base tiles unless an intranet URL is set. */
+export function createMap(el, { center = [30.27, 120.16], zoom = 13, keyboard = true } = {}) {
+  const map = L.map(el, { center, zoom, keyboard, zoomControl: true, attributionControl: true, preferCanvas: false });
+  const url = tileUrl();
+  if (url) L.tileLayer(url, { maxZoom: 20, attribution: 'intranet tiles' }).addTo(map);
+  map.attributionControl.setPrefix('civgrid');
+  return map;
+}
+
+export function geoLayer(fc, options) {
+  return L.geoJSON(fc, options);
+}
+
+export function pointMarker(lat, lon, options = {}) {
+  return L.circleMarker([lat, lon], { radius: 8, color: '#fff', weight: 2, fillColor: options.colour || '#c8372d', fillOpacity: 1, ...options });
+}
+
+export { L };
