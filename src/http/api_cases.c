@@ -1248,5 +1248,7 @@ const size_t cg_case_routes_count = sizeof cg_case_routes / sizeof cg_case_route
 
 const cg_http_body_limit cg_http_body_limits[] = {
     {"POST", "/api/v1/cases/{id}/photos", CG_PHOTO_MAX_BYTES},
+    /* Open311 (open311.c): a form with one photo, and room for its fields and part headers */
+    {"POST", "/open311/v2/requests.{format}", CG_PHOTO_MAX_BYTES + 64 * 1024},
 };
 const size_t cg_http_body_limits_count = sizeof cg_http_body_limits / sizeof cg_http_body_limits[0];

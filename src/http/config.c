@@ -6,6 +6,7 @@
 #include "http/config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,6 +60,37 @@ static int check_proxies(const char *list, cg_err *err)
         if (inet_pton(AF_INET, t, addr) != 1 && inet_pton(AF_INET6, t, addr) != 1)
             return cg_err_set(err, CG_EINVAL, "trusted_proxies", "'%s' is not an IP address", t);
     }
+    return 0;
+}
+
+/* Open311 api keys: comma-separated, each 8..128 characters of [A-Za-z0-9._-]. */
+static int check_api_keys(const char *list, cg_err *err)
+{
+    for (const char *p = list; *p;) {
+        p += strspn(p, ", ");
+        size_t len = strcspn(p, ", ");
+        if (!len)
+            break;
+        if (len < 8 || len > 128)
+            return cg_err_set(err, CG_EINVAL, "open311_api_keys",
+                              "key %zu characters long: each key needs 8 to 128", len);
+        for (size_t i = 0; i < len; i++)
+            if (!isalnum((unsigned char)p[i]) && !strchr("._-", p[i]))
+                return cg_err_set(err, CG_EINVAL, "open311_api_keys",
+                                  "a key holds '%c': only letters, digits, '.', '_' and '-'",
+                                  p[i] > 0x20 && p[i] < 0x7f ? p[i] : '?');
+        p += len;
+    }
+    return 0;
+}
+
+/* A jurisdiction_id: a host name (letters, digits, '.', '-'). */
+static int check_jurisdiction(const char *j, cg_err *err)
+{
+    for (const char *p = j; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
+            return cg_err_set(err, CG_EINVAL, "open311_jurisdiction",
+                              "'%s' is not a host name such as civgrid.example.cn", j);
     return 0;
 }
 
@@ -171,13 +203,24 @@ int cg_http_config_load(cg_http_config *c, const char *path, cg_err *err)
             rc = set_string(c->photo_dir, sizeof c->photo_dir, key, v, err);
         } else if (strcmp(key, "case_timer_seconds") == 0) {
             rc = get_int_in(key, v, 0, CG_HTTP_CASE_TIMER_MAX, &c->case_timer_seconds, err);
+        } else if (strcmp(key, "open311_api_keys") == 0) {
+            rc = set_string(c->open311_api_keys, sizeof c->open311_api_keys, key, v, err);
+            if (rc == 0)
+                rc = check_api_keys(c->open311_api_keys, err);
+        } else if (strcmp(key, "open311_jurisdiction") == 0) {
+            rc = set_string(c->open311_jurisdiction, sizeof c->open311_jurisdiction, key, v, err);
+            if (rc == 0)
+                rc = check_jurisdiction(c->open311_jurisdiction, err);
+        } else if (strcmp(key, "open311_contact") == 0) {
+            rc = set_string(c->open311_contact, sizeof c->open311_contact, key, v, err);
         } else {
             rc = cg_err_set(err, CG_EINVAL, key,
                             "unknown key (known: db, bind, port, threads, access_log, max_body, "
                             "web, session_hours, token_days, login_rate, login_burst, "
                             "public_rate, public_burst, rate_clients, trusted_proxies, "
                             "retention_days, connection_timeout, max_connections, "
-                            "photo_dir, case_timer_seconds)");
+                            "photo_dir, case_timer_seconds, open311_api_keys, "
+                            "open311_jurisdiction, open311_contact)");
         }
         if (rc != 0)
             break;
@@ -218,6 +261,9 @@ int cg_http_config_validate(const cg_http_config *c, cg_err *err)
         return cg_err_set(err, CG_EINVAL, "photo_dir",
                           "the database path is too long to derive the photo directory from it: "
                           "set photo_dir");
+    if (check_api_keys(c->open311_api_keys, err) != 0 ||
+        check_jurisdiction(c->open311_jurisdiction, err) != 0)
+        return -1;
     if (c->web_explicit && c->web[0]) {
         struct stat st;
         if (stat(c->web, &st) != 0 || !S_ISDIR(st.st_mode))

@@ -24,6 +24,12 @@
  * Cases: photos are stored under photo_dir (default: the database path + ".photos"); the case
  * timer (escalation of overdue disputes, overdue counts, old idempotency keys) runs every
  * case_timer_seconds (0 turns it off, e.g. when another server on the same database runs it).
+ *
+ * Open311 (docs/open311.md): open311_api_keys lists the keys that may POST requests
+ * ("key1,key2": 8 to 128 characters each of A-Z a-z 0-9 - _ .; none configured refuses every
+ * submission with the spec's 403), open311_jurisdiction the jurisdiction_id this server answers
+ * for (a host name such as "civgrid.example.cn"; when empty, jurisdiction_id is ignored), and
+ * open311_contact the contact line of the discovery document.
  */
 #ifndef CG_HTTP_CONFIG_H
 #define CG_HTTP_CONFIG_H
@@ -59,6 +65,11 @@ typedef struct {
     int max_connections;           /* open connections at once; more are refused at accept */
     char photo_dir[1024];          /* case photos; "" for <db>.photos */
     int case_timer_seconds;        /* the case timer's period; 0: off */
+
+    /* Open311 */
+    char open311_api_keys[1024];    /* "key1,key2" for POST requests; "" refuses all (403) */
+    char open311_jurisdiction[256]; /* the jurisdiction_id served; "": any (ignored) */
+    char open311_contact[256];      /* discovery's contact line; "" for none */
 } cg_http_config;
 
 /* Is addr one of the configured trusted proxies? */

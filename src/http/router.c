@@ -8,6 +8,47 @@
 #include <stdio.h>
 #include <string.h>
 
+/*
+ * Matches one pattern segment against one path segment: literal runs must be equal, and a
+ * placeholder takes one or more characters. A placeholder followed by a literal ("{id}.{format}")
+ * takes the longest value that lets the rest match, so the suffix is the last one ("a.b.json":
+ * id "a.b", format "json"). Two placeholders never stand side by side (nothing would separate
+ * them).
+ */
+static int segment_match(const char *p, size_t plen, const char *s, size_t slen, cg_arena *a,
+                         const char *params[CG_ROUTE_MAX_PARAMS], size_t *n_params)
+{
+    if (plen == 0)
+        return slen == 0;
+    if (p[0] != '{') {
+        const char *brace = memchr(p, '{', plen);
+        size_t lit = brace ? (size_t)(brace - p) : plen;
+        if (slen < lit || memcmp(p, s, lit) != 0)
+            return 0;
+        return segment_match(p + lit, plen - lit, s + lit, slen - lit, a, params, n_params);
+    }
+    const char *close = memchr(p, '}', plen);
+    assert(close);
+    size_t name_len = (size_t)(close - p) + 1;
+    const char *rest = p + name_len;
+    size_t rest_len = plen - name_len;
+    assert(rest_len == 0 || rest[0] != '{');
+    size_t at = *n_params;
+    assert(at < CG_ROUTE_MAX_PARAMS);
+    for (size_t v = slen; v >= 1; v--) {
+        *n_params = at + 1;
+        if (segment_match(rest, rest_len, s + v, slen - v, a, params, n_params)) {
+            if (params)
+                params[at] = cg_arena_strndup(a, s, v);
+            return 1;
+        }
+        if (rest_len == 0)
+            break; /* a trailing placeholder takes the whole rest or nothing */
+    }
+    *n_params = at;
+    return 0;
+}
+
 /* Matches one pattern against a path segment by segment; fills params on success. */
 static int pattern_match(const char *pattern, const char *path, cg_arena *a,
                          const char *params[CG_ROUTE_MAX_PARAMS])
@@ -22,16 +63,8 @@ static int pattern_match(const char *pattern, const char *path, cg_arena *a,
         const char *pend = strchr(p, '/'), *send = strchr(s, '/');
         size_t plen = pend ? (size_t)(pend - p) : strlen(p);
         size_t slen = send ? (size_t)(send - s) : strlen(s);
-        if (plen >= 2 && p[0] == '{' && p[plen - 1] == '}') {
-            if (slen == 0)
-                return 0;
-            assert(n_params < CG_ROUTE_MAX_PARAMS);
-            if (params)
-                params[n_params] = cg_arena_strndup(a, s, slen);
-            n_params++;
-        } else if (plen != slen || memcmp(p, s, plen) != 0) {
+        if (!segment_match(p, plen, s, slen, a, params, &n_params))
             return 0;
-        }
         p += plen;
         s += slen;
     }

@@ -1,7 +1,8 @@
 /*
  * The router: a table of (method, path pattern, handler). A pattern is a path whose segments are
- * literals or "{name}" placeholders, written exactly as the OpenAPI document spells them, so the
- * table and the document can be compared route for route. Literal segments win over
+ * literals or "{name}" placeholders, or a mix of both within a segment ("requests.{format}",
+ * "{id}.{format}": Open311's format suffixes), written exactly as the OpenAPI document spells
+ * them, so the table and the document can be compared route for route. Literal segments win over
  * placeholders because the table is searched in order: list "/grids/check" before
  * "/grids/{code}".
  */

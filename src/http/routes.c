@@ -21,6 +21,7 @@ static const route_table tables[] = {
     {cg_plan_routes, &cg_plan_routes_count},
     {cg_net_routes, &cg_net_routes_count},
     {cg_case_routes, &cg_case_routes_count},
+    {cg_open311_routes, &cg_open311_routes_count},
 };
 
 static cg_route *merged;

@@ -435,6 +435,30 @@ def run_matrix(s, w):
 
         run_case_rows(s, w, role, row)
 
+        # Open311 (open311.c) is public: every role, anonymous included, gets the same answers;
+        # POST is gated by api_key, not by roles (this server configures none: the spec's 403)
+        for pattern, concrete, want in (
+                ("/open311/v2/discovery.{format}", "/open311/v2/discovery.json", 200),
+                ("/open311/v2/services.{format}", "/open311/v2/services.xml", 200),
+                ("/open311/v2/services/{code}.{format}", "/open311/v2/services/0101.json", 200),
+                ("/open311/v2/requests.{format}", "/open311/v2/requests.json", 200),
+                ("/open311/v2/requests/{id}.{format}", "/open311/v2/requests/%s.json" % MISSING_ID,
+                 404),
+                ("/open311/v2/requests/{id}/media/{sha}",
+                 "/open311/v2/requests/%s/media/%s" % (MISSING_ID, "0" * 64), 404),
+                ("/open311/v2/tokens/{token}.{format}", "/open311/v2/tokens/%s.json" % ("0" * 32),
+                 404)):
+            row("GET", pattern)
+            st, raw = call(s, w, role, "GET", concrete)
+            check(st == want, "GET %s as %s: %d %s" % (concrete, role, st, raw[:200]))
+        row("POST", "/open311/v2/requests.{format}")
+        form = dict(w.sessions[role], **{"Content-Type": "application/x-www-form-urlencoded"})
+        st, _, raw = s.request("POST", "/open311/v2/requests.json",
+                               b"api_key=whatever-key&service_code=0101&lat=30.27&long=120.16",
+                               headers=form)
+        check(st == 403 and json.loads(raw)[0]["code"] == 403, "open311 post as %s: %d %s"
+              % (role, st, raw[:200]))
+
         row("POST", "/api/v1/auth/logout")
         st, raw = call(s, w, role, "POST", "/api/v1/auth/logout", spare=True)
         if role == "anonymous":

@@ -54,7 +54,7 @@ let server;
 let base;
 function startServer() {
   return new Promise((ok, fail) => {
-    server = spawn(BIN, ['serve', '--db', db, '--port', '0', '--threads', '2', '--access-log', '', '--web', WEB], { stdio: ['ignore', 'pipe', 'pipe'] });
+    server = spawn(BIN, ['serve', '--db', db, '--port', '0', '--threads', '2', '--access-log', join(ARTIFACTS, 'access.log'), '--web', WEB], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     const timer = setTimeout(() => fail(new Error('server did not start: ' + out + err)), 30000);
@@ -95,6 +95,7 @@ async function tokenOf(who) {
 
 // ---- the tests ----
 const results = [];
+let lastPage = null; // screenshotted when a test fails
 let browser;
 const routes = cli(['serve', '--routes']);
 const has = (line) => routes.split('\n').some((l) => l.trim() === line);
@@ -113,6 +114,7 @@ async function test(name, needs, fn) {
     results.push([name, 'ok']);
     console.log(`ok   ${name} (${Date.now() - t0} ms)`);
   } catch (e) {
+    if (lastPage && !lastPage.isClosed()) await shot(lastPage, 'FAIL-' + name.replace(/\W+/g, '-')).catch(() => {});
     results.push([name, 'fail', e]);
     console.log(`FAIL ${name}: ${e && e.stack ? e.stack : e}`);
   }
@@ -125,6 +127,7 @@ const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, name + '.pn
 async function newPage(options = {}) {
   const ctx = await browser.newContext({ viewport: { width: 1360, height: 860 }, locale: 'zh-CN', timezoneId: 'Europe/London', ...options });
   const page = await ctx.newPage();
+  lastPage = page;
   page.setDefaultTimeout(20000);
   const problems = [];
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
@@ -318,9 +321,11 @@ async function main() {
     await page.click(`[data-case="${caseId}"]`);
     await page.waitForSelector('#case-title');
     check((await page.textContent('.case dl.facts')).includes(description), 'the detail does not show the description');
-    const state = async () => (await api('GET', '/api/v1/cases/' + caseId, undefined, admin)).doc;
+    const state = async () => (await api('GET', '/api/v1/cases/' + caseId, undefined, admin)).doc.case;
     if ((await state()).state === 'reported') {
       await page.click('[data-action=register]');
+      await page.waitForSelector('.dialog');
+      await shot(page, '09a-console-register-dialog');
       await page.click('.dialog button[type=submit]');
       await page.waitForSelector('[data-action=dispatch]');
     }
@@ -364,7 +369,7 @@ async function main() {
 }
 
 async function casesWith(token, text) {
-  const r = await api('GET', '/api/v1/cases?limit=1000', undefined, token);
+  const r = await api('GET', '/api/v1/cases?limit=500', undefined, token);
   if (r.status !== 200) throw new Error('GET /api/v1/cases: ' + r.status + ' ' + JSON.stringify(r.doc));
   return (r.doc.cases || []).filter((c) => c.description === text);
 }

@@ -119,6 +119,8 @@ static void test_router(void **state)
         {"GET", "/api/v1/grids/{code}", handler_a, "", CG_PERM_GRID_READ},
         {"DELETE", "/api/v1/grids/{code}", handler_b, "", CG_PERM_GRID_READ},
         {"GET", "/api/v1/grids/{code}/history", handler_b, "", CG_PERM_GRID_READ},
+        {"GET", "/open311/v2/requests.{format}", handler_a, "", CG_PERM_PUBLIC},
+        {"GET", "/open311/v2/requests/{id}.{format}", handler_b, "", CG_PERM_PUBLIC},
     };
     size_t n = sizeof routes / sizeof routes[0];
     cg_arena *a = cg_arena_new(4096);
@@ -151,7 +153,25 @@ static void test_router(void **state)
         cg_route_match(routes, n, "PUT", "/api/v1/grids", a, &r, params, allow, sizeof allow),
         CG_ROUTE_BAD_METHOD);
     assert_string_equal(allow, "GET, HEAD");
-    const char *missing[] = {"/api/v1/grids/",
+    /* placeholders within a segment: the suffix after the last '.' */
+    assert_int_equal(cg_route_match(routes, n, "GET", "/open311/v2/requests.json", a, &r, params,
+                                    allow, sizeof allow),
+                     CG_ROUTE_FOUND);
+    assert_ptr_equal(r, &routes[5]);
+    assert_string_equal(params[0], "json");
+    assert_int_equal(cg_route_match(routes, n, "GET", "/open311/v2/requests/a.b.xml", a, &r, params,
+                                    allow, sizeof allow),
+                     CG_ROUTE_FOUND);
+    assert_ptr_equal(r, &routes[6]);
+    assert_string_equal(params[0], "a.b");
+    assert_string_equal(params[1], "xml");
+    const char *missing[] = {"/open311/v2/requests",
+                             "/open311/v2/requests.",
+                             "/open311/v2/requests/12",
+                             "/open311/v2/requests/.json",
+                             "/open311/v2/requests/12.",
+                             "/open311/v2/requestsjson",
+                             "/api/v1/grids/",
                              "/api/v1/grids//history",
                              "/api/v1/grids/7/x",
                              "/api/v1",
@@ -181,11 +201,20 @@ static void test_config(void **state)
     const char *path = cg_test_tmppath("civgrid.json");
     static const struct {
         const char *doc, *field;
-    } bad[] = {{"{\"port\": 70000}", "port"},       {"{\"port\": \"80\"}", "port"},
-               {"{\"threads\": 0}", "threads"},     {"{\"colour\": 1}", "colour"},
-               {"{\"max_body\": -1}", "max_body"},  {"{\"db\": 5}", "db"},
-               {"{\"port\": 1e12}", "port"},        {"[1, 2]", ""},
-               {"{\"port\": 80, \"port\": 81}", ""}};
+    } bad[] = {
+        {"{\"port\": 70000}", "port"},
+        {"{\"port\": \"80\"}", "port"},
+        {"{\"threads\": 0}", "threads"},
+        {"{\"colour\": 1}", "colour"},
+        {"{\"max_body\": -1}", "max_body"},
+        {"{\"db\": 5}", "db"},
+        {"{\"port\": 1e12}", "port"},
+        {"[1, 2]", ""},
+        {"{\"port\": 80, \"port\": 81}", ""},
+        {"{\"open311_api_keys\": \"short\"}", "open311_api_keys"},
+        {"{\"open311_api_keys\": \"good-key-001,bad key here\"}", "open311_api_keys"},
+        {"{\"open311_api_keys\": \"good-key-001,\\u00e9t\\u00e9-key-02\"}", "open311_api_keys"},
+        {"{\"open311_jurisdiction\": \"city.gov/x\"}", "open311_jurisdiction"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cg_http_config_defaults(&c);
         cg_test_write_file(path, bad[i].doc, strlen(bad[i].doc));
@@ -202,6 +231,14 @@ static void test_config(void **state)
     assert_int_equal(c.port, 0);
     assert_int_equal(c.threads, 3);
     assert_int_equal(c.max_body, 10);
+    assert_int_equal(cg_http_config_validate(&c, &err), 0);
+    const char *o311 = "{\"open311_api_keys\": \"app-key-7f3a9c, kiosk.key_0b12\", "
+                       "\"open311_jurisdiction\": \"civgrid.example.cn\", "
+                       "\"open311_contact\": \"12345\"}";
+    cg_test_write_file(path, o311, strlen(o311));
+    assert_int_equal(cg_http_config_load(&c, path, &err), 0);
+    assert_string_equal(c.open311_api_keys, "app-key-7f3a9c, kiosk.key_0b12");
+    assert_string_equal(c.open311_jurisdiction, "civgrid.example.cn");
     assert_int_equal(cg_http_config_validate(&c, &err), 0);
     snprintf(c.bind, sizeof c.bind, "localhost:80");
     assert_int_equal(cg_http_config_validate(&c, &err), -1);

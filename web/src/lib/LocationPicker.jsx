@@ -23,7 +23,7 @@ export function LocationPicker({ value, onChange, gridsFc, center }) {
   useEffect(() => {
     if (!gridsFc || !map.current) return;
     const l = geoLayer(gridsFc, { style: { color: '#1f5f8b', weight: 1, fillOpacity: 0.06, className: 'grid-shape' }, interactive: false }).addTo(map.current);
-    if (!value && l.getBounds().isValid()) map.current.fitBounds(l.getBounds());
+    if (!value && l.getBounds().isValid()) map.current.fitBounds(l.getBounds(), { animate: false });
     return () => map.current && map.current.removeLayer(l);
   }, [gridsFc]);
   useEffect(() => {
@@ -33,7 +33,7 @@ export function LocationPicker({ value, onChange, gridsFc, center }) {
     marker.current = null;
     if (value) {
       marker.current = pointMarker(value.lat, value.lon).addTo(m);
-      if (value.how === 'gps') m.setView([value.lat, value.lon], Math.max(m.getZoom(), 16));
+      if (value.how === 'gps') m.setView([value.lat, value.lon], Math.max(m.getZoom(), 16), { animate: false });
     }
   }, [value && value.lat, value && value.lon]);
 
