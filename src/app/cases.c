@@ -642,8 +642,10 @@ int cg_cases_duplicates(const cg_case_ctx *ctx, const char *category, double lon
                         .since = at - CG_DUP_WINDOW_S,
                         .until = at + 1,
                         .bbox = &box,
-                        .order = CG_CASE_ORDER_ID,
-                        .limit = 1000,
+                        /* The newest 256 candidates: a spot reported over and over must not
+                           make every new report read all of them. */
+                        .order = CG_CASE_ORDER_NEWEST,
+                        .limit = 256,
                         .scope = ctx->scope};
     dup_search *d = calloc(1, sizeof *d);
     if (!d)

@@ -715,6 +715,7 @@ enum {
     F_SCOPE = 1 << 15,
     F_COUNT = 1 << 16,
     F_ORDER_SHIFT = 17, /* two bits: cg_case_order */
+    F_STATE1 = 1 << 19, /* exactly one state: an equality the planner can use with the time */
 };
 
 void sq_case_lists_free(cg_store *s)
@@ -736,6 +737,7 @@ static void list_sql(uint32_t shape, cg_buf *b)
     cg_buf_puts(b, (shape & F_COUNT) ? "SELECT count(*) FROM cases c WHERE 1"
                                      : "SELECT " CASE_COLUMNS " FROM cases c WHERE 1");
     append(b, shape, F_STATES, " AND c.state IN (SELECT value FROM json_each(:states))");
+    append(b, shape, F_STATE1, " AND c.state = :state");
     append(b, shape, F_CATEGORY, " AND c.category >= :cat_lo AND c.category < :cat_hi");
     append(b, shape, F_SUBTREE, " AND c.grid_code >= :sub_lo AND c.grid_code < :sub_hi");
     append(b, shape, F_NOGRID, " AND c.grid_code = ''");
@@ -854,7 +856,9 @@ static int list_prepare(cg_store *s, const cg_case_filter *f, int count, sq_leas
     if (f->ids && f->n_ids > MAX_IDS)
         return cg_err_set(err, CG_ELIMIT, "ids", "at most %d ids in one list", MAX_IDS);
     uint32_t shape = count ? F_COUNT : (uint32_t)f->order << F_ORDER_SHIFT;
-    if (f->states) {
+    if (f->states && (f->states & (f->states - 1)) == 0) {
+        shape |= F_STATE1;
+    } else if (f->states) {
         shape |= F_STATES;
         cg_buf_putc(&b->states, '[');
         for (int i = 0; i < CG_CASE_STATE_COUNT; i++)
@@ -910,6 +914,12 @@ static int list_prepare(cg_store *s, const cg_case_filter *f, int count, sq_leas
     sqlite3_stmt *st = l->st;
     if (shape & F_STATES)
         bind_text(st, ":states", b->states.data);
+    if (shape & F_STATE1) {
+        int state = 0;
+        while (!(f->states & (1u << state)))
+            state++;
+        bind_int64(st, ":state", state);
+    }
     if (shape & F_CATEGORY) {
         bind_text(st, ":cat_lo", f->category);
         bind_text(st, ":cat_hi", b->cat_hi);

@@ -236,6 +236,7 @@ static const char schema_v3[] =
     ");"
     "CREATE INDEX cases_grid_state ON cases (grid_code, state, reported_at);"
     "CREATE INDEX cases_state_due ON cases (state, due_at);"
+    "CREATE INDEX cases_state_time ON cases (state, reported_at, grid_code);"
     "CREATE INDEX cases_due ON cases (due_at) WHERE due_at > 0;"
     "CREATE INDEX cases_category ON cases (category, reported_at);"
     "CREATE INDEX cases_assignee ON cases (assignee_account) WHERE assignee_account > 0;"

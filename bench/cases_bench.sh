@@ -1,0 +1,213 @@
+#!/bin/sh
+# Case benchmarks through the real HTTP API with wrk (loopback; server and wrk share the machine):
+#
+#  1. intake: POST /api/v1/cases, each request with its own Idempotency-Key, for a bounded time;
+#     every case committed durably (synchronous=FULL, group commit). Prints cases/s, p50 and p99
+#     against the goal (>= 3,000 cases/s), and checks that every acknowledged case is in the
+#     database afterwards.
+#  2. listing: GET /api/v1/cases?grid=<community>&state=<state>&since=..&until=..&limit=100 over a
+#     database filled with N cases (default 5,000,000, bench_cases_fill) — random communities,
+#     states and 30-day windows. Prints requests/s and p99 against the goals (>= 5,000 req/s,
+#     p99 < 20 ms).
+#
+#   bench/cases_bench.sh [--cases N] [--duration S] [--connections N] [--only intake|listing]
+#   CIVGRID_BUILD=build bench/cases_bench.sh
+set -eu
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=${CIVGRID_BUILD:-$here/build}
+bin=$build/civgrid
+fill=$build/bench/bench_cases_fill
+n_cases=5000000
+duration=20
+connections=64
+only=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --cases) n_cases=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --connections) connections=$2; shift 2 ;;
+    --only) only=$2; shift 2 ;;
+    *) echo "usage: $0 [--cases N] [--duration S] [--connections N] [--only intake|listing]" >&2
+       exit 2 ;;
+    esac
+done
+command -v wrk >/dev/null || { echo "cases_bench: wrk is not installed" >&2; exit 77; }
+[ -x "$bin" ] && [ -x "$fill" ] || { echo "cases_bench: build first (scripts/build)" >&2; exit 2; }
+
+tmp=$(mktemp -d)
+server=""
+stop_server() {
+    if [ -n "$server" ]; then
+        kill -TERM "$server" 2>/dev/null || true
+        wait "$server" 2>/dev/null || true
+        server=""
+    fi
+}
+trap 'stop_server; rm -rf "$tmp"' EXIT INT TERM
+
+"$bin" demo --out "$tmp/demo" --seed 3 >/dev/null
+password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+printf '%s\n' "$password" >"$tmp/password"
+"$bin" user add bench --roles operator --db "$tmp/demo/civgrid.db" \
+    --password-file "$tmp/password" >/dev/null
+
+# start_server DB: serve on a free port; sets $server and $base.
+start_server() {
+    : >"$tmp/serve.out"
+    "$bin" serve --db "$1" --port 0 --threads 2 --access-log "" >"$tmp/serve.out" 2>&1 &
+    server=$!
+    i=0
+    until grep -q "serving http://" "$tmp/serve.out"; do
+        i=$((i + 1))
+        if [ $i -gt 600 ] || ! kill -0 "$server" 2>/dev/null; then
+            echo "cases_bench: the server did not start:" >&2
+            cat "$tmp/serve.out" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+    base=$(sed -n 's|.*serving \(http://[^/]*\)/.*|\1|p' "$tmp/serve.out")
+}
+
+# wrk's summary in milliseconds: "1.23ms" / "456.00us" / "1.20s".
+to_ms() {
+    awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub("us", "", v); print v / 1000 }
+                          else if (v ~ /ms$/) { sub("ms", "", v); print v + 0 }
+                          else if (v ~ /s$/) { sub("s", "", v); print v * 1000 } }'
+}
+
+# login_and_scripts MODE: logs in and writes the wrk Lua script for MODE.
+make_script() {
+    python3 - "$base" "$tmp" "$password" "$1" <<'PY'
+import json, random, sys, time, urllib.request
+base, tmp, password, mode = sys.argv[1:5]
+req = urllib.request.Request(base + "/api/v1/auth/login", method="POST",
+                             data=json.dumps({"username": "bench", "password": password,
+                                              "client": "token"}).encode(),
+                             headers={"Content-Type": "application/json"})
+token = json.load(urllib.request.urlopen(req))["token"]
+auth = {"Authorization": "Bearer " + token}
+def get(path):
+    return json.load(urllib.request.urlopen(urllib.request.Request(base + path, headers=auth)))
+rng = random.Random(7)
+if mode == "intake":
+    fc = get("/api/v1/grids?format=geojson&level=grid")
+    points = []
+    for f in fc["features"]:
+        xs = [p[0] for poly in f["geometry"]["coordinates"] for p in poly[0]]
+        ys = [p[1] for poly in f["geometry"]["coordinates"] for p in poly[0]]
+        points.append(((min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2))
+    cats = ["0101", "0102", "0201", "0301", "0401", "0601"]
+    with open(tmp + "/intake.lua", "w") as out:
+        out.write("local bodies = {\n")
+        for i in range(1000):
+            lon, lat = rng.choice(points)
+            body = json.dumps({"category": rng.choice(cats), "source": "worker",
+                               "description": "基准测试 bench case %d" % i,
+                               "lon": round(lon, 6), "lat": round(lat, 6)})
+            out.write("  [[%s]],\n" % body)
+        out.write("}\n")
+        out.write("local token = \"%s\"\n" % token)
+        out.write("""
+local counter = 0
+local thread_no = 0
+local threads = {}
+function setup(thread)
+  thread_no = thread_no + 1
+  thread:set("tid", thread_no)
+  table.insert(threads, thread)
+end
+function init(args)
+  prefix = string.format("%d-%d-", os.time(), tid)
+  acked = 0
+end
+request = function()
+  counter = counter + 1
+  local headers = {["Authorization"] = "Bearer " .. token,
+                   ["Content-Type"] = "application/json",
+                   ["Idempotency-Key"] = prefix .. counter}
+  return wrk.format("POST", "/api/v1/cases", headers, bodies[counter % #bodies + 1])
+end
+response = function(status, headers, body)
+  if status == 201 then acked = acked + 1 end
+end
+done = function(summary, latency, requests)
+  local total = 0
+  for _, t in ipairs(threads) do total = total + t:get("acked") end
+  io.write(string.format("ACKED %d\\n", total))
+  io.write(string.format("P50 %.3f\\n", latency:percentile(50) / 1000))
+  io.write(string.format("P99 %.3f\\n", latency:percentile(99) / 1000))
+end
+""")
+else:
+    grids = get("/api/v1/grids?level=community&limit=1000")
+    codes = [g["code"] for g in grids["grids"]]
+    now = int(time.time())
+    states = ["dispatched", "in_progress", "verified_closed", "reported", "handled"]
+    with open(tmp + "/listing.lua", "w") as out:
+        out.write("local paths = {\n")
+        for _ in range(4000):
+            until = now - rng.randrange(0, 330 * 86400)
+            out.write('  "/api/v1/cases?grid=%s&state=%s&since=%d&until=%d&limit=100",\n'
+                      % (rng.choice(codes), rng.choice(states), until - 30 * 86400, until))
+        out.write("}\nlocal i = 0\nlocal headers = {[\"Authorization\"] = \"Bearer %s\"}\n"
+                  "request = function()\n  i = i %% #paths + 1\n"
+                  "  return wrk.format(nil, paths[i], headers)\nend\n" % token)
+    # One request by hand: the answer must hold cases, or the figures measure nothing.
+    sample = get("/api/v1/cases?grid=%s&state=dispatched&since=%d&until=%d&limit=100"
+                 % (codes[0], now - 60 * 86400, now))
+    print("cases_bench: sample listing: %d of %d cases" % (len(sample["cases"]), sample["total"]))
+PY
+}
+
+fail=0
+db=$tmp/demo/civgrid.db
+
+if [ "$only" != listing ]; then
+    start_server "$db"
+    make_script intake
+    echo "cases_bench: intake: wrk -t2 -c$connections -d${duration}s POST /api/v1/cases"
+    out=$(wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$tmp/intake.lua" "$base")
+    stop_server
+    rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+    acked=$(echo "$out" | awk '/^ACKED/ {print $2}')
+    p50=$(echo "$out" | awk '/^P50/ {print $2}')
+    p99=$(echo "$out" | awk '/^P99/ {print $2}')
+    non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
+    stored=$(sqlite3 "$db" "SELECT count(*) FROM cases")
+    sync=$(sqlite3 "$db" "PRAGMA journal_mode")
+    per_s=$(awk -v a="$acked" -v d="$duration" 'BEGIN {printf "%.0f", a / d}')
+    verdict=$(awk -v r="$per_s" 'BEGIN {print (r >= 3000) ? "ok" : "BELOW GOAL"}')
+    [ "$verdict" = ok ] || fail=1
+    printf 'POST /api/v1/cases   %6s cases/s acknowledged (%.2fx of 3k)  p50 %s ms  p99 %s ms  %s%s\n' \
+        "$per_s" "$(awk -v r="$per_s" 'BEGIN {print r / 3000}')" "$p50" "$p99" "$verdict" \
+        "${non2xx:+  non-2xx: $non2xx}"
+    if [ "$stored" -lt "$acked" ]; then
+        echo "cases_bench: LOST WRITES: $acked acknowledged, $stored stored" >&2
+        fail=1
+    else
+        echo "  every acknowledged case is stored ($acked acknowledged, $stored rows; journal $sync, synchronous=FULL)"
+    fi
+fi
+
+if [ "$only" != intake ]; then
+    echo "cases_bench: filling $n_cases cases (bench_cases_fill) ..."
+    "$fill" "$db" "$n_cases" 5
+    start_server "$db"
+    make_script listing
+    echo "cases_bench: listing: wrk -t2 -c$connections -d${duration}s over $n_cases cases"
+    out=$(wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$tmp/listing.lua" "$base")
+    stop_server
+    rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+    p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+    p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+    non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
+    p99ms=$(to_ms "$p99")
+    verdict=$(awk -v r="$rps" -v p="$p99ms" 'BEGIN {print (r >= 5000 && p < 20) ? "ok" : "BELOW GOAL"}')
+    [ "$verdict" = ok ] || fail=1
+    printf 'GET /api/v1/cases    %8.0f req/s (%.2fx of 5k)  p50 %s  p99 %s  %s%s\n' "$rps" \
+        "$(awk -v r="$rps" 'BEGIN {print r / 5000}')" "$p50" "$p99" "$verdict" \
+        "${non2xx:+  non-2xx: $non2xx}"
+fi
+exit $fail
