@@ -11,6 +11,8 @@
 #     p99 < 20 ms).
 #
 #   bench/cases_bench.sh [--cases N] [--duration S] [--connections N] [--only intake|listing]
+#                        [--listing-db FILE]   (a database bench_cases_fill already filled: the
+#                                               listing runs on it as is, with a bench account added)
 #   CIVGRID_BUILD=build bench/cases_bench.sh
 set -eu
 
@@ -22,12 +24,14 @@ n_cases=5000000
 duration=20
 connections=64
 only=""
+listing_db=""
 while [ $# -gt 0 ]; do
     case "$1" in
     --cases) n_cases=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
+    --listing-db) listing_db=$2; shift 2 ;;
     *) echo "usage: $0 [--cases N] [--duration S] [--connections N] [--only intake|listing]" >&2
        exit 2 ;;
     esac
@@ -46,11 +50,16 @@ stop_server() {
 }
 trap 'stop_server; [ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT INT TERM
 
-"$bin" demo --out "$tmp/demo" --seed 3 >/dev/null
+"$bin" demo --out "$tmp/demo" --seed 3 --cases 0 >/dev/null
 password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 printf '%s\n' "$password" >"$tmp/password"
-"$bin" user add bench --roles operator --db "$tmp/demo/civgrid.db" \
+bench_user=bench$$
+"$bin" user add "$bench_user" --roles operator --db "$tmp/demo/civgrid.db" \
     --password-file "$tmp/password" >/dev/null
+if [ -n "$listing_db" ]; then
+    "$bin" user add "$bench_user" --roles operator --db "$listing_db" \
+        --password-file "$tmp/password" >/dev/null
+fi
 
 # start_server DB: serve on a free port; sets $server and $base.
 start_server() {
@@ -79,11 +88,11 @@ to_ms() {
 
 # login_and_scripts MODE: logs in and writes the wrk Lua script for MODE.
 make_script() {
-    python3 - "$base" "$tmp" "$password" "$1" <<'PY'
+    python3 - "$base" "$tmp" "$password" "$1" "$bench_user" <<'PY'
 import json, random, sys, time, urllib.request
-base, tmp, password, mode = sys.argv[1:5]
+base, tmp, password, mode, user = sys.argv[1:6]
 req = urllib.request.Request(base + "/api/v1/auth/login", method="POST",
-                             data=json.dumps({"username": "bench", "password": password,
+                             data=json.dumps({"username": user, "password": password,
                                               "client": "token"}).encode(),
                              headers={"Content-Type": "application/json"})
 token = json.load(urllib.request.urlopen(req))["token"]
@@ -202,8 +211,13 @@ if [ "$only" != listing ]; then
 fi
 
 if [ "$only" != intake ]; then
-    echo "cases_bench: filling $n_cases cases (bench_cases_fill) ..."
-    "$fill" "$db" "$n_cases" 5
+    if [ -n "$listing_db" ]; then
+        db=$listing_db
+        n_cases=$(sqlite3 "$db" "SELECT count(*) FROM cases")
+    else
+        echo "cases_bench: filling $n_cases cases (bench_cases_fill) ..."
+        "$fill" "$db" "$n_cases" 5
+    fi
     start_server "$db"
     make_script listing
     echo "cases_bench: listing: wrk -t2 -c$connections -d${duration}s over $n_cases cases"
