@@ -53,11 +53,14 @@ static uint64_t next_rand(void)
     rng_state ^= rng_state << 17;
     return rng_state;
 }
-static double unit_rand(void) { return (double)(next_rand() >> 11) / 9007199254740992.0; }
+static double unit_rand(void)
+{
+    return (double)(next_rand() >> 11) / 9007199254740992.0;
+}
 
 static const char *const words[] = {
-    "井盖", "缺失", "路灯", "不亮", "垃圾", "堆放", "占道", "经营", "积水", "破损",
-    "违章", "停车", "噪音", "扰民", "树木", "倒伏", "消防", "通道", "堵塞", "小区",
+    "井盖", "缺失", "路灯",   "不亮",   "垃圾",   "堆放", "占道", "经营", "积水", "破损",
+    "违章", "停车", "噪音",   "扰民",   "树木",   "倒伏", "消防", "通道", "堵塞", "小区",
     "东门", "路口", "人行道", "公交站", "菜市场", "学校", "北侧", "南侧", "夜间", "多日"};
 
 int main(int argc, char **argv)
@@ -97,9 +100,9 @@ int main(int argc, char **argv)
     static const struct {
         cg_case_state state;
         int percent;
-    } mix[] = {{CG_CASE_REPORTED, 4},     {CG_CASE_REGISTERED, 4},      {CG_CASE_DISPATCHED, 10},
-               {CG_CASE_IN_PROGRESS, 8},  {CG_CASE_HANDLED, 4},         {CG_CASE_VERIFIED_CLOSED, 50},
-               {CG_CASE_EVALUATED, 16},   {CG_CASE_RETURNED, 1},        {CG_CASE_REJECTED, 3}};
+    } mix[] = {{CG_CASE_REPORTED, 4},    {CG_CASE_REGISTERED, 4}, {CG_CASE_DISPATCHED, 10},
+               {CG_CASE_IN_PROGRESS, 8}, {CG_CASE_HANDLED, 4},    {CG_CASE_VERIFIED_CLOSED, 50},
+               {CG_CASE_EVALUATED, 16},  {CG_CASE_RETURNED, 1},   {CG_CASE_REJECTED, 3}};
     int64_t now = (int64_t)time(NULL);
     cg_case *c = calloc(1, sizeof *c);
     cg_case_event *ev = calloc(1, sizeof *ev);
@@ -144,8 +147,8 @@ int main(int argc, char **argv)
             c->handled_at = c->reported_at + 2 * 86400;
             c->closed_at = c->handled_at + 3600;
         }
-        c->due_at = open ? (c->deadlines.handle_by ? c->deadlines.handle_by : c->reported_at + 7200)
-                         : 0;
+        c->due_at =
+            open ? (c->deadlines.handle_by ? c->deadlines.handle_by : c->reported_at + 7200) : 0;
         c->updated_at = c->closed_at ? c->closed_at : c->reported_at;
         memset(ev, 0, sizeof *ev);
         ev->action = CG_ACT_REPORT;

@@ -21,14 +21,19 @@ static uint64_t next_rand(uint64_t *state)
     return z ^ (z >> 31);
 }
 
-static double unit_rand(uint64_t *state) { return (double)(next_rand(state) >> 11) / 9007199254740992.0; }
+static double unit_rand(uint64_t *state)
+{
+    return (double)(next_rand(state) >> 11) / 9007199254740992.0;
+}
 
 /* Where and what residents and workers typically write, after the category's own name. */
 static const char *const details[] = {
-    "小区东门外，已有两天",       "公交站旁，影响行人通行",    "菜市场北侧路口",
-    "学校门口，上下学时段较多人", "人行道上，夜间看不清",      "沿街商铺门前",
-    "地下通道入口附近",           "公园南门，周末人多",        "居民楼下，多名居民反映",
-    "十字路口西北角",             "河道边步行道",              "老旧小区内部道路",
+    "小区东门外，已有两天",   "公交站旁，影响行人通行",
+    "菜市场北侧路口",         "学校门口，上下学时段较多人",
+    "人行道上，夜间看不清",   "沿街商铺门前",
+    "地下通道入口附近",       "公园南门，周末人多",
+    "居民楼下，多名居民反映", "十字路口西北角",
+    "河道边步行道",           "老旧小区内部道路",
 };
 
 /* The stage a demo case ends at, and how many of 100 cases end there. */

@@ -256,6 +256,10 @@ int cg_store_contact_purge(cg_store *s, int64_t closed_before, int64_t *purged, 
 
 /* ==== cases (issue 4) ====
  *
+ * Grids: a case's grid_code is "" or the code of a stored grid (any version; the service takes
+ * it from the atlas). Subtree and scope filters find cases through the grid codes stored in
+ * their range, so a case naming a code no grid ever had is not listed by them.
+ *
  * Scope: a case belongs to the scope that contains its grid_code; cases in the no-grid queue
  * (grid_code "") are visible to unrestricted scopes only. Out-of-scope cases are reported as
  * missing (CG_ENOTFOUND), as for grids. Every write appends its history entry and an audit

@@ -65,9 +65,42 @@ static void report_event(cg_case_event *e, int64_t at)
     snprintf(e->detail, sizeof e->detail, "{}");
 }
 
+/* A case's grid code names a stored grid (the service takes it from the atlas): store the
+ * grid (with its parents) the first time a code is used. */
+static void ensure_grid(cg_store *s, const char *code)
+{
+    size_t len = strlen(code);
+    if (len < 6)
+        return;
+    cg_err err = {0};
+    cg_grid g;
+    cg_grid_init(&g);
+    int found = cg_store_grid_get(s, code, 0, 0, &g, &err) == 0;
+    cg_grid_free(&g);
+    if (found)
+        return;
+    char parent[CG_CODE_MAX] = "";
+    static const size_t lengths[] = {6, 9, 12, 15, 17};
+    for (size_t i = 1; i < sizeof lengths / sizeof lengths[0]; i++)
+        if (lengths[i] == len)
+            snprintf(parent, sizeof parent, "%.*s", (int)lengths[i - 1], code);
+    ensure_grid(s, parent);
+    cg_grid_init(&g);
+    snprintf(g.code, sizeof g.code, "%s", code);
+    snprintf(g.parent_code, sizeof g.parent_code, "%s", parent);
+    g.level = cg_level_from_code(code);
+    cg_point pts[] = {{119, 29}, {121, 29}, {121, 31}, {119, 31}, {119, 29}};
+    cg_mpoly_add_ring_polygon(&g.geom, pts, 5);
+    g.area_m2 = cg_mpoly_area_m2(&g.geom);
+    if (cg_store_grid_put(s, &g, 1, &err))
+        fail_msg("grid %s: %s", code, err.message);
+    cg_grid_free(&g);
+}
+
 static int64_t add(cg_store *s, cg_case *c)
 {
     cg_err err = {0};
+    ensure_grid(s, c->grid_code);
     cg_case_event ev;
     report_event(&ev, c->reported_at);
     int64_t existing = -1;

@@ -739,9 +739,16 @@ static void list_sql(uint32_t shape, cg_buf *b)
     append(b, shape, F_STATES, " AND c.state IN (SELECT value FROM json_each(:states))");
     append(b, shape, F_STATE1, " AND c.state = :state");
     append(b, shape, F_CATEGORY, " AND c.category >= :cat_lo AND c.category < :cat_hi");
-    append(b, shape, F_SUBTREE, " AND c.grid_code >= :sub_lo AND c.grid_code < :sub_hi");
+    /* A subtree (and a scope) is the set of grid codes in its range, every version ever
+     * stored, so that an index leading with grid_code is searched code by code together with
+     * the state and the time range, instead of scanning the whole code range: counting a
+     * community's dispatched cases of a month reads those cases, not the month's. */
+    append(b, shape, F_SUBTREE,
+           " AND c.grid_code IN (SELECT code FROM grids WHERE code >= :sub_lo AND code < :sub_hi)");
     append(b, shape, F_NOGRID, " AND c.grid_code = ''");
-    append(b, shape, F_SCOPE, " AND c.grid_code >= :scope_lo AND c.grid_code < :scope_hi");
+    append(b, shape, F_SCOPE,
+           " AND c.grid_code IN (SELECT code FROM grids WHERE code >= :scope_lo AND code < "
+           ":scope_hi)");
     append(b, shape, F_OVERDUE, " AND c.due_at > 0 AND c.due_at < :overdue_at");
     append(b, shape, F_SOURCE, " AND c.source = :source");
     append(b, shape, F_SINCE, " AND c.reported_at >= :since");
