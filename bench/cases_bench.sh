@@ -167,6 +167,11 @@ db=$tmp/demo/civgrid.db
 if [ "$only" != listing ]; then
     start_server "$db"
     make_script intake
+    # A fresh database's WAL grows at first and those fsyncs are slower: warm up for 5 s (not
+    # measured; its cases are not counted below).
+    echo "cases_bench: intake: 5 s warm-up"
+    wrk -t2 -c"$connections" -d5s -s "$tmp/intake.lua" "$base" >/dev/null
+    before=$(sqlite3 "$db" "SELECT count(*) FROM cases")
     echo "cases_bench: intake: wrk -t2 -c$connections -d${duration}s POST /api/v1/cases"
     out=$(wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$tmp/intake.lua" "$base")
     stop_server
@@ -175,7 +180,7 @@ if [ "$only" != listing ]; then
     p50=$(echo "$out" | awk '/^P50/ {print $2}')
     p99=$(echo "$out" | awk '/^P99/ {print $2}')
     non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
-    stored=$(sqlite3 "$db" "SELECT count(*) FROM cases")
+    stored=$(($(sqlite3 "$db" "SELECT count(*) FROM cases") - before))
     sync=$(sqlite3 "$db" "PRAGMA journal_mode")
     per_s=$(awk -v a="$acked" -v d="$duration" 'BEGIN {printf "%.0f", a / d}')
     verdict=$(awk -v r="$per_s" 'BEGIN {print (r >= 3000) ? "ok" : "BELOW GOAL"}')
@@ -187,7 +192,7 @@ if [ "$only" != listing ]; then
         echo "cases_bench: LOST WRITES: $acked acknowledged, $stored stored" >&2
         fail=1
     else
-        echo "  every acknowledged case is stored ($acked acknowledged, $stored rows; journal $sync, synchronous=FULL)"
+        echo "  every acknowledged case is stored ($acked acknowledged, $stored new rows; journal $sync, synchronous=FULL)"
     fi
 fi
 
