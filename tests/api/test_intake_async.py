@@ -4,10 +4,13 @@ The server runs with one worker thread. The test holds SQLite's write lock itsel
 IMMEDIATE on the database), so the intake's commit cannot happen: every POST /api/v1/cases is
 parked. While they are, a GET on another connection of the same (only) worker must be answered,
 and no POST may have been answered yet. Once the lock is released, every POST is answered 201
-and every case is stored."""
+and every case is stored. A SIGTERM while cases are parked still drains them: each is answered
+(201, Connection: close) before the server exits 0."""
 import json
+import signal
 import socket
 import sqlite3
+import time
 
 from cgserver import ADMIN, Server, make_db, read_response
 from cgtest import TempDir, check, main
@@ -97,5 +100,47 @@ def test_many_concurrent_posts_one_thread():
         check(stored == 200, "stored %d of 200" % stored)
 
 
+def test_shutdown_drains_parked_cases():
+    with TempDir() as tmp:
+        db = make_db(tmp)
+        s = Server(db, "--threads", "1", login=ADMIN)
+        s.__enter__()
+        try:
+            token = s.headers["Authorization"].split(" ", 1)[1]
+            lock = sqlite3.connect(db, timeout=10, isolation_level=None)
+            lock.execute("BEGIN IMMEDIATE")
+            try:
+                socks = [post_case(s.port, token, 2000 + i, True) for i in range(16)]
+                s.proc.send_signal(signal.SIGTERM)
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:  # until the listener is closed
+                    try:
+                        socket.create_connection(("127.0.0.1", s.port), timeout=1).close()
+                    except OSError:
+                        break
+                else:
+                    raise AssertionError("still accepting 10 s after SIGTERM")
+                check(s.proc.poll() is None, "exited with cases parked: %s" % s.proc.poll())
+            finally:
+                lock.execute("ROLLBACK")
+                lock.close()
+            for i, c in enumerate(socks):
+                status, head, body = read_response(c)
+                c.close()
+                check(status == 201, "case %d: %s %r" % (i, status, body[:200]))
+                check("connection: close" in head.lower(), head)
+            _, err = s.proc.communicate(timeout=20)  # no second signal: it must exit by itself
+            check(s.proc.returncode == 0, "exit status %s: %s" % (s.proc.returncode, err))
+        finally:
+            if s.proc.poll() is None:
+                s.proc.kill()
+        con = sqlite3.connect(db)
+        stored = con.execute("SELECT count(*) FROM cases WHERE description LIKE 'parked case %'"
+                             ).fetchone()[0]
+        con.close()
+        check(stored == 16, "stored %d of 16" % stored)
+
+
 if __name__ == "__main__":
-    main([test_parked_cases_do_not_block_the_worker, test_many_concurrent_posts_one_thread])
+    main([test_parked_cases_do_not_block_the_worker, test_many_concurrent_posts_one_thread,
+          test_shutdown_drains_parked_cases])
