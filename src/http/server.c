@@ -39,6 +39,9 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -437,6 +440,12 @@ static void *reloader_main(void *arg)
         reopen_if_writable(&s->reload_store);
         reload_if_changed(s);
         maintain_if_due(s);
+#ifdef __GLIBC__
+        /* Parked requests (cg_http_defer) each hold an arena until their case is committed, so
+         * a burst leaves free memory scattered in the workers' heaps: hand whole free pages
+         * back once a second, so resident memory follows the load down again. */
+        malloc_trim(0);
+#endif
         pthread_mutex_lock(&s->reload_mu);
     }
     pthread_mutex_unlock(&s->reload_mu);
