@@ -677,10 +677,29 @@ const char *cg_photo_mime(const void *data, size_t len)
     return NULL;
 }
 
+/* A photo that cannot be written: a full or read-only file system is a 503 the client may
+ * retry (like the database's own), anything else an I/O failure. */
+static int photo_fail(const char *what, int e, cg_err *err)
+{
+    if (e == ENOSPC || e == EDQUOT)
+        return cg_err_set(err, CG_EBUSY, "photo",
+                          "storage full: %s: no space left on the disk holding the photos; "
+                          "nothing was stored. Free space and try again",
+                          what);
+    if (e == EROFS)
+        return cg_err_set(err, CG_EBUSY, "photo",
+                          "storage read-only: %s: the photo directory cannot be written; "
+                          "nothing was stored",
+                          what);
+    return cg_err_set(err, CG_EIO, "photo", "%s: %s", what, strerror(e));
+}
+
 static int make_dir(const char *path, cg_err *err)
 {
     if (mkdir(path, 0750) == 0 || errno == EEXIST)
         return 0;
+    if (errno == ENOSPC || errno == EDQUOT || errno == EROFS)
+        return photo_fail("cannot create the photo directory", errno, err);
     return cg_err_set(err, CG_EIO, "photo_dir", "cannot create '%s': %s", path, strerror(errno));
 }
 
@@ -719,7 +738,7 @@ static int photo_write(const char *dir, const char *sha, const void *data, size_
     snprintf(tmp, sizeof tmp, "%.3900s/.%s.%s.tmp", sub, sha, suffix);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0)
-        return cg_err_set(err, CG_EIO, "photo", "cannot write '%s': %s", tmp, strerror(errno));
+        return photo_fail("cannot create the photo file", errno, err);
     int bad = write_all(fd, data, len) || fsync(fd);
     int saved = errno;
     close(fd);
@@ -727,7 +746,7 @@ static int photo_write(const char *dir, const char *sha, const void *data, size_
         if (!bad)
             saved = errno;
         unlink(tmp);
-        return cg_err_set(err, CG_EIO, "photo", "cannot store the photo: %s", strerror(saved));
+        return photo_fail("cannot store the photo", saved, err);
     }
     return 0;
 }

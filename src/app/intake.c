@@ -109,6 +109,9 @@ static void *writer(void *arg)
             break;
         pending *batch = take_batch(in);
         pthread_mutex_unlock(&in->lock);
+        /* A database that was read-only and is writable again: write through a fresh
+         * connection (a failure here leaves the old one, whose writes then say why). */
+        cg_store_reopen_if_writable(&in->store, NULL);
         write_batch(in, batch);
         pthread_mutex_lock(&in->lock);
         for (pending *p = batch; p; p = p->next)

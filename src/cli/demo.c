@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "app/case_demo.h"
 #include "cli/cli.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -169,7 +170,7 @@ static void print_demo_accounts(const demo_account a[DEMO_ACCOUNTS])
 
 int cmd_demo(int argc, char **argv)
 {
-    int seed = 1, force = 0;
+    int seed = 1, force = 0, cases = 150;
     const char *size_name = "small", *out_dir = "demo-out";
     const cg_opt opts[] = {
         {CG_OPT_INT, "seed", "N", &seed,
@@ -178,6 +179,8 @@ int cmd_demo(int argc, char **argv)
          "small (~60k residents, default) or city (~2M residents, >= 1M road nodes)"},
         {CG_OPT_STRING, "out", "DIR", &out_dir, "output directory (default demo-out)"},
         {CG_OPT_FLAG, "force", NULL, &force, "replace an existing DIR/civgrid.db"},
+        {CG_OPT_INT, "cases", "N", &cases,
+         "demo cases over the last 14 days, at every stage (default 150; 0 for none)"},
         {0}};
     const cg_cmd_help help = {
         "civgrid demo [options]",
@@ -197,6 +200,10 @@ int cmd_demo(int argc, char **argv)
     cg_demo_size size;
     if (seed < 0) {
         fprintf(stderr, "civgrid: seed: must be 0 or more (got %d)\n", seed);
+        return CG_EXIT_USAGE;
+    }
+    if (cases < 0 || cases > 100000) {
+        fprintf(stderr, "civgrid: cases: must be 0..100000 (got %d)\n", cases);
         return CG_EXIT_USAGE;
     }
     if (cg_demo_size_parse(size_name, &size, &err) != 0) {
@@ -244,6 +251,12 @@ int cmd_demo(int argc, char **argv)
         cg_demo_free(&d);
         return cg_cli_fail(&err);
     }
+    int made = 0;
+    if (cases > 0 && cg_case_demo_seed(s, (uint64_t)seed, cases, cg_time_now(), &made, &err) != 0) {
+        cg_store_close(s);
+        cg_demo_free(&d);
+        return cg_cli_fail(&err);
+    }
     cg_store_close(s);
     printf("%s (%s) seed %d, size %s: %zu streets, %zu communities, %zu grids; %lld households, "
            "~%lld residents;\n%zu roads over %lld nodes, %zu buildings, %zu places; written to %s "
@@ -251,6 +264,8 @@ int cmd_demo(int argc, char **argv)
            d.grids[0].name_zh, d.grids[0].name_en, seed, size_name, d.n_streets, d.n_communities,
            d.n_leaf_grids, (long long)d.households, (long long)d.residents, d.n_ways,
            (long long)d.road_nodes, d.n_buildings, d.n_pois, db, seconds_since(p.t0));
+    if (made)
+        printf("%d demo cases from the last 14 days, at every stage of the closed loop\n", made);
     print_demo_accounts(accounts);
     cg_demo_free(&d);
     return CG_EXIT_OK;

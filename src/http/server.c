@@ -347,21 +347,19 @@ int cg_http_atlas_findings(cg_http_req *req, const cg_scope *scope, int geojson,
  * connection is opened afresh, so writes resume without a restart. The check costs one
  * access(2) per request, and only while the database is read-only.
  */
-static void reopen_if_writable(cg_store **store, const char *path)
+static void reopen_if_writable(cg_store **store)
 {
-    if (*store && !cg_store_writable(*store) && access(path, W_OK) == 0) {
-        cg_store *fresh;
-        cg_err err;
-        cg_err_clear(&err);
-        if (cg_store_open(path, 0, &fresh, &err) != 0) {
-            cg_log_warn("database '%s' looks writable again but could not be reopened (still "
-                        "read-only): %s",
-                        path, err.message);
-            return; /* keep serving reads on the old connection */
-        }
-        cg_log_info("database '%s' is writable again", path);
-        cg_store_close(*store);
-        *store = fresh;
+    cg_err err;
+    cg_err_clear(&err);
+    switch (cg_store_reopen_if_writable(store, &err)) {
+    case 1:
+        cg_log_info("the database is writable again");
+        break;
+    case -1:
+        cg_log_warn("the database looks writable again but could not be reopened (still "
+                    "read-only): %s",
+                    err.message);
+        break;
     }
 }
 
@@ -428,7 +426,7 @@ static void *reloader_main(void *arg)
         pthread_mutex_unlock(&s->reload_mu);
         if (s->access_log_is_file)
             fflush(s->access_log);
-        reopen_if_writable(&s->reload_store, s->cfg.db);
+        reopen_if_writable(&s->reload_store);
         reload_if_changed(s);
         maintain_if_due(s);
         pthread_mutex_lock(&s->reload_mu);
@@ -450,7 +448,7 @@ cg_buf *cg_http_scratch(cg_http_req *req)
 int cg_http_store(cg_http_req *req, cg_store **out, cg_err *err)
 {
     worker_state *w = worker_get();
-    reopen_if_writable(&w->store, req->server->cfg.db);
+    reopen_if_writable(&w->store);
     if (!w->store && cg_store_open(req->server->cfg.db, 0, &w->store, err) != 0) {
         w->store = NULL;
         return -1;

@@ -45,8 +45,14 @@ void cg_store_close(cg_store *s);
  * could only be opened for reading (permissions, a read-only file system: SQLite then falls
  * back to reading, and every write fails with CG_EBUSY, field "database", "database
  * read-only"). A store that cannot write does not start writing when the file becomes writable:
- * close and open it again. */
+ * cg_store_reopen_if_writable does that. */
 int cg_store_writable(cg_store *s);
+
+/* When *s could only read although it was opened read-write, and its file can be written now,
+ * replaces *s with a fresh read-write connection and closes the old one: returns 1. Returns 0
+ * when nothing changed (still read-only, or always writable), -1 when the new connection could
+ * not be opened (*s is kept, err says why). Costs one access(2) while read-only, nothing else. */
+int cg_store_reopen_if_writable(cg_store **s, cg_err *err);
 
 /* The schema version this binary writes, and the one the open store has. */
 int cg_store_schema_version_supported(void);

@@ -48,5 +48,37 @@ def test_log_in_as_each_role():
         check(b"$argon2id$" in blob, "passwords are argon2id hashes")
 
 
+def test_demo_cases():
+    """The demo leaves a fortnight of work: cases at many stages, each with a history the state
+    machine accepts, the operator sees them all, the worker only those of its grid."""
+    with TempDir() as tmp:
+        _, out, _ = run("demo", "--out", tmp, "--seed", "2", "--cases", "80", check=0)
+        check("80 demo cases" in out, "the demo says how many cases it made: %s" % out[:400])
+        accounts = demo_accounts(out)
+        db = os.path.join(tmp, "civgrid.db")
+        with Server(db) as s:
+            st, doc, _ = s.login("operator", accounts["operator"][2], source="127.0.0.31")
+            check(st == 200, "operator logs in: %d" % st)
+            st, doc, _ = s.json("/api/v1/cases?limit=500")
+            check(st == 200 and doc["total"] == 80, "the operator sees 80 cases: %s" % st)
+            states = {c["state"] for c in doc["cases"]}
+            check(len(states) >= 5, "cases at five stages or more: %s" % sorted(states))
+            check("verified_closed" in states and "reported" in states,
+                  "new and closed cases both: %s" % sorted(states))
+            closed = [c for c in doc["cases"] if c["state"] == "verified_closed"][0]
+            st, one, _ = s.json("/api/v1/cases/%d" % closed["id"])
+            actions = [e["action"] for e in one["history"] if not e["note_only"]]
+            check(actions[:2] == ["report", "register"] and actions[-1] == "close",
+                  "a closed case went through the loop: %s" % actions)
+            st, doc, _ = s.login("worker", accounts["worker"][2], source="127.0.0.32")
+            check(st == 200, "worker logs in: %d" % st)
+            scope = accounts["worker"][1]
+            st, doc, _ = s.json("/api/v1/cases?limit=500")
+            check(st == 200, "worker lists cases: %d" % st)
+            check(all((c["grid"] or "").startswith(scope) for c in doc["cases"]),
+                  "the worker sees only cases of grid %s" % scope)
+            check(doc["total"] < 80, "the worker does not see the whole district")
+
+
 if __name__ == "__main__":
-    main([test_log_in_as_each_role])
+    main([test_log_in_as_each_role, test_demo_cases])

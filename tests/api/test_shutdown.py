@@ -74,7 +74,10 @@ def test_drain_finishes_in_flight():
         finally:
             finish(s)
         check(code == 0, "exit status %d after one SIGTERM: %s" % (code, s.stderr))
-        check("2 requests in flight" in s.stderr and "stopped" in s.stderr, s.stderr)
+        # at least the two held (the keep-alive request's completion may not be counted yet:
+        # libmicrohttpd notifies it just after the client has read the answer)
+        held = [int(w.split()[0]) for w in s.stderr.split("stopping (")[1:]]
+        check(held and held[0] >= 2 and "stopped" in s.stderr, s.stderr)
 
 
 def forced_by(second):

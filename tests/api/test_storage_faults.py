@@ -34,11 +34,12 @@ def integrity(db, prefix=()):
     return r.stdout.strip() or r.stderr.strip()
 
 
-def refused_as(st, raw, words):
-    """Checks a write was refused with 503 unavailable on field database, saying `words`."""
+def refused_as(st, raw, words, field="database"):
+    """Checks a write was refused with 503 unavailable on field (the database, or the photo
+    file), saying `words`."""
     check(st == 503, "expected 503, got %d %s" % (st, raw[:300]))
     doc = json.loads(raw)
-    check(error_of(doc) == ("unavailable", "database") and words in doc["error"]["message"],
+    check(error_of(doc) == ("unavailable", field) and words in doc["error"]["message"],
           "unclear refusal: %s" % doc)
 
 
@@ -50,6 +51,20 @@ def new_user(s, name):
 def set_team(s, code, members):
     return s.request("PUT", "/api/v1/grids/%s/team" % code,
                      {"leader": None, "deputy": None, "members": members})
+
+
+def new_case(s, i):
+    return s.request("POST", "/api/v1/cases", {"category": "0101",
+                                               "description": "storage fault case %d" % i,
+                                               "lon": 120.0, "lat": 30.0})
+
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 20000 + b"\xff\xd9"
+
+
+def add_photo(s, case_id):
+    return s.request("POST", "/api/v1/cases/%d/photos" % case_id, JPEG,
+                     headers={"Content-Type": "image/jpeg"})
 
 
 def reads_work(s, code):
@@ -105,6 +120,9 @@ def test_disk_full():
                 code = doc["grids"][0]["code"]
                 st, _, raw = new_user(s, "before_full")
                 check(st == 201, raw)
+                st, _, raw = new_case(s, 0)
+                check(st == 201, raw)
+                case_id = json.loads(raw)["case"]["id"]
                 acked, refused = {"before_full"}, set()
                 filler = os.path.join(mnt, "filler")
                 fill(filler)
@@ -124,7 +142,11 @@ def test_disk_full():
                         break
                 check(full_seen >= 5, "the full disk never refused a write (%d accepted)"
                       % len(acked))
-                # other writes: a team, a login (creates a session)
+                # other writes: a case (through the group commit), a photo, a team, a login
+                st, _, raw = new_case(s, 1)
+                refused_as(st, raw, "storage full")
+                st, _, raw = add_photo(s, case_id)
+                refused_as(st, raw, "storage full", field="photo")
                 st, _, raw = set_team(s, code, [])
                 refused_as(st, raw, "storage full")
                 st, doc, _ = s.login(*ADMIN, client="console")
@@ -143,6 +165,13 @@ def test_disk_full():
                 check(st == 200, "team after freeing space: %d %s" % (st, raw[:300]))
                 st, _, _ = s.login(*ADMIN, client="console")
                 check(st == 200, "login after freeing space: %d" % st)
+                st, _, raw = new_case(s, 2)
+                check(st == 201, "case after freeing space: %d %s" % (st, raw[:300]))
+                st, _, raw = add_photo(s, case_id)
+                check(st == 201, "photo after freeing space: %d %s" % (st, raw[:300]))
+                st, doc, _ = s.json("/api/v1/cases/%d" % case_id)
+                check(st == 200 and doc["case"]["photos"] == 1, "one photo, the refused one "
+                      "left no trace: %s" % doc.get("photos"))
                 names = usernames(s)
                 check((acked | {"after_full"}) <= names and not (refused & names), names)
             check("storage full" in s.stderr, "the server logs the refusals: %s" % s.stderr[-500:])
@@ -182,6 +211,8 @@ def test_read_only_file():
             refused_as(st, raw, "database read-only")
             st, _, raw = set_team(s, code, [])
             refused_as(st, raw, "database read-only")
+            st, _, raw = new_case(s, 1)
+            refused_as(st, raw, "database read-only")
             st, doc, _ = s.login(*ADMIN, client="console")
             refused_as(st, json.dumps(doc).encode(), "database read-only")
             names = usernames(s)
@@ -192,6 +223,8 @@ def test_read_only_file():
             st, _, raw = new_user(s, "after_ro")
             check(st == 201, "write once writable again: %d %s" % (st, raw[:300]))
             check("after_ro" in usernames(s), "written")
+            st, _, raw = new_case(s, 2)
+            check(st == 201, "case once writable again: %d %s" % (st, raw[:300]))
         check("read-only" in s.stderr, "the server says it is read-only: %s" % s.stderr[-800:])
         check(integrity(db, prefix) == "[('ok',)]", "integrity after stop: %s" % integrity(db, prefix))
 

@@ -461,6 +461,23 @@ int cg_store_writable(cg_store *s)
     return !s->readonly && sqlite3_db_readonly(s->db, "main") == 0;
 }
 
+int cg_store_reopen_if_writable(cg_store **s, cg_err *err)
+{
+    if (!*s || (*s)->readonly || cg_store_writable(*s) || (*s)->in_tx ||
+        access((*s)->path, W_OK) != 0)
+        return 0;
+    cg_store *fresh;
+    if (cg_store_open((*s)->path, 0, &fresh, err))
+        return -1;
+    if (!cg_store_writable(fresh)) { /* e.g. a read-only -shm another user left */
+        cg_store_close(fresh);
+        return 0;
+    }
+    cg_store_close(*s);
+    *s = fresh;
+    return 1;
+}
+
 int cg_store_schema_version_supported(void)
 {
     return sq_schema_version_supported();
