@@ -194,6 +194,9 @@ extern const size_t cg_case_routes_count;
 /* Open311 GeoReport v2 at /open311/v2/ (open311.c), all public. */
 extern const cg_route cg_open311_routes[];
 extern const size_t cg_open311_routes_count;
+/* The base map: vector tiles of roads, buildings and area outlines, public (api_map.c). */
+extern const cg_route cg_map_routes[];
+extern const size_t cg_map_routes_count;
 /* Every route the server answers: the areas' tables in order (http/routes.c). */
 const cg_route *cg_http_routes(size_t *count);
 void cg_http_static_serve(cg_http_req *req);
