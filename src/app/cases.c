@@ -241,10 +241,9 @@ static void locate(const cg_atlas *atlas, double lon, double lat, char code[CG_C
         snprintf(code, CG_CODE_MAX, "%s", cg_atlas_grid(atlas, path[depth - 1])->code);
 }
 
-int cg_cases_submit(const cg_case_ctx *ctx, const cg_case_input *in, cg_case *out, int *replayed,
-                    cg_err *err)
+int cg_cases_prepare(const cg_case_ctx *ctx, const cg_case_input *in, cg_case *out,
+                     cg_case_prepared *p, cg_err *err)
 {
-    *replayed = 0;
     const cg_category *cat = NULL;
     if (check_input(ctx, in, &cat, err))
         return -1;
@@ -273,27 +272,46 @@ int cg_cases_submit(const cg_case_ctx *ctx, const cg_case_input *in, cg_case *ou
     c->reported_at = c->updated_at = ctx->now;
     if (recompute(ctx->rules, cat, c, 0, err))
         return -1;
-    cg_case_event ev;
-    event_init(ctx, &ev, NULL);
-    ev.action = CG_ACT_REPORT;
-    ev.from = CG_CASE_NONE;
-    ev.to = CG_CASE_REPORTED;
+    cg_case_event *ev = &p->report;
+    event_init(ctx, ev, NULL);
+    ev->action = CG_ACT_REPORT;
+    ev->from = CG_CASE_NONE;
+    ev->to = CG_CASE_REPORTED;
+    p->contact = in->contact ? in->contact : "";
+    p->idem_key = in->idem_key;
+    return 0;
+}
+
+int cg_cases_finish(const cg_case_ctx *ctx, int64_t existing_id, cg_case *out, int *replayed,
+                    cg_err *err)
+{
+    *replayed = 0;
+    if (existing_id) {
+        *replayed = 1;
+        return cg_store_case_get(ctx->store, ctx->scope, existing_id, out, err);
+    }
+    return 0;
+}
+
+int cg_cases_submit(const cg_case_ctx *ctx, const cg_case_input *in, cg_case *out, int *replayed,
+                    cg_err *err)
+{
+    *replayed = 0;
+    cg_case_prepared p;
+    if (cg_cases_prepare(ctx, in, out, &p, err))
+        return -1;
     int64_t existing = 0;
-    const char *contact = in->contact ? in->contact : "";
     int rc;
     if (ctx->intake) {
-        rc = cg_intake_submit(ctx->intake, c, &ev, contact, in->idem_key, &existing, err);
+        rc = cg_intake_submit(ctx->intake, out, &p.report, p.contact, p.idem_key, &existing, err);
     } else {
         cg_store_set_actor(ctx->store, &ctx->actor);
-        rc = cg_store_case_insert(ctx->store, c, &ev, contact, in->idem_key, &existing, err);
+        rc =
+            cg_store_case_insert(ctx->store, out, &p.report, p.contact, p.idem_key, &existing, err);
     }
     if (rc)
         return -1;
-    if (existing) {
-        *replayed = 1;
-        return cg_store_case_get(ctx->store, ctx->scope, existing, out, err);
-    }
-    return 0;
+    return cg_cases_finish(ctx, existing, out, replayed, err);
 }
 
 /* ---- steps ---- */

@@ -62,7 +62,20 @@ int cg_intake_start(const char *location, int max_batch, cg_intake **out, cg_err
  * (savepoint per case) does not fail the others of its batch. */
 int cg_intake_submit(cg_intake *in, cg_case *c, const cg_case_event *report, const char *contact,
                      const char *idem_key, int64_t *existing_id, cg_err *err);
-/* Stops after committing what is queued; NULL is fine. */
+/* What cg_intake_submit_async reports when the case's batch is done, on the writer thread:
+ * rc, *existing_id and err as cg_intake_submit gives them (err NULL when rc is 0; the case's id
+ * is in c->id). Keep it short: the next batch waits for it. */
+typedef void (*cg_intake_done_fn)(void *arg, int rc, int64_t existing_id, const cg_err *err);
+/* Queues one insert without waiting: `done` is called exactly once, after the batch has been
+ * committed (or has failed). c, report, contact and idem_key must stay valid until then. Returns
+ * -1 without calling `done` when the case cannot be queued (shutting down: CG_EBUSY). */
+int cg_intake_submit_async(cg_intake *in, cg_case *c, const cg_case_event *report,
+                           const char *contact, const char *idem_key, cg_intake_done_fn done,
+                           void *arg, cg_err *err);
+/* Stops taking cases (CG_EBUSY), commits what is queued, runs every pending callback and joins
+ * the writer; the handle stays valid until cg_intake_stop. NULL is fine. */
+void cg_intake_close(cg_intake *in);
+/* Closes (if not yet) and frees; NULL is fine. */
 void cg_intake_stop(cg_intake *in);
 
 /* ---- the service ---- */
@@ -102,6 +115,21 @@ typedef struct {
  * (field "location"). *replayed is set when idem_key had been used: out is that first case.
  */
 int cg_cases_submit(const cg_case_ctx *ctx, const cg_case_input *in, cg_case *out, int *replayed,
+                    cg_err *err);
+
+/* cg_cases_submit in steps, for callers that queue the insert themselves (the server, through
+ * cg_intake_submit_async): prepare validates and fills the case and its report entry (every
+ * error of cg_cases_submit but the store's); the caller stores out with p->report, p->contact and
+ * p->idem_key (cg_store_case_insert's arguments); finish takes the insert's existing_id and, for
+ * a replay, reads the first case back into out (*replayed set). */
+typedef struct {
+    cg_case_event report;
+    const char *contact;  /* never NULL */
+    const char *idem_key; /* may be NULL */
+} cg_case_prepared;
+int cg_cases_prepare(const cg_case_ctx *ctx, const cg_case_input *in, cg_case *out,
+                     cg_case_prepared *p, cg_err *err);
+int cg_cases_finish(const cg_case_ctx *ctx, int64_t existing_id, cg_case *out, int *replayed,
                     cg_err *err);
 
 typedef struct {

@@ -12,6 +12,10 @@
  * every case of the batch gets that error: none of them was written. An idempotency key used
  * twice in one batch is found by the second insert (same transaction), so it is a replay there
  * too.
+ *
+ * Submitters either wait (cg_intake_submit: the command line, the tests) or hand over a
+ * completion callback (cg_intake_submit_async: the server, whose worker threads must not block):
+ * the writer calls it after the batch, outside its lock.
  */
 #include "app/cases.h"
 
@@ -26,6 +30,9 @@ typedef struct pending {
     const cg_case_event *report;
     const char *contact, *idem_key;
     int64_t *existing_id;
+    int64_t existing;          /* async: existing_id points here */
+    cg_intake_done_fn done_fn; /* NULL: a waiting submitter (on its stack) */
+    void *done_arg;
     cg_err err;
     int rc;
     int done;
@@ -40,6 +47,7 @@ struct cg_intake {
     pthread_cond_t done; /* submitters wait for their batch */
     pending *head, *tail;
     int stopping;
+    int closed; /* the writer has been joined */
 };
 
 /* Takes up to max_batch waiting cases off the queue (called with the lock held). */
@@ -113,10 +121,28 @@ static void *writer(void *arg)
          * connection (a failure here leaves the old one, whose writes then say why). */
         cg_store_reopen_if_writable(&in->store, NULL);
         write_batch(in, batch);
+        /* Waiting submitters own their entry (on their stack): once `done` is set it may be
+         * gone, so the callbacks' entries are split off first. */
+        pending *async = NULL, **async_tail = &async;
         pthread_mutex_lock(&in->lock);
-        for (pending *p = batch; p; p = p->next)
-            p->done = 1;
+        for (pending *p = batch, *next; p; p = next) {
+            next = p->next;
+            if (p->done_fn) {
+                p->next = NULL;
+                *async_tail = p;
+                async_tail = &p->next;
+            } else {
+                p->done = 1;
+            }
+        }
         pthread_cond_broadcast(&in->done);
+        pthread_mutex_unlock(&in->lock);
+        for (pending *p = async, *next; p; p = next) {
+            next = p->next;
+            p->done_fn(p->done_arg, p->rc, p->existing, p->rc ? &p->err : NULL);
+            free(p);
+        }
+        pthread_mutex_lock(&in->lock);
     }
     pthread_mutex_unlock(&in->lock);
     return NULL;
@@ -148,6 +174,43 @@ int cg_intake_start(const char *location, int max_batch, cg_intake **out, cg_err
     return 0;
 }
 
+/* Appends p to the queue, or refuses when stopping. */
+static int enqueue(cg_intake *in, pending *p, cg_err *err)
+{
+    if (in->stopping)
+        return cg_err_set(err, CG_EBUSY, "", "the case intake is shutting down: try again");
+    if (in->tail)
+        in->tail->next = p;
+    else
+        in->head = p;
+    in->tail = p;
+    pthread_cond_signal(&in->work);
+    return 0;
+}
+
+int cg_intake_submit_async(cg_intake *in, cg_case *c, const cg_case_event *report,
+                           const char *contact, const char *idem_key, cg_intake_done_fn done,
+                           void *arg, cg_err *err)
+{
+    pending *p = calloc(1, sizeof *p);
+    if (!p)
+        return cg_err_set(err, CG_ENOMEM, "", "out of memory queueing a case");
+    p->c = c;
+    p->report = report;
+    p->contact = contact;
+    p->idem_key = idem_key;
+    p->existing_id = &p->existing;
+    p->done_fn = done;
+    p->done_arg = arg;
+    p->rc = -1;
+    pthread_mutex_lock(&in->lock);
+    int rc = enqueue(in, p, err);
+    pthread_mutex_unlock(&in->lock);
+    if (rc)
+        free(p);
+    return rc;
+}
+
 int cg_intake_submit(cg_intake *in, cg_case *c, const cg_case_event *report, const char *contact,
                      const char *idem_key, int64_t *existing_id, cg_err *err)
 {
@@ -159,16 +222,10 @@ int cg_intake_submit(cg_intake *in, cg_case *c, const cg_case_event *report, con
                  .rc = -1};
     *existing_id = 0;
     pthread_mutex_lock(&in->lock);
-    if (in->stopping) {
+    if (enqueue(in, &p, err)) {
         pthread_mutex_unlock(&in->lock);
-        return cg_err_set(err, CG_EBUSY, "", "the case intake is shutting down: try again");
+        return -1;
     }
-    if (in->tail)
-        in->tail->next = &p;
-    else
-        in->head = &p;
-    in->tail = &p;
-    pthread_cond_signal(&in->work);
     while (!p.done)
         pthread_cond_wait(&in->done, &in->lock);
     pthread_mutex_unlock(&in->lock);
@@ -177,15 +234,23 @@ int cg_intake_submit(cg_intake *in, cg_case *c, const cg_case_event *report, con
     return p.rc;
 }
 
-void cg_intake_stop(cg_intake *in)
+void cg_intake_close(cg_intake *in)
 {
-    if (!in)
+    if (!in || in->closed)
         return;
     pthread_mutex_lock(&in->lock);
     in->stopping = 1;
     pthread_cond_signal(&in->work);
     pthread_mutex_unlock(&in->lock);
     pthread_join(in->thread, NULL);
+    in->closed = 1;
+}
+
+void cg_intake_stop(cg_intake *in)
+{
+    if (!in)
+        return;
+    cg_intake_close(in);
     cg_store_close(in->store);
     pthread_mutex_destroy(&in->lock);
     pthread_cond_destroy(&in->work);

@@ -360,6 +360,40 @@ static int idem_key(cg_http_req *req, const char **out, cg_err *err)
     return 0;
 }
 
+/* The answer to POST /api/v1/cases once the case is stored (cg_http_case_submit). */
+static void created(cg_http_req *req, const cg_case_ctx *ctx, cg_case *c, int replayed,
+                    const cg_err *failed, void *arg)
+{
+    (void)arg;
+    if (failed) {
+        cg_err e = *failed;
+        reply_case_error(req, &e);
+        return;
+    }
+    cg_err err;
+    cg_err_clear(&err);
+    /* Suggestions only: a failure here does not undo the report. */
+    int64_t dups[DUPLICATES_MAX];
+    size_t n_dups = 0;
+    if (c->has_point && cg_cases_duplicates(ctx, c->category, c->lon, c->lat, c->reported_at, c->id,
+                                            dups, DUPLICATES_MAX, &n_dups, &err) != 0) {
+        cg_log_warn("case %lld: duplicate search failed: %s", (long long)c->id, err.message);
+        n_dups = 0;
+    }
+    cg_buf *b = cg_http_scratch(req);
+    cg_buf_puts(b, "{\"case\":");
+    cg_case_json(c, ctx->rules, ctx->now, b);
+    cg_buf_puts(b, ",\"duplicates\":[");
+    for (size_t i = 0; i < n_dups; i++)
+        cg_buf_printf(b, "%s%lld", i ? "," : "", (long long)dups[i]);
+    cg_buf_printf(b, "],\"replayed\":%s,\"actions\":", replayed ? "true" : "false");
+    write_actions(b, c, ctx->roles);
+    cg_buf_putc(b, '}');
+    cg_http_add_header(req, "Location",
+                       cg_arena_sprintf(req->arena, "/api/v1/cases/%lld", (long long)c->id));
+    cg_http_reply(req, replayed ? 200 : 201, CONTENT_JSON, b);
+}
+
 static void handle_create(cg_http_req *req)
 {
     static const char *const known[] = {"category", "description", "lon",     "lat", "address",
@@ -413,33 +447,9 @@ static void handle_create(cg_http_req *req)
     if (cg_http_case_ctx(req, &ctx, &err) != 0)
         goto fail;
     cg_case *c = cg_arena_calloc(req->arena, 1, sizeof *c);
-    int replayed = 0;
-    if (cg_cases_submit(&ctx, &in, c, &replayed, &err) != 0) {
-        json_decref(o);
-        reply_case_error(req, &err);
-        return;
-    }
+    /* answered by created() once the case is committed */
+    cg_http_case_submit(req, &ctx, &in, c, created, NULL);
     json_decref(o);
-    /* Suggestions only: a failure here does not undo the report. */
-    int64_t dups[DUPLICATES_MAX];
-    size_t n_dups = 0;
-    if (c->has_point && cg_cases_duplicates(&ctx, c->category, c->lon, c->lat, c->reported_at,
-                                            c->id, dups, DUPLICATES_MAX, &n_dups, &err) != 0) {
-        cg_log_warn("case %lld: duplicate search failed: %s", (long long)c->id, err.message);
-        n_dups = 0;
-    }
-    cg_buf *b = cg_http_scratch(req);
-    cg_buf_puts(b, "{\"case\":");
-    cg_case_json(c, ctx.rules, ctx.now, b);
-    cg_buf_puts(b, ",\"duplicates\":[");
-    for (size_t i = 0; i < n_dups; i++)
-        cg_buf_printf(b, "%s%lld", i ? "," : "", (long long)dups[i]);
-    cg_buf_printf(b, "],\"replayed\":%s,\"actions\":", replayed ? "true" : "false");
-    write_actions(b, c, ctx.roles);
-    cg_buf_putc(b, '}');
-    cg_http_add_header(req, "Location",
-                       cg_arena_sprintf(req->arena, "/api/v1/cases/%lld", (long long)c->id));
-    cg_http_reply(req, replayed ? 200 : 201, CONTENT_JSON, b);
     return;
 fail:
     json_decref(o);

@@ -244,6 +244,12 @@ void cg_http_cases_stop(cg_http_cases *c)
     free(c);
 }
 
+void cg_http_cases_close_intake(cg_http_cases *c)
+{
+    if (c)
+        cg_intake_close(c->intake);
+}
+
 /* ---- per request ---- */
 
 int cg_http_case_ctx(cg_http_req *req, cg_case_ctx *ctx, cg_err *err)
@@ -274,4 +280,75 @@ int cg_http_case_ctx(cg_http_req *req, cg_case_ctx *ctx, cg_err *err)
     snprintf(ctx->actor.address, sizeof ctx->actor.address, "%s", req->client ? req->client : "");
     ctx->now = cg_time_now();
     return 0;
+}
+
+/* ---- deferred case submission ---- */
+
+typedef struct {
+    cg_http_req *req;
+    cg_case *c;
+    cg_case_prepared p;
+    cg_http_case_done_fn done;
+    void *arg;
+    int rc;
+    int64_t existing;
+    cg_err err;
+} case_job;
+
+/* On the intake thread: keep the result and wake the request. */
+static void case_committed(void *arg, int rc, int64_t existing, const cg_err *err)
+{
+    case_job *j = arg;
+    j->rc = rc;
+    j->existing = existing;
+    if (err)
+        j->err = *err;
+    cg_http_resume(j->req);
+}
+
+/* On the worker thread again: finish (a replay reads the first case back) and answer. */
+static void case_resumed(cg_http_req *req, void *arg)
+{
+    case_job *j = arg;
+    cg_case_ctx ctx;
+    int replayed = 0;
+    memset(&ctx, 0, sizeof ctx);
+    if (j->rc == 0 && cg_http_case_ctx(req, &ctx, &j->err) != 0)
+        j->rc = -1;
+    if (j->rc == 0)
+        j->rc = cg_cases_finish(&ctx, j->existing, j->c, &replayed, &j->err);
+    j->done(req, &ctx, j->c, replayed, j->rc ? &j->err : NULL, j->arg);
+}
+
+void cg_http_case_submit(cg_http_req *req, const cg_case_ctx *ctx, const cg_case_input *in,
+                         cg_case *out, cg_http_case_done_fn done, void *arg)
+{
+    cg_err err;
+    cg_err_clear(&err);
+    int replayed = 0;
+    if (!ctx->intake) {
+        int rc = cg_cases_submit(ctx, in, out, &replayed, &err);
+        done(req, ctx, out, replayed, rc ? &err : NULL, arg);
+        return;
+    }
+    case_job *j = cg_arena_calloc(req->arena, 1, sizeof *j);
+    if (cg_cases_prepare(ctx, in, out, &j->p, &err) != 0) {
+        done(req, ctx, out, 0, &err, arg);
+        return;
+    }
+    /* The intake reads these after the handler has returned (and freed its parsed body). */
+    j->p.contact = cg_arena_strdup(req->arena, j->p.contact);
+    if (j->p.idem_key)
+        j->p.idem_key = cg_arena_strdup(req->arena, j->p.idem_key);
+    j->req = req;
+    j->c = out;
+    j->done = done;
+    j->arg = arg;
+    cg_err_clear(&j->err);
+    cg_http_defer(req, case_resumed, j);
+    if (cg_intake_submit_async(ctx->intake, out, &j->p.report, j->p.contact, j->p.idem_key,
+                               case_committed, j, &j->err) != 0) {
+        j->rc = -1;
+        cg_http_resume(req);
+    }
 }

@@ -23,6 +23,10 @@ int cg_http_cases_timer_start(cg_http_cases *c, cg_http_server *server, cg_err *
 /* Joins the timer, stops the intake (committing what is queued) and frees; NULL is fine. Call
  * after the worker threads have stopped. */
 void cg_http_cases_stop(cg_http_cases *c);
+/* Closes the intake (cg_intake_close): what is queued is committed and its requests woken, later
+ * submissions are refused. server.c calls it before stopping libmicrohttpd, so no request is
+ * left suspended. NULL is fine. */
+void cg_http_cases_close_intake(cg_http_cases *c);
 /* Drops a request's hold on the rules (server.c, when the request completes). */
 void cg_http_case_rules_release(cg_case_rules_ref *r);
 

@@ -74,6 +74,11 @@ struct cg_http_req {
     cg_buf upload;                 /* the body as it arrives (up to the limit) */
     long long body_limit;          /* the server's max_body, or the route's larger limit */
     int large_body;                /* counted among the large uploads in flight */
+    /* A deferred reply (cg_http_defer): the continuation and whether it was woken. */
+    void (*cont)(cg_http_req *req, void *arg);
+    void *cont_arg;
+    int deferred;
+    _Atomic int woken;
 };
 
 /* Answers with a body built in b; b is left empty for reuse. */
@@ -95,6 +100,20 @@ const cg_http_config *cg_http_config_of(cg_http_req *req);
 void cg_http_reply_fd(cg_http_req *req, int fd, uint64_t size, const char *content_type);
 /* Adds a response header; name and value must outlive the request (use the arena). */
 void cg_http_add_header(cg_http_req *req, const char *name, const char *value);
+
+/*
+ * Deferred replies, for handlers that wait on another thread (a case's group commit) without
+ * blocking their worker thread and every other connection it serves. cg_http_defer parks the
+ * request: the handler returns without answering and the connection is suspended (no timeout
+ * runs meanwhile). Once some thread calls cg_http_resume, `cont` runs on the request's worker
+ * thread, with the request's arena, and answers as a handler does. The connection stays open
+ * while parked (a client that went away is noticed after the answer), and a shutdown waits for
+ * parked requests like any other in flight. cg_http_resume must be called exactly once after
+ * cg_http_defer, from any thread (even from the handler itself, when the work failed to start).
+ */
+typedef void (*cg_http_resume_fn)(cg_http_req *req, void *arg);
+void cg_http_defer(cg_http_req *req, cg_http_resume_fn cont, void *arg);
+void cg_http_resume(cg_http_req *req);
 
 /* A per-thread buffer for building a response, emptied on each call. */
 cg_buf *cg_http_scratch(cg_http_req *req);
@@ -127,6 +146,19 @@ int cg_http_atlas_findings(cg_http_req *req, const cg_scope *scope, int geojson,
  * report, and the public handlers must show only public fields.
  */
 int cg_http_case_ctx(cg_http_req *req, cg_case_ctx *ctx, cg_err *err);
+/*
+ * cg_cases_submit for a handler, without blocking the worker thread on the commit: validates on
+ * the spot, queues the insert on the server's intake and defers the reply (cg_http_defer); once
+ * the batch is committed, `done` runs on the worker thread with a fresh context (ctx from
+ * cg_http_case_ctx), the case (out, which must live in the request's arena) and what
+ * cg_cases_submit would have given (err NULL on success; ctx is only usable then). `done` runs
+ * exactly once, perhaps before this returns (refused input), and must answer; the handler must
+ * not answer after calling this. The strings of `in` are needed only until this returns.
+ */
+typedef void (*cg_http_case_done_fn)(cg_http_req *req, const cg_case_ctx *ctx, cg_case *c,
+                                     int replayed, const cg_err *err, void *arg);
+void cg_http_case_submit(cg_http_req *req, const cg_case_ctx *ctx, const cg_case_input *in,
+                         cg_case *out, cg_http_case_done_fn done, void *arg);
 
 /*
  * Routes that accept bodies larger than the server's max_body (photo uploads). For these the
@@ -162,6 +194,9 @@ extern const size_t cg_case_routes_count;
 /* Open311 GeoReport v2 at /open311/v2/ (open311.c), all public. */
 extern const cg_route cg_open311_routes[];
 extern const size_t cg_open311_routes_count;
+/* The base map: vector tiles of roads, buildings and area outlines, public (api_map.c). */
+extern const cg_route cg_map_routes[];
+extern const size_t cg_map_routes_count;
 /* Every route the server answers: the areas' tables in order (http/routes.c). */
 const cg_route *cg_http_routes(size_t *count);
 void cg_http_static_serve(cg_http_req *req);

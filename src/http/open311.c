@@ -1066,6 +1066,43 @@ static void write_created(o311 *o, const cg_case *c, const char *notice)
     cg_http_reply(req, 200, CT_XML, b);
 }
 
+/* What the answer to a POST needs once the case is stored (all in the request's arena). */
+typedef struct {
+    o311 o;
+    const cg_category *cat;
+    const cg_form *f;
+} post_job;
+
+/* The answer to a POST once the case is stored (cg_http_case_submit). */
+static void posted(cg_http_req *req, const cg_case_ctx *ctx, cg_case *c, int replayed,
+                   const cg_err *failed, void *arg)
+{
+    (void)replayed;
+    post_job *j = arg;
+    cg_err err;
+    cg_err_clear(&err);
+    if (failed) {
+        err = *failed;
+        goto fail;
+    }
+    /* A retry carries the photo again: adding the same photo twice is a no-op, and it heals a
+     * first attempt that stored the case but failed on the photo. */
+    if (j->f->has_file) {
+        char sha[65];
+        if (cg_cases_photo_add(ctx, c->id, j->f->file.data, j->f->file.len, NULL, sha, &err) != 0)
+            goto fail;
+    }
+    write_created(&j->o, c,
+                  j->o.en ? cg_arena_sprintf(req->arena, "Received as case %lld; %s.",
+                                             (long long)c->id, limit_text(&j->o, j->cat))
+                          : cg_arena_sprintf(req->arena, "已受理，编号 %lld；%s。",
+                                             (long long)c->id, limit_text(&j->o, j->cat)));
+    return;
+fail:
+    rename_field(&err);
+    fail(&j->o, &err);
+}
+
 static void handle_post(cg_http_req *req)
 {
     static const char *const known_query[] = {"jurisdiction_id", NULL};
@@ -1173,24 +1210,13 @@ static void handle_post(cg_http_req *req)
     }
 
     cg_case *c = cg_arena_calloc(req->arena, 1, sizeof *c);
-    int replayed = 0;
-    if (cg_cases_submit(&ctx, &in, c, &replayed, &err) != 0)
-        goto fail_renamed;
-    /* A retry carries the photo again: adding the same photo twice is a no-op, and it heals a
-     * first attempt that stored the case but failed on the photo. */
-    if (f->has_file) {
-        char sha[65];
-        if (cg_cases_photo_add(&ctx, c->id, f->file.data, f->file.len, NULL, sha, &err) != 0)
-            goto fail_renamed;
-    }
-    write_created(&o, c,
-                  o.en ? cg_arena_sprintf(req->arena, "Received as case %lld; %s.",
-                                          (long long)c->id, limit_text(&o, cat))
-                       : cg_arena_sprintf(req->arena, "已受理，编号 %lld；%s。", (long long)c->id,
-                                          limit_text(&o, cat)));
+    post_job *j = cg_arena_alloc(req->arena, sizeof *j);
+    j->o = o;
+    j->cat = cat;
+    j->f = f;
+    /* answered by posted() once the case is committed */
+    cg_http_case_submit(req, &ctx, &in, c, posted, j);
     return;
-fail_renamed:
-    rename_field(&err);
 fail:
     fail(&o, &err);
 }

@@ -22,6 +22,7 @@ static const route_table tables[] = {
     {cg_net_routes, &cg_net_routes_count},
     {cg_case_routes, &cg_case_routes_count},
     {cg_open311_routes, &cg_open311_routes_count},
+    {cg_map_routes, &cg_map_routes_count},
 };
 
 static cg_route *merged;

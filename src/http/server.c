@@ -19,7 +19,15 @@
  * held at once.
  *
  * Cases (http/cases_ctx.c): the rules cache, the intake queue and the case timer thread live
- * as long as the server; the intake stops after the workers, the timer before the atlas goes.
+ * as long as the server; the intake is closed before the workers stop (so no request is left
+ * suspended) and freed after them, the timer before the atlas goes.
+ *
+ * Deferred replies (cg_http_defer): a handler that waits on another thread (a new case's group
+ * commit) suspends its connection instead of blocking the worker, which goes on serving its
+ * other connections; cg_http_resume (any thread) wakes it, and libmicrohttpd calls on_request
+ * again on the same worker, where the continuation answers. The request keeps its arena, atlas
+ * and rules meanwhile and counts as in flight, so a shutdown drains it. Suspended connections
+ * do not time out; the access log's time includes the wait.
  *
  * Every routed request passes the gate of http/auth.c first (who is asking, may they, CSRF, rate
  * limits). The access log never holds a credential: no headers are logged, bodies never are, and
@@ -31,6 +39,9 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -429,6 +440,12 @@ static void *reloader_main(void *arg)
         reopen_if_writable(&s->reload_store);
         reload_if_changed(s);
         maintain_if_due(s);
+#ifdef __GLIBC__
+        /* Parked requests (cg_http_defer) each hold an arena until their case is committed, so
+         * a burst leaves free memory scattered in the workers' heaps: hand whole free pages
+         * back once a second, so resident memory follows the load down again. */
+        malloc_trim(0);
+#endif
         pthread_mutex_lock(&s->reload_mu);
     }
     pthread_mutex_unlock(&s->reload_mu);
@@ -455,6 +472,21 @@ int cg_http_store(cg_http_req *req, cg_store **out, cg_err *err)
     }
     *out = w->store;
     return 0;
+}
+
+void cg_http_defer(cg_http_req *req, cg_http_resume_fn cont, void *arg)
+{
+    assert(!req->replied && !req->deferred);
+    req->deferred = 1;
+    req->cont = cont;
+    req->cont_arg = arg;
+    MHD_suspend_connection(req->connection);
+}
+
+void cg_http_resume(cg_http_req *req)
+{
+    atomic_store(&req->woken, 1);
+    MHD_resume_connection(req->connection);
 }
 
 const char *cg_http_web_dir(cg_http_req *req)
@@ -904,13 +936,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
             return MHD_NO;
         return MHD_YES;
     }
-    if (req->dispatched)
-        return MHD_YES;
+    if (req->dispatched) {
+        /* Called again: a deferred request that was woken (cg_http_resume) answers now, on
+         * this thread, as its handler would have. */
+        if (!req->deferred || req->replied || !atomic_load(&req->woken))
+            return MHD_YES;
+        req->cont(req, req->cont_arg);
+        cg_http_auth_after(req);
+        return send_reply(con, req);
+    }
     req->dispatched = 1;
     if (req->body_bytes_seen > req->body_limit)
         reply_too_large(req, "(chunked)");
     else
         dispatch(req);
+    if (req->deferred && !req->replied)
+        return MHD_YES; /* suspended until cg_http_resume */
     return send_reply(con, req);
 }
 
@@ -1066,7 +1107,8 @@ int cg_http_server_start(const cg_http_config *c, cg_http_server **out, cg_err *
 
     /* TURBO: no shutdown() before close and no listen-socket locking, which costs syscalls on
      * every connection; quiesce still works through the ITC channel. */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO |
+                     MHD_ALLOW_SUSPEND_RESUME;
     s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET,
                                  s->listen_fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->threads,
                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
@@ -1116,6 +1158,9 @@ unsigned cg_http_server_in_flight(cg_http_server *s)
 
 void cg_http_server_stop(cg_http_server *s)
 {
+    /* Deferred requests wait on the intake: commit what it holds and wake them before the
+     * daemon goes (libmicrohttpd must not be stopped with connections suspended). */
+    cg_http_cases_close_intake(s->cases);
     MHD_stop_daemon(s->daemon);
     server_free(s);
 }

@@ -139,6 +139,10 @@ int cg_store_building_each(cg_store *s, const cg_bbox *bbox, cg_building_cb cb, 
 int cg_store_poi_each(cg_store *s, const cg_bbox *bbox, cg_poi_cb cb, void *ctx, cg_err *err);
 int cg_store_boundary_each(cg_store *s, cg_boundary_cb cb, void *ctx, cg_err *err);
 
+/* A number that changes whenever places are written (once per transaction that writes any, by
+ * any connection or process), like the grid generation; 0 for a store never given a place. */
+int64_t cg_store_places_generation(cg_store *s);
+
 typedef struct {
     int64_t grids, ways, buildings, pois, boundaries;
 } cg_store_counts;

@@ -12,6 +12,7 @@ handlers also read residents' contacts, inspectors also check topology, read the
 list accounts, administrators do everything); /auth/me must say the same. A route the server has
 and this table lacks fails the test: every new route needs its row."""
 import json
+import math
 import os
 
 from cgserver import Server, add_user, error_of
@@ -256,8 +257,19 @@ def run_case_rows(s, w, role, row):
               "put calendar as %s: %d %s" % (role, st, raw[:200]))
 
 
+def tile_of(lon, lat, z):
+    """The Web Mercator tile z/x/y holding a point, as slippy maps number them."""
+    n = 2 ** z
+    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+    return "/api/v1/basemap/%d/%d/%d" % (z, int((lon + 180) / 360 * n), int(y))
+
+
 def run_matrix(s, w):
     covered = set()
+    st, _, raw = s.request("GET", "/api/v1/basemap")
+    b = json.loads(raw)["bounds"]
+    w.basemap_tile = tile_of((b[0] + b[2]) / 2, (b[1] + b[3]) / 2, 16)
+    w.basemap_body = s.request("GET", w.basemap_tile)[2]
 
     def row(method, pattern):
         covered.add((method, pattern))
@@ -451,6 +463,17 @@ def run_matrix(s, w):
             row("GET", pattern)
             st, raw = call(s, w, role, "GET", concrete)
             check(st == want, "GET %s as %s: %d %s" % (concrete, role, st, raw[:200]))
+        # The base map (api_map.c) is public and the same for everyone, whatever the scope:
+        # roads, footprints and area names only, nothing about people or teams
+        row("GET", "/api/v1/basemap")
+        st, raw = call(s, w, role, "GET", "/api/v1/basemap")
+        check(st == 200 and json.loads(raw)["bounds"], "basemap as %s: %d %s" % (role, st, raw))
+        row("GET", "/api/v1/basemap/{z}/{x}/{y}")
+        st, raw = call(s, w, role, "GET", w.basemap_tile)
+        check(st == 200 and json.loads(raw)["features"] and raw == w.basemap_body,
+              "tile as %s: %d (the same tile for everyone)" % (role, st))
+        for leak in (b"households", b"grade", b"leader", b"members", b"phone"):
+            check(leak not in raw, "tile as %s leaks %s" % (role, leak))
         row("POST", "/open311/v2/requests.{format}")
         form = dict(w.sessions[role], **{"Content-Type": "application/x-www-form-urlencoded"})
         st, _, raw = s.request("POST", "/open311/v2/requests.json",

@@ -149,6 +149,21 @@ async function consoleLogin(page, who) {
   await page.waitForSelector('header.top nav');
 }
 
+// In the page: what the base-map tiles under `sel` drew (their counts of roads, buildings and
+// outlines) and how many of their pixels hold paint (not just the tiles' existence).
+function inkOfBasemap(sel) {
+  let roads = 0, buildings = 0, outlines = 0, inked = 0, tiles = 0;
+  for (const c of document.querySelectorAll(sel + ' canvas.basemap-tile')) {
+    tiles++;
+    roads += +(c.dataset.roads || 0);
+    buildings += +(c.dataset.buildings || 0);
+    outlines += +(c.dataset.outlines || 0);
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (let i = 3; i < d.length; i += 4) if (d[i]) inked++;
+  }
+  return { tiles, roads, buildings, outlines, inked };
+}
+
 let workerPoint;
 let caseId;
 const description = 'e2e 离线上报 ' + process.pid + ' 井盖缺失';
@@ -186,6 +201,9 @@ async function main() {
     check(d && d.length > 20 && /\d/.test(d), 'the polygon path has no geometry: ' + d);
     const box = await page.locator('.leaflet-overlay-pane svg').boundingBox();
     check(box && box.width > 200 && box.height > 200, 'the drawn grids are tiny: ' + JSON.stringify(box));
+    await page.waitForFunction(() => [...document.querySelectorAll('.map canvas.basemap-tile')].some((c) => +c.dataset.roads > 0));
+    const painted = await page.evaluate(inkOfBasemap, '.map');
+    check(painted.roads > 0 && painted.outlines > 0 && painted.inked > 5000, 'the console map has no base map: ' + JSON.stringify(painted));
     await shot(page, '01-console-map');
     // Drill down: a street's communities replace it.
     await page.locator('.list .row').first().click();
@@ -355,6 +373,10 @@ async function main() {
     await page.waitForSelector('#category option:nth-child(2)', { state: 'attached' });
     await page.selectOption('#category', { index: 1 });
     await page.fill('#description', '市民 e2e: 路灯不亮 ' + process.pid);
+    // The map beneath the pin is civgrid's base map: roads really painted on its tiles.
+    await page.waitForFunction(() => [...document.querySelectorAll('.pickmap canvas.basemap-tile')].some((c) => +c.dataset.roads > 0));
+    const painted = await page.evaluate(inkOfBasemap, '.pickmap');
+    check(painted.roads > 0 && painted.inked > 2000, 'the resident map drew no roads: ' + JSON.stringify(painted));
     const box = await page.locator('.pickmap').boundingBox();
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
     await page.waitForFunction(() => /\d+\.\d+, \d+\.\d+/.test(document.querySelector('[data-testid=where]').textContent));

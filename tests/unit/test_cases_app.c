@@ -937,6 +937,113 @@ static void test_intake_concurrent(void **state)
     env_close(&e);
 }
 
+/* ---- asynchronous intake (what the server uses) ---- */
+
+#define ASYNC_N 40
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int calls;
+    int rc[ASYNC_N];
+    int64_t existing[ASYNC_N];
+    char field[ASYNC_N][sizeof(((cg_err *)0)->field)];
+} async_log;
+
+typedef struct {
+    async_log *log;
+    int i;
+} async_slot;
+
+static void async_done(void *arg, int rc, int64_t existing, const cg_err *err)
+{
+    async_slot *s = arg;
+    pthread_mutex_lock(&s->log->mu);
+    s->log->rc[s->i] = rc;
+    s->log->existing[s->i] = existing;
+    snprintf(s->log->field[s->i], sizeof s->log->field[0], "%s", err ? err->field : "");
+    s->log->calls++;
+    pthread_cond_signal(&s->log->cv);
+    pthread_mutex_unlock(&s->log->mu);
+}
+
+static void test_intake_async(void **state)
+{
+    (void)state;
+    env e;
+    env_open(&e, "app_intake_async.db");
+    cg_intake *intake;
+    cg_err err = {0};
+    assert_int_equal(cg_intake_start(e.path, 8, &intake, &err), 0);
+    async_log log;
+    memset(&log, 0, sizeof log);
+    pthread_mutex_init(&log.mu, NULL);
+    pthread_cond_init(&log.cv, NULL);
+    static cg_case cases[ASYNC_N];
+    static cg_case_prepared prep[ASYNC_N];
+    async_slot slots[ASYNC_N];
+    char desc[ASYNC_N][32];
+    for (int i = 0; i < ASYNC_N; i++) {
+        snprintf(desc[i], sizeof desc[i], "async %d", i);
+        cg_case_input in = input("0101", 120.001, 30.001, desc[i]);
+        /* cases 0 and 1 share a key: the second is a replay of the first */
+        in.idem_key = i < 2 ? "async-shared" : NULL;
+        assert_int_equal(cg_cases_prepare(&e.ctx, &in, &cases[i], &prep[i], &err), 0);
+        slots[i] = (async_slot){&log, i};
+    }
+    /* a case the store refuses fails alone */
+    cases[5].category[0] = '\0';
+    for (int i = 0; i < ASYNC_N; i++)
+        assert_int_equal(cg_intake_submit_async(intake, &cases[i], &prep[i].report, prep[i].contact,
+                                                prep[i].idem_key, async_done, &slots[i], &err),
+                         0);
+    pthread_mutex_lock(&log.mu);
+    while (log.calls < ASYNC_N)
+        pthread_cond_wait(&log.cv, &log.mu);
+    pthread_mutex_unlock(&log.mu);
+    assert_int_equal(log.calls, ASYNC_N);
+    for (int i = 0; i < ASYNC_N; i++) {
+        if (i == 5) {
+            assert_int_equal(log.rc[i], -1);
+            assert_string_equal(log.field[i], "category");
+            continue;
+        }
+        assert_int_equal(log.rc[i], 0);
+        int replayed = -1;
+        cg_case c = cases[i];
+        assert_int_equal(cg_cases_finish(&e.ctx, log.existing[i], &c, &replayed, &err), 0);
+        assert_int_equal(replayed, i == 1);
+        if (i == 1) {
+            assert_int_equal(c.id, cases[0].id); /* read back: the first case */
+            assert_string_equal(c.description, "async 0");
+        } else {
+            assert_true(cases[i].id > 0);
+            cg_case stored;
+            assert_int_equal(cg_store_case_get(e.store, NULL, cases[i].id, &stored, &err), 0);
+            assert_string_equal(stored.description, desc[i]);
+        }
+    }
+    int64_t n = 0;
+    assert_int_equal(cg_store_case_count(e.store, NULL, &n, &err), 0);
+    assert_int_equal(n, ASYNC_N - 2);
+    /* closed: what was queued is done, new cases are refused without a callback */
+    cg_intake_close(intake);
+    cg_intake_close(intake);
+    assert_int_equal(cg_intake_submit_async(intake, &cases[2], &prep[2].report, "", NULL,
+                                            async_done, &slots[2], &err),
+                     -1);
+    assert_int_equal(err.code, CG_EBUSY);
+    int64_t existing;
+    assert_int_equal(
+        cg_intake_submit(intake, &cases[2], &prep[2].report, "", NULL, &existing, &err), -1);
+    assert_int_equal(err.code, CG_EBUSY);
+    assert_int_equal(log.calls, ASYNC_N);
+    cg_intake_stop(intake);
+    pthread_mutex_destroy(&log.mu);
+    pthread_cond_destroy(&log.cv);
+    env_close(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -953,6 +1060,7 @@ int main(void)
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_rules),
         cmocka_unit_test(test_intake_concurrent),
+        cmocka_unit_test(test_intake_async),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

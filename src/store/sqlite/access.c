@@ -152,7 +152,29 @@ static int audit_places(cg_store *s, const int64_t counts[SQ_PLACE_KINDS], cg_er
     cg_buf_putc(&b, '}');
     int rc = sq_audit(s, "places.put", "places", b.data, err);
     cg_buf_free(&b);
-    return rc;
+    if (rc)
+        return rc;
+    /* Once per write of places, inside it: the counter moves exactly when the places do. The row
+     * is made by the first write, so databases of every schema version have it when needed. */
+    sq_lease l;
+    if (sq_acquire(s, SQ_PLACES_GENERATION_BUMP,
+                   "INSERT INTO counters (name, value) VALUES ('places_generation', 1) "
+                   "ON CONFLICT (name) DO UPDATE SET value = value + 1",
+                   &l, err))
+        return -1;
+    return sq_exec(s, &l, err);
+}
+
+int64_t cg_store_places_generation(cg_store *s)
+{
+    sq_lease l;
+    if (sq_acquire(s, SQ_PLACES_GENERATION_GET,
+                   "SELECT coalesce((SELECT value FROM counters WHERE name = 'places_generation'), 0)",
+                   &l, NULL))
+        return -1;
+    int64_t value = sqlite3_step(l.st) == SQLITE_ROW ? sqlite3_column_int64(l.st, 0) : -1;
+    sq_release(&l);
+    return value;
 }
 
 int sq_audit_place(cg_store *s, sq_place_kind kind, cg_err *err)

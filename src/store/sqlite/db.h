@@ -129,6 +129,8 @@ typedef enum {
     SQ_DOC_EACH,
     SQ_RULES_GENERATION_GET,
     SQ_RULES_GENERATION_BUMP,
+    SQ_PLACES_GENERATION_GET,
+    SQ_PLACES_GENERATION_BUMP,
     SQ_GRID_LIST_FIRST, /* SQ_GRID_SHAPES ids follow, one per filter combination */
     SQ_STATEMENTS = SQ_GRID_LIST_FIRST + SQ_GRID_SHAPES
 } sq_stmt_id;

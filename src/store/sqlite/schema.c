@@ -17,7 +17,9 @@
  *                 bbox)
  *   meta          key/value
  *   counters      grid_generation, bumped in the same transaction as every grid write, so
- *                 every connection and process sees it change exactly when the grids do.
+ *                 every connection and process sees it change exactly when the grids do;
+ *                 places_generation likewise for places (its row is made by the first place
+ *                 write, in any version, so it needs no migration).
  *
  * Version 2 (access, issue 3):
  *   accounts      staff accounts: roles (a bit set, model/access.h), scope (a grid code, '' for

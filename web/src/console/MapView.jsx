@@ -22,7 +22,7 @@ export function MapView({ ctx }) {
   const [loading, setLoading] = useState(true);
 
   useEffect(() => {
-    map.current = createMap(el.current);
+    map.current = createMap(el.current, { basemapLabels: false }); // the polygons carry their names
     topGrids(ctx.me).then(
       (tops) => {
         if (tops.length === 1) drill([tops[0]]);
@@ -80,7 +80,7 @@ export function MapView({ ctx }) {
       style: (f) => {
         const p = f.properties;
         const fill = mode === 'load' ? loadColour(load[p.code] || 0, maxLoad) : p.grade ? GRADE_COLOURS[p.grade] : areaColour(codes.indexOf(p.code));
-        return { color: '#1f2933', weight: 1.2, fillColor: fill, fillOpacity: 0.55, className: 'grid-shape' };
+        return { color: '#1f2933', weight: 1.2, fillColor: fill, fillOpacity: 0.4, className: 'grid-shape' };
       },
       onEachFeature: (f, layer) => {
         const p = f.properties;

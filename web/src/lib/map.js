@@ -1,8 +1,9 @@
-// Maps without tiles from the internet: civgrid's own grids (and whatever else the API gives) are
-// drawn as Leaflet vector layers (SVG), over a plain background; an operator may set the URL of an
-// intranet tile server in the settings, which then lies beneath.
+// Maps without tiles from the internet: civgrid's own base map (roads, buildings, outlines: see
+// basemap.js) beneath civgrid's grids and cases drawn as Leaflet vector layers (SVG); an operator
+// may set the URL of an intranet tile server in the settings, which then lies beneath.
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
+import { basemapLayer } from './basemap.js';
 
 const TILE_KEY = 'civgrid.tiles';
 
@@ -44,11 +45,17 @@ export function loadColour(n, max) {
   return steps[i];
 }
 
-/** A map in `el` with no base tiles unless an intranet URL is set. */
-export function createMap(el, { center = [30.27, 120.16], zoom = 13, keyboard = true } = {}) {
-  const map = L.map(el, { center, zoom, keyboard, zoomControl: true, attributionControl: true, preferCanvas: false });
+/**
+ * A map in `el` over civgrid's own base map (roads, buildings, street and community outlines from
+ * the API). With an intranet tile URL set, that raster lies beneath and the base map adds only
+ * the outlines and names.
+ */
+export function createMap(el, { center = [30.27, 120.16], zoom = 13, keyboard = true, basemap = true, basemapLabels = true } = {}) {
+  const map = L.map(el, { center, zoom, keyboard, zoomControl: true, attributionControl: true, preferCanvas: false, maxZoom: 20 });
+  el.classList.add('civgrid-map');
   const url = tileUrl();
   if (url) L.tileLayer(url, { maxZoom: 20, attribution: 'intranet tiles' }).addTo(map);
+  if (basemap) basemapLayer({ raster: !!url, labels: basemapLabels }).addTo(map);
   map.attributionControl.setPrefix('civgrid');
   return map;
 }
