@@ -102,26 +102,19 @@ def get(path):
 rng = random.Random(7)
 if mode == "intake":
     fc = get("/api/v1/grids?format=geojson&level=grid")
-    # Points spread over each grid's middle, as GPS positions of reports are.
+    # Reports at GPS positions spread over each grid's middle (drawn per request by the script),
+    # in every category, as a district's reports come in.
     boxes = []
     for f in fc["features"]:
         xs = [p[0] for poly in f["geometry"]["coordinates"] for p in poly[0]]
         ys = [p[1] for poly in f["geometry"]["coordinates"] for p in poly[0]]
         boxes.append((min(xs), min(ys), max(xs), max(ys)))
-    points = []
-    for _ in range(1000):
-        x0, y0, x1, y1 = rng.choice(boxes)
-        points.append((x0 + (x1 - x0) * rng.uniform(0.2, 0.8), y0 + (y1 - y0) * rng.uniform(0.2, 0.8)))
-    cats = ["0101", "0102", "0201", "0301", "0401", "0601"]
+    cats = [c["code"] for c in get("/api/v1/categories")["categories"] if c.get("parent")]
     with open(tmp + "/intake.lua", "w") as out:
-        out.write("local bodies = {\n")
-        for i in range(1000):
-            lon, lat = points[i]
-            body = json.dumps({"category": rng.choice(cats), "source": "worker",
-                               "description": "基准测试 bench case %d" % i,
-                               "lon": round(lon, 6), "lat": round(lat, 6)})
-            out.write("  [[%s]],\n" % body)
-        out.write("}\n")
+        out.write("local boxes = {\n")
+        for x0, y0, x1, y1 in boxes:
+            out.write("  {%.7f, %.7f, %.7f, %.7f},\n" % (x0, y0, x1, y1))
+        out.write("}\nlocal cats = {%s}\n" % ", ".join('"%s"' % c for c in cats))
         out.write("local token = \"%s\"\n" % token)
         out.write("""
 local counter = 0
@@ -134,14 +127,20 @@ function setup(thread)
 end
 function init(args)
   prefix = string.format("%d-%d-", os.time(), tid)
+  math.randomseed(os.time() + tid)
   acked = 0
 end
 request = function()
   counter = counter + 1
+  local b = boxes[math.random(#boxes)]
+  local lon = b[1] + (b[3] - b[1]) * (0.2 + 0.6 * math.random())
+  local lat = b[2] + (b[4] - b[2]) * (0.2 + 0.6 * math.random())
+  local body = string.format('{"category":"%s","source":"worker","description":"基准测试 bench case %s%d","lon":%.7f,"lat":%.7f}',
+                             cats[math.random(#cats)], prefix, counter, lon, lat)
   local headers = {["Authorization"] = "Bearer " .. token,
                    ["Content-Type"] = "application/json",
                    ["Idempotency-Key"] = prefix .. counter}
-  return wrk.format("POST", "/api/v1/cases", headers, bodies[counter % #bodies + 1])
+  return wrk.format("POST", "/api/v1/cases", headers, body)
 end
 response = function(status, headers, body)
   if status == 201 then acked = acked + 1 end
