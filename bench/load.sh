@@ -8,7 +8,7 @@
 # Exits 1 on any error or when resident memory grew by more than MAX_GROWTH_MB after warm-up.
 #
 #   bench/load.sh [--db FILE]
-#   DURATION=60 CONNECTIONS=1000 THREADS=2 WRITE_EVERY=10 WARMUP=10 MAX_GROWTH_MB=16 bench/load.sh
+#   DURATION=60 CONNECTIONS=1000 THREADS=2 WRITE_EVERY=10 WARMUP=40 MAX_GROWTH_MB=16 bench/load.sh
 #   CIVGRID_BIN=build/civgrid bench/load.sh
 set -eu
 
@@ -18,7 +18,7 @@ duration=${DURATION:-60}
 connections=${CONNECTIONS:-1000}
 threads=${THREADS:-2}
 write_every=${WRITE_EVERY:-10}
-warmup=${WARMUP:-10}
+warmup=${WARMUP:-40}  # long enough for the per-connection SQLite page caches (16 MB each, bounded) to fill
 max_growth_mb=${MAX_GROWTH_MB:-16}
 wrk_threads=${WRK_THREADS:-2}
 db=""
