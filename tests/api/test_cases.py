@@ -137,6 +137,8 @@ def test_idempotent_retry():
             st, again = staff.json("worker1", "POST", "/api/v1/cases", body, key)
             check(st == 200 and again["replayed"] is True and
                   again["case"]["id"] == first["case"]["id"], again)
+            check(first["case"]["id"] not in again["duplicates"],
+                  "a replay is not its own duplicate: %s" % again["duplicates"])
             # keys are per account: another account's same key is another report
             st, other = staff.json("operator", "POST", "/api/v1/cases", body, key)
             check(st == 201 and other["case"]["id"] != first["case"]["id"], other)
