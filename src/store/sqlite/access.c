@@ -168,9 +168,10 @@ static int audit_places(cg_store *s, const int64_t counts[SQ_PLACE_KINDS], cg_er
 int64_t cg_store_places_generation(cg_store *s)
 {
     sq_lease l;
-    if (sq_acquire(s, SQ_PLACES_GENERATION_GET,
-                   "SELECT coalesce((SELECT value FROM counters WHERE name = 'places_generation'), 0)",
-                   &l, NULL))
+    if (sq_acquire(
+            s, SQ_PLACES_GENERATION_GET,
+            "SELECT coalesce((SELECT value FROM counters WHERE name = 'places_generation'), 0)", &l,
+            NULL))
         return -1;
     int64_t value = sqlite3_step(l.st) == SQLITE_ROW ? sqlite3_column_int64(l.st, 0) : -1;
     sq_release(&l);
