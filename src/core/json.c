@@ -64,7 +64,7 @@ json_t *cg_json_parse_object(const char *data, size_t len, const char *const *kn
         for (int i = 0; known[i] && !ok; i++)
             ok = strcmp(key, known[i]) == 0;
         if (!ok) {
-            cg_err_set(err, CG_EINVAL, key, "unknown field");
+            cg_err_set(err, CG_EINVAL, key[0] ? key : "(empty key)", "unknown field");
             json_decref(root);
             return NULL;
         }

@@ -338,7 +338,8 @@ int cg_calendar_import_year(cg_calendar *cal, const char *json, size_t len, int 
     {
         if (strcmp(key, "year") && strcmp(key, "holidays") && strcmp(key, "workdays") &&
             strcmp(key, "source") && strcmp(key, "note")) {
-            cg_err_set(err, CG_EINVAL, key,
+            /* An empty key still gets a field name: errors always name one. */
+            cg_err_set(err, CG_EINVAL, key[0] ? key : "(empty key)",
                        "unknown field '%.40s' (year, holidays, workdays, source, note)", key);
             goto out;
         }

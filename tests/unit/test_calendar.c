@@ -247,6 +247,8 @@ static void test_import_errors(void **state)
     expect_import_error("{\"year\":\"2026\"}", CG_EINVAL, "year");
     expect_import_error("{\"year\":2026,\"holiday\":[]}", CG_EINVAL, "holiday");
     expect_import_error("{\"year\":2026,\"note\":7}", CG_EINVAL, "note");
+    /* found by fuzz_calendar: an empty key is still named */
+    expect_import_error("{\"\":401}", CG_EINVAL, "(empty key)");
     expect_import_error("[2026]", CG_EINVAL, "calendar");
     expect_import_error("{\"year\":2026,", CG_EINVAL, "calendar");
     cg_buf b;
