@@ -54,6 +54,15 @@ int cg_store_writable(cg_store *s);
  * not be opened (*s is kept, err says why). Costs one access(2) while read-only, nothing else. */
 int cg_store_reopen_if_writable(cg_store **s, cg_err *err);
 
+/*
+ * For long-running servers, before any store is opened: SQLite's page caches take their pages
+ * from one fixed pool of `bytes` (allocated once; pages are touched only when used) instead of
+ * the malloc heap, so the churn of caches that every WAL commit resets in the readers does not
+ * fragment the heap and grow the process (see bench/README.md, Load). Pages beyond the pool
+ * fall back to malloc. Returns -1 (and changes nothing) when SQLite is already in use.
+ */
+int cg_store_use_page_pool(size_t bytes, cg_err *err);
+
 /* The schema version this binary writes, and the one the open store has. */
 int cg_store_schema_version_supported(void);
 int cg_store_schema_version(cg_store *s);

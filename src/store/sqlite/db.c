@@ -633,3 +633,24 @@ int cg_store_counts_get(cg_store *s, cg_store_counts *out, cg_err *err)
         run_control(s, SQ_COMMIT, "COMMIT", NULL);
     return rc ? -1 : 0;
 }
+
+int cg_store_use_page_pool(size_t bytes, cg_err *err)
+{
+    int header = 0;
+    if (sqlite3_config(SQLITE_CONFIG_PCACHE_HDRSZ, &header) != SQLITE_OK)
+        return cg_err_set(err, CG_EINTERNAL, "", "SQLite is already initialised");
+    /* Slots for the default 4 KiB pages and their headers, rounded to 8 bytes. */
+    int slot = (4096 + header + 7) & ~7;
+    int n = (int)(bytes / (size_t)slot);
+    if (n < 16)
+        return cg_err_set(err, CG_EINVAL, "bytes", "a page pool needs at least 16 pages");
+    void *pool = malloc((size_t)slot * (size_t)n);
+    if (!pool)
+        return cg_err_set(err, CG_ENOMEM, "", "out of memory for the page pool");
+    if (sqlite3_config(SQLITE_CONFIG_PAGECACHE, pool, slot, n) != SQLITE_OK) {
+        free(pool);
+        return cg_err_set(err, CG_EINTERNAL, "", "SQLite is already initialised");
+    }
+    /* The pool lives as long as the process: SQLite uses it until exit. */
+    return 0;
+}
