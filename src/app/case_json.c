@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/datetime.h"
 #include "geo/geojson.h"
 
 /* A signed integer in decimal (printf is most of the cost of a page of cases). */
@@ -27,47 +28,17 @@ static void put_i64(cg_buf *b, int64_t v)
     cg_buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
-static void two_digits(char *p, int v)
-{
-    p[0] = (char)('0' + v / 10);
-    p[1] = (char)('0' + v % 10);
-}
-
-/* An instant as ISO 8601 in Asia/Shanghai ("2026-11-24T10:00:00+08:00"); null when 0. The date
- * is computed from the day number (the civil-from-days algorithm of H. Hinnant), not gmtime. */
+/* An instant as ISO 8601 in Asia/Shanghai ("2026-11-24T10:00:00+08:00"); null when 0. */
 static void put_time(cg_buf *b, int64_t t)
 {
-    if (!t) {
+    char iso[CG_ISO_LOCAL_LEN + 1];
+    if (!t || !cg_time_iso_local(t, iso)) {
         cg_buf_puts(b, "null");
         return;
     }
-    int64_t local = t + CG_CAL_TZ_OFFSET;
-    int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
-    int64_t secs = local - days * 86400;
-    int64_t z = days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int day = (int)(doy - (153 * mp + 2) / 5 + 1);
-    int month = (int)(mp < 10 ? mp + 3 : mp - 9);
-    int64_t year = yoe + era * 400 + (month <= 2);
-    if (year < 0 || year > 9999) {
-        cg_buf_puts(b, "null");
-        return;
-    }
-    char out[] = "\"0000-00-00T00:00:00+08:00\"";
-    out[1] = (char)('0' + year / 1000);
-    out[2] = (char)('0' + year / 100 % 10);
-    out[3] = (char)('0' + year / 10 % 10);
-    out[4] = (char)('0' + year % 10);
-    two_digits(out + 6, month);
-    two_digits(out + 9, day);
-    two_digits(out + 12, (int)(secs / 3600));
-    two_digits(out + 15, (int)(secs / 60 % 60));
-    two_digits(out + 18, (int)(secs % 60));
-    cg_buf_append(b, out, sizeof out - 1);
+    cg_buf_putc(b, '"');
+    cg_buf_append(b, iso, CG_ISO_LOCAL_LEN);
+    cg_buf_putc(b, '"');
 }
 
 static void put_key_time(cg_buf *b, const char *key, int64_t t)

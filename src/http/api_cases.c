@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/datetime.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "geo/geojson.h"
@@ -131,29 +132,6 @@ static int path_id(cg_http_req *req, int idx, int64_t *id)
 
 /* ---- time: ISO 8601 (Asia/Shanghai unless an offset is given) or Unix seconds ---- */
 
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 static int digits(const char *s, int n, int *out)
 {
     int v = 0;
@@ -206,9 +184,10 @@ static int parse_time(const char *v, const char *field, int64_t *out, cg_err *er
     if (*p || y < 1970 || y > 2099 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
         sec > 60)
         goto bad;
-    int cy, cm, cd;
-    int64_t days = days_from_civil(y, mo, d);
-    civil_from_days(days, &cy, &cm, &cd);
+    int64_t cy;
+    int cm, cd;
+    int64_t days = cg_days_from_civil(y, mo, d);
+    cg_civil_from_days(days, &cy, &cm, &cd);
     if (cm != mo) /* 2026-02-30 */
         goto bad;
     *out = days * 86400 + h * 3600 + mi * 60 + sec - off;
@@ -222,17 +201,12 @@ bad:
 
 static void write_time(cg_buf *b, int64_t t)
 {
-    if (t <= 0) {
+    char iso[CG_ISO_LOCAL_LEN + 1];
+    if (t <= 0 || !cg_time_iso_local(t, iso)) {
         cg_buf_puts(b, "null");
         return;
     }
-    int64_t local = t + LOCAL_OFFSET;
-    int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
-    int64_t secs = local - days * 86400;
-    int y, m, d;
-    civil_from_days(days, &y, &m, &d);
-    cg_buf_printf(b, "\"%04d-%02d-%02dT%02d:%02d:%02d+08:00\"", y, m, d, (int)(secs / 3600),
-                  (int)(secs / 60 % 60), (int)(secs % 60));
+    cg_buf_printf(b, "\"%s\"", iso);
 }
 
 static int query_bool(cg_http_req *req, const char *key, int *out, cg_err *err)
@@ -1159,15 +1133,16 @@ static void reply_year(cg_http_req *req, int year)
     for (int pass = 0; pass < 2; pass++) {
         cg_buf_puts(b, pass == 0 ? ",\"holidays\":[" : "],\"workdays\":[");
         int n = 0;
-        int64_t first = days_from_civil(year, 1, 1), last = days_from_civil(year + 1, 1, 1);
+        int64_t first = cg_days_from_civil(year, 1, 1), last = cg_days_from_civil(year + 1, 1, 1);
         for (int64_t day = first; day < last; day++) {
-            int y, m, d;
-            civil_from_days(day, &y, &m, &d);
+            int64_t y;
+            int m, d;
+            cg_civil_from_days(day, &y, &m, &d);
             int wday = (int)((day % 7 + 11) % 7); /* 1970-01-01 was a Thursday (4) */
             int weekend = wday == 0 || wday == 6;
-            int working = cg_calendar_is_working_day(cal, y, m, d);
+            int working = cg_calendar_is_working_day(cal, (int)y, m, d);
             if ((pass == 0 && !weekend && !working) || (pass == 1 && weekend && working))
-                cg_buf_printf(b, "%s\"%04d-%02d-%02d\"", n++ ? "," : "", y, m, d);
+                cg_buf_printf(b, "%s\"%04d-%02d-%02d\"", n++ ? "," : "", (int)y, m, d);
         }
     }
     cg_buf_putc(b, ']');

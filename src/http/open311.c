@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "core/crypto.h"
+#include "core/datetime.h"
 #include "core/form.h"
 #include "core/xml.h"
 #include "geo/geojson.h"
@@ -183,10 +184,7 @@ static int case_ctx(o311 *o, cg_case_ctx *ctx)
 
 static void w3c_time(char out[32], int64_t t)
 {
-    time_t x = (time_t)(t + O311_TZ_OFFSET_S);
-    struct tm tm;
-    gmtime_r(&x, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
+    cg_time_iso_local(t, out);
 }
 
 static int digits(const char *s, int n, int *out)
