@@ -35,6 +35,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "core/log.h"
 
 #define CASE_COLUMNS                                                                               \
     "c.id, c.version, c.token, c.source, c.category, c.description, c.has_point, c.lon, c.lat, "   \
@@ -292,18 +293,99 @@ static int idem_lookup(cg_store *s, const char *key, int64_t *case_id, cg_err *e
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sq_fail(s, rc, "reading a key", err);
 }
 
+/* ---- the R*Tree: place, report time, category ---- */
+
+double sq_case_category_key(const char *code, int upper)
+{
+    /* Six places in base 12: 0 past the end (or, for the upper key, 11: any character may
+     * follow), 1..10 for '0'..'9'. A character that is not a digit ends the key with 0 (below
+     * '0') or 11 (above '9') and zeros after it, so the order of any strings is kept (equal keys
+     * for some of them; the row's own category is always checked). 12^6 < 2^24: the float32 of
+     * the R*Tree holds every key exactly. */
+    const unsigned char *p = (const unsigned char *)(code ? code : "");
+    int ended = 0; /* 1: the code ended, 2: it had a non-digit */
+    double k = 0;
+    for (int i = 0; i < 6; i++) {
+        int d;
+        if (ended == 0 && *p == '\0')
+            ended = 1;
+        if (ended == 1) {
+            d = upper ? 11 : 0;
+        } else if (ended == 2) {
+            d = 0;
+        } else if (*p >= '0' && *p <= '9') {
+            d = *p++ - '0' + 1;
+        } else {
+            d = *p < '0' ? 0 : 11;
+            ended = 2;
+        }
+        k = k * 12 + d;
+    }
+    return k;
+}
+
+#define RTREE_PUT_SQL                                                                              \
+    "INSERT OR REPLACE INTO cases_rtree (id, min_x, max_x, min_y, max_y, min_t, max_t, min_k, "    \
+    "max_k) VALUES (?1, ?2, ?2, ?3, ?3, ?4, ?4, ?5, ?5)"
+
+static void rtree_bind(sqlite3_stmt *st, int64_t id, double lon, double lat, int64_t reported_at,
+                       const char *category)
+{
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_double(st, 2, lon);
+    sqlite3_bind_double(st, 3, lat);
+    sqlite3_bind_int64(st, 4, reported_at);
+    sqlite3_bind_double(st, 5, sq_case_category_key(category, 0));
+}
+
 static int rtree_put(cg_store *s, const cg_case *c, cg_err *err)
 {
     sq_lease l;
-    if (sq_acquire(s, SQ_CASE_RTREE_PUT,
-                   "INSERT OR REPLACE INTO cases_rtree (id, min_x, max_x, min_y, max_y) "
-                   "VALUES (?1, ?2, ?2, ?3, ?3)",
-                   &l, err))
+    if (sq_acquire(s, SQ_CASE_RTREE_PUT, RTREE_PUT_SQL, &l, err))
         return -1;
-    sqlite3_bind_int64(l.st, 1, c->id);
-    sqlite3_bind_double(l.st, 2, c->lon);
-    sqlite3_bind_double(l.st, 3, c->lat);
+    rtree_bind(l.st, c->id, c->lon, c->lat, c->reported_at, c->category);
     return sq_exec(s, &l, err);
+}
+
+int sq_case_rtree_fill(cg_store *s, cg_err *err)
+{
+    sqlite3_stmt *rd = NULL, *wr = NULL;
+    int64_t total = 0, done = 0;
+    int rc =
+        sqlite3_prepare_v2(s->db, "SELECT count(*) FROM cases WHERE has_point = 1", -1, &rd, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(rd)) == SQLITE_ROW) {
+        total = sqlite3_column_int64(rd, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(rd);
+    rd = NULL;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(s->db,
+                                "SELECT id, lon, lat, reported_at, category FROM cases "
+                                "WHERE has_point = 1 ORDER BY id",
+                                -1, &rd, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(s->db, RTREE_PUT_SQL, -1, &wr, NULL);
+    if (rc == SQLITE_OK && total > 100000)
+        cg_log_info("database '%s': indexing %lld case points by place, time and category "
+                    "(schema version 4) ...",
+                    s->path, (long long)total);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(rd)) == SQLITE_ROW) {
+        rtree_bind(wr, sqlite3_column_int64(rd, 0), sqlite3_column_double(rd, 1),
+                   sqlite3_column_double(rd, 2), sqlite3_column_int64(rd, 3),
+                   (const char *)sqlite3_column_text(rd, 4));
+        rc = sqlite3_step(wr);
+        sqlite3_reset(wr);
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+        if (++done % 500000 == 0 && total > 100000)
+            cg_log_info("database '%s': %lld of %lld case points indexed", s->path, (long long)done,
+                        (long long)total);
+    }
+    if (rc == SQLITE_DONE)
+        rc = SQLITE_OK;
+    sqlite3_finalize(rd);
+    sqlite3_finalize(wr);
+    return rc == SQLITE_OK ? 0 : sq_fail(s, rc, "indexing the case points", err);
 }
 
 static int rtree_delete(cg_store *s, int64_t id, cg_err *err)
@@ -530,13 +612,15 @@ typedef struct {
     int64_t version;
     int has_point;
     double lon, lat;
+    char category[CG_CAT_CODE_MAX];
 } stored_head;
 
 static int head_read(cg_store *s, int64_t id, stored_head *h, cg_err *err)
 {
     sq_lease l;
     if (sq_acquire(s, SQ_CASE_POINT_GET,
-                   "SELECT version, has_point, lon, lat FROM cases WHERE id = ?1", &l, err))
+                   "SELECT version, has_point, lon, lat, category FROM cases WHERE id = ?1", &l,
+                   err))
         return -1;
     sqlite3_bind_int64(l.st, 1, id);
     int rc = sqlite3_step(l.st);
@@ -545,6 +629,7 @@ static int head_read(cg_store *s, int64_t id, stored_head *h, cg_err *err)
         h->has_point = sqlite3_column_int(l.st, 1);
         h->lon = sqlite3_column_double(l.st, 2);
         h->lat = sqlite3_column_double(l.st, 3);
+        sq_column_text(l.st, 4, h->category, sizeof h->category);
     }
     sq_release(&l);
     if (rc == SQLITE_DONE)
@@ -608,7 +693,9 @@ int cg_store_case_update(cg_store *s, cg_case *c, cg_case_event *ev, cg_err *err
                         "the case changed meanwhile (version %" PRId64 ", not %" PRId64 ")",
                         h.version, c->version) == 0;
     ok = ok && update_row(s, c, err) == 0;
-    if (ok && (h.has_point != (c->has_point != 0) || h.lon != c->lon || h.lat != c->lat))
+    /* The R*Tree holds the point, the report time (never changes) and the category. */
+    if (ok && (h.has_point != (c->has_point != 0) || h.lon != c->lon || h.lat != c->lat ||
+               sq_case_category_key(h.category, 0) != sq_case_category_key(c->category, 0)))
         ok = c->has_point ? rtree_put(s, c, err) == 0 : rtree_delete(s, c->id, err) == 0;
     if (ok && ev)
         ok = event_put(s, c->id, ev, err) == 0;
@@ -991,6 +1078,62 @@ int cg_store_case_list(cg_store *s, const cg_case_filter *f, cg_case_cb cb, void
     free(c);
     sq_release(&l);
     bounds_free(&b);
+    return result;
+}
+
+int cg_store_case_near(cg_store *s, const cg_case_near_query *q, cg_case_near_cb cb, void *ctx,
+                       cg_err *err)
+{
+    /* The R*Tree drives (CROSS JOIN keeps that order): its boxes hold the point, the report
+     * time and the category key, each rounded outwards to float32, so it yields a superset of
+     * the candidates and the row's own columns decide, exactly as cg_store_case_list's filters
+     * would. The scope is the list's "grid code among the stored grids in the range", asked
+     * per candidate. */
+    const char *cat = q->category ? q->category : "";
+    char cat_hi[CG_CAT_CODE_MAX] = "", scope_lo[CG_CODE_MAX], scope_hi[CG_CODE_MAX];
+    if ((*cat && prefix_hi(cat, cat_hi, sizeof cat_hi, "category", err)) ||
+        sq_scope_range(q->scope, scope_lo, scope_hi, err))
+        return -1;
+    if (q->limit < 0)
+        return cg_err_set(err, CG_EINVAL, "limit", "limit must not be negative");
+    sq_lease l;
+    if (sq_acquire(s, SQ_CASE_NEAR,
+                   "SELECT c.id, c.lon, c.lat FROM cases_rtree r CROSS JOIN cases c ON c.id = r.id"
+                   " WHERE r.min_x <= :max_x AND r.max_x >= :min_x AND r.min_y <= :max_y"
+                   " AND r.max_y >= :min_y AND r.max_t >= :since AND r.min_t < :until"
+                   " AND r.max_k >= :k_lo AND r.min_k <= :k_hi"
+                   " AND c.has_point = 1 AND c.lon BETWEEN :min_x AND :max_x"
+                   " AND c.lat BETWEEN :min_y AND :max_y"
+                   " AND c.reported_at >= :since AND c.reported_at < :until"
+                   " AND (:cat_lo = '' OR (c.category >= :cat_lo AND c.category < :cat_hi))"
+                   " AND (:states >> c.state) & 1"
+                   " AND (:scope_lo = '' OR (c.grid_code >= :scope_lo AND c.grid_code < :scope_hi"
+                   " AND EXISTS (SELECT 1 FROM grids g WHERE g.code = c.grid_code)))"
+                   " ORDER BY c.reported_at DESC, c.id DESC LIMIT :limit",
+                   &l, err))
+        return -1;
+    sqlite3_stmt *st = l.st;
+    sq_bind_bbox(st, &q->bbox);
+    bind_int64(st, ":since", q->since);
+    bind_int64(st, ":until", q->until);
+    sqlite3_bind_double(st, sqlite3_bind_parameter_index(st, ":k_lo"),
+                        *cat ? sq_case_category_key(cat, 0) : -1.0);
+    sqlite3_bind_double(st, sqlite3_bind_parameter_index(st, ":k_hi"),
+                        *cat ? sq_case_category_key(cat, 1) : 1e9);
+    bind_text(st, ":cat_lo", cat);
+    bind_text(st, ":cat_hi", cat_hi);
+    bind_int64(st, ":states", q->states ? (int64_t)q->states : (int64_t)0x7fffffff);
+    bind_text(st, ":scope_lo", scope_lo);
+    bind_text(st, ":scope_hi", scope_hi);
+    bind_int64(st, ":limit", q->limit ? q->limit : -1);
+    int rc, result = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (cb(ctx, sqlite3_column_int64(st, 0), sqlite3_column_double(st, 1),
+               sqlite3_column_double(st, 2)))
+            break;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        result = sq_fail(s, rc, "searching cases nearby", err);
+    sq_release(&l);
     return result;
 }
 

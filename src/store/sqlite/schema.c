@@ -55,6 +55,14 @@
  *                 quoted phrase of them: a substring search for Chinese, a word search otherwise.
  *   docs          rule documents (the category taxonomy, calendar hours and years) as JSON;
  *                 counters.rules_generation moves with every write, like grid_generation.
+ *
+ * Version 4 (the duplicate search of every new case, issue 4):
+ *   cases_rtree   four dimensions: the point (x, y), the report time (t, Unix seconds) and the
+ *                 category (k, sq_case_category_key: the code's order as a number, so a category
+ *                 and its sub-categories are one range). The duplicate search (open cases of the
+ *                 category within 50 m and 24 h) then reads only its candidates, not every case
+ *                 ever reported within 50 m. Bbox filters use x and y as before. The migration
+ *                 indexes every existing case again (~1 min per million cases, logged).
  */
 #include "store/sqlite/db.h"
 
@@ -287,13 +295,22 @@ static const char schema_v3[] =
     ") WITHOUT ROWID;"
     "INSERT INTO counters (name, value) VALUES ('rules_generation', 0);";
 
+/* Version 4: the R*Tree's place, report time and category (see the top of this file). The rows
+ * come from the cases table (sq_case_rtree_fill): a fresh database has none, an older one gets
+ * every case with a point indexed again. */
+static const char schema_v4[] = "DROP TABLE cases_rtree;"
+                                "CREATE VIRTUAL TABLE cases_rtree USING rtree "
+                                "(id, min_x, max_x, min_y, max_y, min_t, max_t, min_k, max_k);";
+
 static const struct {
     int version;
     const char *sql;
+    int (*fill)(cg_store *s, cg_err *err); /* after the SQL, in the same transaction */
 } migrations[] = {
-    {1, schema_v1},
-    {2, schema_v2},
-    {3, schema_v3},
+    {1, schema_v1, NULL},
+    {2, schema_v2, NULL},
+    {3, schema_v3, NULL},
+    {4, schema_v4, sq_case_rtree_fill},
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -380,6 +397,10 @@ static int apply_pending(cg_store *s, int from, cg_err *err)
         int rc = sqlite3_exec(s->db, migrations[i].sql, NULL, NULL, NULL);
         if (rc != SQLITE_OK) {
             sq_fail(s, rc, "migrating", err);
+            cg_err_prefix(err, "schema migration to version %d", migrations[i].version);
+            return -1;
+        }
+        if (migrations[i].fill && migrations[i].fill(s, err)) {
             cg_err_prefix(err, "schema migration to version %d", migrations[i].version);
             return -1;
         }
