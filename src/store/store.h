@@ -352,16 +352,16 @@ int cg_store_case_list(cg_store *s, const cg_case_filter *f, cg_case_cb cb, void
 
 /*
  * Cases near a point for the duplicate search: the same answer as cg_store_case_list with
- * states, category, [since, until), bbox, scope, CG_CASE_ORDER_NEWEST and limit, but the
- * R*Tree is searched by report time and category as well as by place, so only candidates are
- * read (not every case ever reported there), and each is passed as its id and point.
+ * states, category, [since, until), bbox, scope, CG_CASE_ORDER_NEWEST and limit, but found
+ * through an index of (category, ~100 m cell, report time), so only the candidates are read
+ * (not every case ever reported there); each is passed as its id and point.
  */
 typedef struct {
     uint32_t states;      /* bit set of (1u << cg_case_state); 0: any */
     const char *category; /* this code and its sub-categories; NULL/"": any */
     int64_t since, until; /* reported_at in [since, until) */
     cg_bbox bbox;         /* point inside */
-    int limit;            /* the newest `limit` (0: no limit) */
+    int limit;            /* the newest `limit`, 1..1024 */
     const cg_scope *scope;
 } cg_case_near_query;
 typedef int (*cg_case_near_cb)(void *ctx, int64_t id, double lon, double lat);

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store/sqlite/db.h" /* sq_case_category_key */
+#include "store/sqlite/db.h" /* sq_case_near_cell */
 #include "store/store.h"
 #include "testutil.h"
 
@@ -919,7 +919,7 @@ static void test_migration_from_v2(void **state)
         sqlite3_exec(db,
                      "DROP TABLE cases; DROP TABLE cases_rtree; DROP TABLE case_events;"
                      "DROP TABLE case_photos; DROP TABLE idempotency;"
-                     "DROP TABLE case_fts; DROP TABLE docs;"
+                     "DROP TABLE case_fts; DROP TABLE docs; DROP TABLE case_near;"
                      "DELETE FROM counters WHERE name = 'rules_generation';"
                      "DELETE FROM schema_version WHERE version >= 3;",
                      NULL, NULL, NULL),
@@ -1139,38 +1139,49 @@ static void test_near_random(void **state)
     cg_store_close(s);
 }
 
-static void test_category_key(void **state)
+/* Near a pole the box spans too many cells: the same answer through the list. Cells at the
+ * edges of the world. */
+static void test_near_edges(void **state)
 {
     (void)state;
-    /* Order kept for any strings; a code and its sub-codes are the keys between its bounds. */
-    static const char *const sorted[] = {
-        "",         "!",      "0",    "0!",  "01",  "01!", "010", "0101", "0101!", "010101",
-        "01010199", "010102", "0109", "01:", "01x", "02",  "9",   ":",    "A",     "zz"};
-    size_t n = sizeof sorted / sizeof sorted[0];
-    for (size_t i = 0; i + 1 < n; i++) {
-        assert_true(strcmp(sorted[i], sorted[i + 1]) < 0);
-        assert_true(sq_case_category_key(sorted[i], 0) <= sq_case_category_key(sorted[i + 1], 0));
-    }
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++) {
-            size_t len = strlen(sorted[i]);
-            if (strncmp(sorted[j], sorted[i], len) != 0)
-                continue;
-            double k = sq_case_category_key(sorted[j], 0);
-            assert_true(k >= sq_case_category_key(sorted[i], 0));
-            assert_true(k <= sq_case_category_key(sorted[i], 1));
-        }
-    /* Distinct codes of digits get distinct keys, exact in a float32. */
-    assert_true(sq_case_category_key("0101", 0) < sq_case_category_key("010101", 0));
-    assert_true(sq_case_category_key("0101", 1) < sq_case_category_key("0102", 0));
-    assert_true((double)(float)sq_case_category_key("999999", 1) ==
-                sq_case_category_key("999999", 1));
+    cg_store *s = open_new("cases_near_edges.db");
+    cg_err err = {0};
+    cg_case a, b, c;
+    fill(&a, "0101", "", 10.0, 89.9999, T0, "pole", "");
+    fill(&b, "0101", "", 180.0, -90.0, T0, "corner", "");
+    fill(&c, "0101", "", -180.0, 0.0, T0, "west", "");
+    add(s, &a);
+    add(s, &b);
+    add(s, &c);
+    static near_hits h;
+    cg_case_near_query q = {.category = "0101",
+                            .since = T0 - 10,
+                            .until = T0 + 10,
+                            .bbox = {-170, 89.999, 170, 90},
+                            .limit = 10};
+    h.n = 0;
+    assert_int_equal(cg_store_case_near(s, &q, near_collect, &h, &err), 0);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.ids[0], a.id);
+    q.bbox = (cg_bbox){179.9995, -90.0005, 180.0005, -89.9995};
+    h.n = 0;
+    assert_int_equal(cg_store_case_near(s, &q, near_collect, &h, &err), 0);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.ids[0], b.id);
+    q.bbox = (cg_bbox){-180.0005, -0.0005, -179.9995, 0.0005};
+    h.n = 0;
+    assert_int_equal(cg_store_case_near(s, &q, near_collect, &h, &err), 0);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.ids[0], c.id);
+    q.limit = 0;
+    assert_int_equal(cg_store_case_near(s, &q, near_collect, &h, &err), -1);
+    assert_string_equal(err.field, "limit");
+    cg_store_close(s);
 }
 
 /*
- * SQLite-specific: a version-3 database (its two-dimensional R*Tree, made by taking a fresh one
- * back) upgrades on open: every case with a point is indexed again, and the duplicate search
- * finds them.
+ * SQLite-specific: a version-3 database (without case_near, made by taking a fresh one back)
+ * upgrades on open: every case with a point is indexed, and the duplicate search finds them.
  */
 static void test_migration_from_v3(void **state)
 {
@@ -1189,21 +1200,19 @@ static void test_migration_from_v3(void **state)
     cg_store_close(s);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(
-        sqlite3_exec(db,
-                     "DROP TABLE cases_rtree;"
-                     "CREATE VIRTUAL TABLE cases_rtree USING rtree "
-                     "(id, min_x, max_x, min_y, max_y);"
-                     "INSERT INTO cases_rtree SELECT id, lon, lon, lat, lat FROM cases "
-                     "WHERE has_point = 1;"
-                     "DELETE FROM schema_version WHERE version >= 4;",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP TABLE case_near;"
+                                  "DELETE FROM schema_version WHERE version >= 4;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(cg_store_open(path, 0, &s, &err), 0);
     assert_int_equal(cg_store_schema_version(s), cg_store_schema_version_supported());
-    cg_case_near_query q = {
-        .category = "01", .since = T0 - 100, .until = T0 + 100, .bbox = {119.9, 29.9, 120.1, 30.1}};
+    cg_case_near_query q = {.category = "01",
+                            .since = T0 - 100,
+                            .until = T0 + 100,
+                            .bbox = {119.9999, 29.9999, 120.0004, 30.0004},
+                            .limit = 256};
     static near_hits h;
     h.n = 0;
     assert_int_equal(cg_store_case_near(s, &q, near_collect, &h, &err), 0);
@@ -1215,7 +1224,7 @@ static void test_migration_from_v3(void **state)
     assert_int_equal(cg_store_case_near(s, &q, near_collect, &h, &err), 0);
     assert_int_equal(h.n, 1);
     assert_int_equal(h.ids[0], a.id);
-    /* New cases go into the new tree too. */
+    /* New cases are indexed as they are written. */
     cg_case d;
     fill(&d, "0101", "330106001001", 120.0003, 30.0003, T0 + 30, "d", "");
     add(s, &d);
@@ -1224,16 +1233,22 @@ static void test_migration_from_v3(void **state)
     assert_int_equal(h.n, 2);
     assert_int_equal(h.ids[0], d.id);
     cg_store_close(s);
+    /* The migration's cells (SQL) are the writer's (C). */
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT count(*), min(min_t), max(max_k) FROM cases_rtree",
+                                        "SELECT d.cell, c.lon, c.lat FROM case_near d "
+                                        "JOIN cases c ON c.id = d.id ORDER BY d.id",
                                         -1, &st, NULL),
                      SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 3);
-    assert_true(fabs(sqlite3_column_double(st, 1) - T0) <= 128); /* float32 of the time */
-    assert_true(sqlite3_column_double(st, 2) == sq_case_category_key("0102", 0));
+    int rows = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        assert_int_equal(
+            sqlite3_column_int64(st, 0),
+            sq_case_near_cell(sqlite3_column_double(st, 1), sqlite3_column_double(st, 2)));
+        rows++;
+    }
+    assert_int_equal(rows, 3);
     sqlite3_finalize(st);
     sqlite3_close(db);
 }
@@ -1253,7 +1268,7 @@ int main(void)
         cmocka_unit_test(test_savepoints),
         cmocka_unit_test(test_migration_from_v2),
         cmocka_unit_test(test_near_random),
-        cmocka_unit_test(test_category_key),
+        cmocka_unit_test(test_near_edges),
         cmocka_unit_test(test_migration_from_v3),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

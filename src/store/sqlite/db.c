@@ -355,6 +355,7 @@ static int configure_writer(cg_store *s, cg_err *err)
      * savepoint is released, so it holds at most the pages one write unit changes. */
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(s->db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
+
     if (rc != SQLITE_OK)
         return sq_fail(s, rc, "configuring the database", err);
     return 0;
