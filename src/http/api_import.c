@@ -41,7 +41,7 @@
 #define JOB_KEEP_SECONDS      3600
 #define REPORT_REJECTS_MAX    5000
 #define REPORT_FINDINGS_MAX   2000
-#define REPORT_GEOMETRY_BYTES (16u * 1024 * 1024)
+#define REPORT_GEOMETRY_BYTES (4u * 1024 * 1024)
 #define FIELD_NAME_MAX        64
 #define FILE_NAME_MAX         128
 #define MAX_UNZIPPED          (1024LL * 1024 * 1024)
