@@ -45,7 +45,7 @@ export default {
   case: {
     actions: 'What you can do', noActions: 'Nothing for you to do on this case now.', description: 'Description', address: 'Address', grid: 'Grid',
     noGrid: 'No grid (to be assigned by hand)', source: 'Source', tier: 'Tier', assignee: 'Assigned to', reported: 'Reported', due: 'Due',
-    photos: 'Photos', photo: 'Case photo', history: 'History', noteEntry: 'Note', resident: 'Resident', note: 'Note (optional)',
+    photos: 'Photos', photo: 'Case photo', history: 'History', notePublic: 'The resident who reported this case will see this note in the status lookup (Open311 status_notes).', noteEntry: 'Note', resident: 'Resident', note: 'Note (optional)',
     unassigned: 'Not assigned', stepDone: 'Done: {{action}}',
   },
   source: { worker: 'Grid worker', resident: 'Resident', hotline: 'Hotline', patrol: 'Patrol', inspection: 'Inspection', undefined: '—' },

@@ -45,7 +45,7 @@ export default {
   case: {
     actions: '可执行的操作', noActions: '当前没有您可执行的操作。', description: '描述', address: '地址', grid: '所属网格',
     noGrid: '无网格（待人工分派）', source: '来源', tier: '层级', assignee: '处置人', reported: '上报时间', due: '处置时限',
-    photos: '照片', photo: '案件照片', history: '处理经过', noteEntry: '备注', resident: '市民', note: '备注（可选）',
+    photos: '照片', photo: '案件照片', history: '处理经过', notePublic: '本案由市民上报：此说明将在进度查询中向上报人公开（Open311 status_notes）。', noteEntry: '备注', resident: '市民', note: '备注（可选）',
     unassigned: '未指派', stepDone: '已完成：{{action}}',
   },
   source: { worker: '网格员', resident: '市民', hotline: '热线', patrol: '巡查', inspection: '督查', undefined: '—' },
