@@ -524,6 +524,35 @@ int cg_store_case_by_token(cg_store *s, const char *token, cg_case *out, cg_err 
     return result;
 }
 
+int cg_store_case_fetch(cg_store *s, const int64_t *ids, size_t n, cg_case_cb cb, void *ctx,
+                        cg_err *err)
+{
+    if (n == 0)
+        return 0;
+    sq_lease l;
+    if (sq_acquire(s, SQ_CASE_FETCH, "SELECT " CASE_COLUMNS " FROM cases c WHERE c.id = ?1", &l,
+                   err))
+        return -1;
+    cg_case *c = malloc(sizeof *c);
+    int result = c ? 0 : cg_err_set(err, CG_ENOMEM, "", "out of memory reading cases");
+    for (size_t i = 0; c && i < n; i++) {
+        sqlite3_reset(l.st);
+        sqlite3_bind_int64(l.st, 1, ids[i]);
+        int rc = sqlite3_step(l.st);
+        if (rc == SQLITE_ROW) {
+            case_from_row(l.st, c);
+            if (cb(ctx, c))
+                break;
+        } else if (rc != SQLITE_DONE) {
+            result = sq_fail(s, rc, "reading cases", err);
+            break;
+        }
+    }
+    free(c);
+    sq_release(&l);
+    return result;
+}
+
 /* ---- updates and notes ---- */
 
 typedef struct {
