@@ -48,7 +48,12 @@
 
 static void case_from_row(sqlite3_stmt *st, cg_case *c)
 {
-    memset(c, 0, sizeof *c);
+    /* Every field is set below and every text ends at its NUL, so the two large text buffers
+     * (17 KB of the struct's 18) are not cleared first: clearing them was the largest cost of
+     * reading a case in a list. */
+    memset(c, 0, offsetof(cg_case, description));
+    memset(&c->lon, 0, offsetof(cg_case, address) - offsetof(cg_case, lon));
+    memset(c->grid_code, 0, sizeof *c - offsetof(cg_case, grid_code));
     c->id = sqlite3_column_int64(st, 0);
     c->version = sqlite3_column_int64(st, 1);
     sq_column_text(st, 2, c->token, sizeof c->token);
