@@ -28,6 +28,7 @@
 #include "http/auth.h"
 #include "app/demand.h"
 #include "core/json.h"
+#include "geo/geojson.h"
 #include "http/graphs.h"
 #include "http/http.h"
 #include "plan/coverage.h"
@@ -720,6 +721,86 @@ done:
     json_decref(root);
 }
 
+/* ---- GET /api/v1/pois ---- */
+
+#define POIS_MAX 5000
+
+typedef struct {
+    const char *kind;
+    cg_buf *b;
+    long n, limit;
+    int cut;
+} pois_out;
+
+static int on_poi(void *ctx, const cg_poi *p)
+{
+    pois_out *o = ctx;
+    if (strcmp(p->kind, o->kind) != 0)
+        return 0;
+    if (o->n == o->limit) {
+        o->cut = 1;
+        return 1; /* stop */
+    }
+    cg_buf_printf(o->b,
+                  "%s{\"type\":\"Feature\",\"id\":%lld,\"geometry\":{\"type\":\"Point\","
+                  "\"coordinates\":[%.7f,%.7f]},\"properties\":{\"id\":%lld,\"kind\":",
+                  o->n ? "," : "", (long long)p->id, p->at.x, p->at.y, (long long)p->id);
+    cg_json_write_string(o->b, p->kind);
+    if (p->name_zh[0]) {
+        cg_buf_puts(o->b, ",\"name_zh\":");
+        cg_json_write_string(o->b, p->name_zh);
+    }
+    if (p->name_en[0]) {
+        cg_buf_puts(o->b, ",\"name_en\":");
+        cg_json_write_string(o->b, p->name_en);
+    }
+    cg_buf_puts(o->b, "}}");
+    o->n++;
+    return 0;
+}
+
+/* Points of interest of one kind (police stations, fire stations, ...): where posts stand today,
+ * for the console's coverage map. Public places, not people: no scope applies. */
+static void handle_pois(cg_http_req *req)
+{
+    static const char *const known[] = {"kind", "bbox", "limit", NULL};
+    if (check_params(req, known) != 0)
+        return;
+    cg_err err = {0};
+    const char *kind = cg_query_get(&req->query, "kind");
+    double bb[4];
+    int has_bbox = 0, present;
+    long limit = 1000;
+    static const char *const req_names[] = {"kind", NULL};
+    if (require(req, req_names, &err) != 0 ||
+        cg_query_bbox(&req->query, "bbox", bb, &has_bbox, &err) != 0 ||
+        cg_query_long(&req->query, "limit", 1, POIS_MAX, &limit, &present, &err) != 0) {
+        cg_http_reply_error(req, &err);
+        return;
+    }
+    size_t len = strlen(kind);
+    int ok = len > 0 && len < 32;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = (kind[i] >= 'a' && kind[i] <= 'z') || kind[i] == '_';
+    if (!ok) {
+        cg_err_set(&err, CG_EINVAL, "kind", "a kind is 1 to 31 of a-z and _ (e.g. police)");
+        cg_http_reply_error(req, &err);
+        return;
+    }
+    cg_store *s;
+    cg_buf *b = cg_http_scratch(req);
+    cg_bbox box = {bb[0], bb[1], bb[2], bb[3]};
+    pois_out o = {kind, b, 0, limit, 0};
+    cg_buf_puts(b, "{\"type\":\"FeatureCollection\",\"features\":[");
+    if (cg_http_store(req, &s, &err) != 0 ||
+        cg_store_poi_each(s, has_bbox ? &box : NULL, on_poi, &o, &err) < 0) {
+        cg_http_reply_error(req, &err);
+        return;
+    }
+    cg_buf_printf(b, "],\"count\":%ld,\"truncated\":%s}", o.n, o.cut ? "true" : "false");
+    cg_http_reply(req, 200, CONTENT_GEOJSON, b);
+}
+
 const cg_route cg_plan_routes[] = {
     {"GET", "/api/v1/isochrone", handle_isochrone,
      "the road network reachable from a point within a budget, and its area", CG_PERM_LOCATE},
@@ -727,6 +808,9 @@ const cg_route cg_plan_routes[] = {
      "per-grid response-time coverage from posts, and the uncovered road", CG_PERM_GRID_READ},
     {"GET", "/api/v1/dispatch", handle_dispatch,
      "the K nearest units to an incident by travel time, with routes", CG_PERM_LOCATE},
+    {"GET", "/api/v1/pois", handle_pois,
+     "points of interest of one kind (police, fire_station, ...): where posts stand today",
+     CG_PERM_GRID_READ},
     {"POST", "/api/v1/posts/plan", handle_posts_plan,
      "propose patrol posts so demand is reached within a budget", CG_PERM_GRID_WRITE},
 };

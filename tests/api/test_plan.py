@@ -247,6 +247,18 @@ def test_cache_and_profiles():
             check(total_share(foot, 0) < total_share(car, 0),
                   "on foot less road is reached in 2 minutes: %.3f vs %.3f" % (
                       total_share(foot, 0), total_share(car, 0)))
+            # the stored police stations are posts the console starts from
+            st, pois, _ = s.json("/api/v1/pois?kind=police")
+            check(st == 200 and pois["count"] == len(pois["features"]) >= 1 and
+                  not pois["truncated"], pois)
+            check(all(f["properties"]["kind"] == "police" and f["properties"]["name_zh"]
+                      for f in pois["features"]), pois["features"][0])
+            st, one, _ = s.json("/api/v1/pois?kind=police&limit=1")
+            check(st == 200 and one["count"] == 1 and one["truncated"] == (pois["count"] > 1), one)
+            for q, field in (("kind=Police", "kind"), ("", "kind"), ("kind=police&limit=0",
+                                                                   "limit")):
+                st, body, _ = s.json("/api/v1/pois?" + q)
+                check(st == 400 and body["error"]["field"] == field, (q, body))
             at = pt(bbox, 0.5, 0.5).split(",")
             st, iso, hdr = s.json("/api/v1/isochrone?lat=%s&lon=%s&budget=60&buffer=0&profile=foot"
                                   % (at[0], at[1]))
