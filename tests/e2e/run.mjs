@@ -467,6 +467,41 @@ async function main() {
     check(!problems.length, problems.join('\n'));
     await ctx.close();
   });
+
+  // Last: it stops the server, so nothing after it could reach one.
+  await test('the field map draws roads without signal from the tiles saved for the worker', null, async () => {
+    const { ctx, page, problems } = await newPage({ viewport: { width: 412, height: 860 }, isMobile: true, hasTouch: true });
+    await page.goto(base + '/field.html');
+    await page.fill('#username', ACCOUNTS.worker[0]);
+    await page.fill('#password', ACCOUNTS.worker[1]);
+    await page.click('#login button[type=submit]');
+    await page.waitForSelector('[data-tab=report]');
+    // The service worker controls the page (it claims it once active).
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await page.waitForFunction(() => !!navigator.serviceWorker.controller);
+    await page.click('[data-tab=report]');
+    await page.waitForFunction(() => [...document.querySelectorAll('.pickmap canvas.basemap-tile')].some((c) => +c.dataset.roads > 0));
+    await page.click('[data-testid=save-area]');
+    await page.waitForSelector('[data-testid=tiles-saved]', { timeout: 60000 });
+    const kept = await page.evaluate(async () => (await (await caches.open('civgrid-tiles-v1')).keys()).filter((r) => /\/api\/v1\/basemap\/\d+\/\d+\/\d+$/.test(r.url)).length);
+    check(kept >= 10, 'only ' + kept + ' tiles kept');
+    check((await page.textContent('[data-testid=offline-map]')).includes(String(kept)), 'the page does not say how many tiles are kept');
+    await shot(page, '16-field-offline-map-saved');
+    // No signal, and no server at all: the app opens from its shell and the map from the tiles.
+    await ctx.setOffline(true);
+    server.kill('SIGTERM');
+    await new Promise((r) => (server.exitCode !== null ? r() : server.on('exit', r)));
+    await page.reload();
+    await page.waitForSelector('[data-tab=report]');
+    await page.click('[data-tab=report]');
+    await page.waitForFunction(() => [...document.querySelectorAll('.pickmap canvas.basemap-tile')].some((c) => +c.dataset.roads > 0), null, { timeout: 30000 });
+    const painted = await page.evaluate(inkOfBasemap, '.pickmap');
+    check(painted.roads > 0 && painted.inked > 2000, 'the offline map drew no roads: ' + JSON.stringify(painted));
+    check((await page.locator('.leaflet-overlay-pane svg path.grid-shape').count()) >= 1, 'the worker\'s grid is not drawn offline');
+    await shot(page, '17-field-offline-map');
+    check(!problems.filter((p) => !/net::|Failed to fetch|NetworkError/.test(p)).length, problems.join('\n'));
+    await ctx.close();
+  });
 }
 
 async function casesWith(token, text) {

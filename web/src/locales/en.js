@@ -120,6 +120,11 @@ export default {
     sendNow: 'Send now', nothingPending: 'Nothing waiting to be sent.', nothingSent: 'Nothing sent yet.', sent: 'Sent',
     kindReport: 'Report', kindStep: 'Task update', waiting: 'Waiting for the network', failed: 'Refused by the server: {{detail}}',
     discard: 'Discard', discardConfirm: 'Discard this unsent item?', sentAs: 'Case #{{id}}',
+    offlineMapCount: 'Offline map: {{count}} tiles kept on this phone.', offlineMapUnknown: 'Offline map: unknown how many tiles are kept.',
+    offlineMapSave: 'Save my area for offline', offlineMapSaving: 'Saving the map of your area… {{done}} / {{total}}',
+    offlineMapSaved: 'Saved {{saved}} of {{total}} tiles.', offlineMapFailed: 'The map could not be saved; try again with signal.',
+    offlineMapNoArea: 'Your grids are not known yet (they load with signal).', offlineMapUnsupported: 'This browser cannot keep the map for use without signal.',
+    offlineMapHint: 'Tiles you have seen are kept too; at most {{max}} are saved at once, the oldest are dropped first.',
     pendingCount: '{{count}} item(s) waiting to be sent', synced: '{{count}} item(s) synced',
   },
 };

@@ -120,6 +120,11 @@ export default {
     sendNow: '立即发送', nothingPending: '没有待发送的内容。', nothingSent: '还没有发送过内容。', sent: '已发送',
     kindReport: '上报', kindStep: '任务更新', waiting: '等待网络后发送', failed: '发送被拒绝：{{detail}}',
     discard: '放弃', discardConfirm: '确定放弃这条未发送的内容吗？', sentAs: '案件 #{{id}}',
+    offlineMapCount: '离线地图：本机已保存 {{count}} 个图块。', offlineMapUnknown: '离线地图：无法得知已保存的图块数。',
+    offlineMapSave: '保存我的片区离线地图', offlineMapSaving: '正在保存片区地图… {{done}} / {{total}}',
+    offlineMapSaved: '已保存 {{saved}} / {{total}} 个图块。', offlineMapFailed: '地图保存失败，请在有信号时重试。',
+    offlineMapNoArea: '尚未获得您的网格范围（有信号时会自动加载）。', offlineMapUnsupported: '此浏览器无法保存离线地图。',
+    offlineMapHint: '看过的图块也会自动保存；一次最多保存 {{max}} 个，最早保存的会先被清除。',
     pendingCount: '还有 {{count}} 条内容等待发送', synced: '已同步 {{count}} 条内容',
   },
 };
