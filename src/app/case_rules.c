@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/datetime.h"
 #include "core/json.h"
 
 __asm__(".section .rodata\n"
@@ -147,6 +148,23 @@ void cg_case_rules_free(cg_case_rules *r)
     cg_taxonomy_free(&r->taxonomy);
     cg_calendar_free(r->calendar);
     free(r);
+}
+
+int cg_case_rules_year_missing(const cg_case_rules *r, int64_t now)
+{
+    int64_t local = now + CG_CAL_TZ_OFFSET;
+    int64_t day = local / 86400 - (local % 86400 < 0);
+    int64_t y;
+    int m, d;
+    cg_civil_from_days(day, &y, &m, &d);
+    if (y < CG_CAL_FIRST_YEAR || y > CG_CAL_LAST_YEAR)
+        return 0;
+    if (!cg_calendar_has_year(r->calendar, (int)y))
+        return (int)y;
+    if (y < CG_CAL_LAST_YEAR && cg_days_from_civil(y + 1, 1, 1) - day <= CG_CAL_WARN_DAYS &&
+        !cg_calendar_has_year(r->calendar, (int)y + 1))
+        return (int)y + 1;
+    return 0;
 }
 
 int cg_case_rules_put_taxonomy(cg_store *s, const char *json, size_t len, cg_err *err)

@@ -41,6 +41,15 @@ typedef struct {
 int cg_case_rules_load(cg_store *s, cg_case_rules **out, cg_err *err);
 void cg_case_rules_free(cg_case_rules *r);
 
+/*
+ * The first year whose holidays the rules lack and whose deadlines are being computed at `now`:
+ * the current year (Asia/Shanghai), or, from CG_CAL_WARN_DAYS days before its end, the next
+ * one; 0 when both are imported. A year never imported counts weekdays only (model/calendar.h),
+ * so `serve` warns with this until the State Council's notice is imported.
+ */
+#define CG_CAL_WARN_DAYS 45
+int cg_case_rules_year_missing(const cg_case_rules *r, int64_t now);
+
 /* Validates and stores a taxonomy / one calendar year / the weekly hours, as rule documents. */
 int cg_case_rules_put_taxonomy(cg_store *s, const char *json, size_t len, cg_err *err);
 int cg_case_rules_put_year(cg_store *s, const char *json, size_t len, int *year, cg_err *err);

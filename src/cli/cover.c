@@ -152,10 +152,16 @@ int cmd_cover(int argc, char **argv)
     }
     for (size_t k = 0; k < cov.n_budgets; k++) {
         char p1[16], p2[16], p3[16];
-        printf("all grids within %4.0f s: road %s, buildings %s, households %s\n", cov.budgets[k],
+        printf("all grids within %4.0f s: road %s, buildings %s", cov.budgets[k],
                pct(p1, cov.all.road_cov_m[k], cov.all.road_m, "%"),
-               pct(p2, (double)cov.all.buildings_cov[k], (double)cov.all.buildings, "%"),
-               pct(p3, cov.all.households_cov[k], cov.all.households, "%"));
+               pct(p2, (double)cov.all.buildings_cov[k], (double)cov.all.buildings, "%"));
+        if (cov.all.buildings > 0)
+            printf(" (%lld of %lld)", (long long)cov.all.buildings_cov[k],
+                   (long long)cov.all.buildings);
+        printf(", households %s", pct(p3, cov.all.households_cov[k], cov.all.households, "%"));
+        if (cov.all.households > 0)
+            printf(" (%.0f of %.0f)", cov.all.households_cov[k], cov.all.households);
+        printf("\n");
     }
     printf("%zu posts, one search: %.3f s, measuring %.3f s\n", n_posts, cov.search_s,
            cov.measure_s);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "app/grid_import_run.h"
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/log.h"
@@ -21,46 +22,6 @@
 #include "model/grid_import.h"
 
 #define MAX_GEOJSON_BYTES (2048UL * 1024 * 1024)
-
-static cg_level lookup_stored(void *ctx, const char *code)
-{
-    cg_grid g;
-    cg_err err = {0};
-    cg_grid_init(&g);
-    if (cg_store_grid_get(ctx, code, 0, 0, &g, &err) != 0)
-        return CG_LEVEL_NONE;
-    cg_level level = g.level;
-    cg_grid_free(&g);
-    return level;
-}
-
-static int same_geometry(const cg_mpoly *a, const cg_mpoly *b)
-{
-    uint8_t *wa, *wb;
-    size_t la, lb;
-    cg_mpoly_to_wkb(a, &wa, &la);
-    cg_mpoly_to_wkb(b, &wb, &lb);
-    int same = la == lb && memcmp(wa, wb, la) == 0;
-    free(wa);
-    free(wb);
-    return same;
-}
-
-/* 1 when the stored current version already says exactly what g says. */
-static int unchanged(cg_store *s, const cg_grid *g)
-{
-    cg_grid old;
-    cg_err err = {0};
-    cg_grid_init(&old);
-    if (cg_store_grid_get(s, g->code, 0, 1, &old, &err) != 0)
-        return 0;
-    int same = strcmp(old.parent_code, g->parent_code) == 0 &&
-               strcmp(old.name_zh, g->name_zh) == 0 && strcmp(old.name_en, g->name_en) == 0 &&
-               old.level == g->level && old.grade == g->grade && old.households == g->households &&
-               same_geometry(&old.geom, &g->geom);
-    cg_grid_free(&old);
-    return same;
-}
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -155,8 +116,8 @@ static int import_grids(int argc, char **argv)
     cg_grid *grids = NULL;
     cg_reject *rejects = NULL;
     size_t n_grids = 0, n_rejects = 0;
-    if (cg_grid_import_prepare(features, n, &fields, lookup_stored, s, &grids, &n_grids, &rejects,
-                               &n_rejects, &err) != 0) {
+    if (cg_grid_import_prepare(features, n, &fields, cg_grid_import_lookup_store, s, &grids,
+                               &n_grids, &rejects, &n_rejects, &err) != 0) {
         status = cg_cli_fail(&err);
         goto done;
     }
@@ -174,31 +135,14 @@ static int import_grids(int argc, char **argv)
         printf("%zu features are valid (dry run: nothing written)\n", n_grids);
         goto done;
     }
-    int64_t now = cg_time_now();
-    size_t written = 0, same = 0, per_level[CG_LEVEL_SUBGRID + 1] = {0};
-    if (cg_store_begin(s, &err) != 0) {
+    cg_grid_import_counts counts;
+    if (cg_grid_import_write(s, grids, n_grids, cg_time_now(), NULL, NULL, NULL, &counts, &err) !=
+        0) {
         status = cg_cli_fail(&err);
         goto done;
     }
-    for (size_t i = 0; i < n_grids; i++) {
-        if (unchanged(s, &grids[i])) {
-            same++;
-            continue;
-        }
-        if (cg_store_grid_put(s, &grids[i], now, &err) != 0) {
-            cg_err_prefix(&err, "grid %s", grids[i].code);
-            cg_store_rollback(s);
-            status = cg_cli_fail(&err);
-            goto done;
-        }
-        written++;
-        per_level[grids[i].level]++;
-    }
-    if (cg_store_commit(s, &err) != 0) {
-        cg_store_rollback(s);
-        status = cg_cli_fail(&err);
-        goto done;
-    }
+    size_t written = counts.written, same = counts.unchanged;
+    const size_t *per_level = counts.per_level;
     printf("imported %zu grids (", written);
     for (int l = CG_LEVEL_DISTRICT, first = 1; l <= CG_LEVEL_SUBGRID; l++)
         if (per_level[l]) {

@@ -109,7 +109,9 @@ int cmd_posts(int argc, char **argv)
     printf("posts: %zu (%zu new); covered weight %.0f of %.0f (coverable %.0f)\n", res.n_sites,
            res.n_sites - res.n_fixed, res.covered_weight, res.total_weight, res.coverable_weight);
     if (res.n_uncoverable)
-        printf("%zu demand points no candidate reaches within the budget\n", res.n_uncoverable);
+        printf("%zu demand points no candidate reaches within the budget (%zu of them more than "
+               "%.0f m from any road)\n",
+               res.n_uncoverable, res.n_far_demand, CG_SNAP_MAX_M);
     printf("coverage lists %.2f s, heuristic %.2f s, objective %g (bound %g)\n", res.lists_s,
            res.solve_s, res.objective, res.bound);
     if (res.exact_run)

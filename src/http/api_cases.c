@@ -1235,5 +1235,7 @@ const cg_http_body_limit cg_http_body_limits[] = {
     {"POST", "/api/v1/cases/{id}/photos", CG_PHOTO_MAX_BYTES},
     /* Open311 (open311.c): a form with one photo, and room for its fields and part headers */
     {"POST", "/open311/v2/requests.{format}", CG_PHOTO_MAX_BYTES + 64 * 1024},
+    /* grid imports (api_import.c): the configured max_import_body */
+    {"POST", "/api/v1/grids/imports", CG_HTTP_BODY_LIMIT_IMPORT},
 };
 const size_t cg_http_body_limits_count = sizeof cg_http_body_limits / sizeof cg_http_body_limits[0];

@@ -40,6 +40,7 @@ struct cg_http_cases {
     cg_http_server *server;
     pthread_t timer;
     int timer_running, stop_timer;
+    int warned_year; /* the missing calendar year last warned about */
     pthread_mutex_t timer_mu;
     pthread_cond_t timer_cv;
 };
@@ -170,6 +171,12 @@ static void timer_pass(cg_http_cases *c, cg_store *s)
     snprintf(ctx.actor.name, sizeof ctx.actor.name, "system");
     ctx.now = cg_time_now();
     cg_store_set_actor(s, &ctx.actor);
+    int missing = cg_case_rules_year_missing(rules->rules, ctx.now);
+    if (missing && missing != c->warned_year)
+        cg_log_warn("calendar: no holidays imported for %d, so its deadlines count weekdays only; "
+                    "import the year's State Council notice with `civgrid calendar import`",
+                    missing);
+    c->warned_year = missing;
     cg_case_timer_report rep = {0};
     cg_err err;
     cg_err_clear(&err);

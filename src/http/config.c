@@ -41,6 +41,8 @@ void cg_http_config_defaults(cg_http_config *c)
     c->connection_timeout = CG_HTTP_DEFAULT_TIMEOUT;
     c->max_connections = CG_HTTP_DEFAULT_MAX_CONN;
     c->case_timer_seconds = CG_HTTP_CASE_TIMER_DEFAULT;
+    c->max_import_body = CG_HTTP_DEFAULT_MAX_IMPORT_BODY;
+    c->max_import_features = CG_HTTP_DEFAULT_MAX_IMPORT_FEATURES;
 }
 
 void cg_http_config_photo_dir(const cg_http_config *c, char *out, size_t cap)
@@ -174,6 +176,16 @@ int cg_http_config_load(cg_http_config *c, const char *path, cg_err *err)
                                 MAX_BODY_LIMIT);
             if (rc == 0)
                 c->max_body = n;
+        } else if (strcmp(key, "max_import_body") == 0) {
+            long long n = 0;
+            rc = get_integer(key, v, &n, err);
+            if (rc == 0 && (n < 1 || n > MAX_BODY_LIMIT))
+                rc = cg_err_set(err, CG_EINVAL, key, "%lld is out of range 1..%lld", n,
+                                MAX_BODY_LIMIT);
+            if (rc == 0)
+                c->max_import_body = n;
+        } else if (strcmp(key, "max_import_features") == 0) {
+            rc = get_int_in(key, v, 1, CG_HTTP_MAX_IMPORT_FEATURES, &c->max_import_features, err);
         } else if (strcmp(key, "web") == 0) {
             rc = set_string(c->web, sizeof c->web, key, v, err);
             c->web_explicit = 1;
@@ -220,14 +232,14 @@ int cg_http_config_load(cg_http_config *c, const char *path, cg_err *err)
         } else if (strcmp(key, "open311_contact") == 0) {
             rc = set_string(c->open311_contact, sizeof c->open311_contact, key, v, err);
         } else {
-            rc = cg_err_set(
-                err, CG_EINVAL, key,
-                "unknown key (known: db, bind, port, threads, access_log, max_body, "
-                "web, session_hours, token_days, login_rate, login_burst, "
-                "public_rate, public_burst, tile_rate, tile_burst, rate_clients, trusted_proxies, "
-                "retention_days, connection_timeout, max_connections, "
-                "photo_dir, case_timer_seconds, open311_api_keys, "
-                "open311_jurisdiction, open311_contact)");
+            rc = cg_err_set(err, CG_EINVAL, key,
+                            "unknown key (known: db, bind, port, threads, access_log, max_body, "
+                            "web, session_hours, token_days, login_rate, login_burst, "
+                            "public_rate, public_burst, tile_rate, tile_burst, rate_clients, "
+                            "trusted_proxies, retention_days, connection_timeout, "
+                            "max_connections, photo_dir, case_timer_seconds, max_import_body, "
+                            "max_import_features, open311_api_keys, "
+                            "open311_jurisdiction, open311_contact)");
         }
         if (rc != 0)
             break;
@@ -247,6 +259,12 @@ int cg_http_config_validate(const cg_http_config *c, cg_err *err)
     if (c->max_body < 1 || c->max_body > MAX_BODY_LIMIT)
         return cg_err_set(err, CG_EINVAL, "max_body", "%lld is out of range 1..%lld", c->max_body,
                           MAX_BODY_LIMIT);
+    if (c->max_import_body < 1 || c->max_import_body > MAX_BODY_LIMIT)
+        return cg_err_set(err, CG_EINVAL, "max_import_body", "%lld is out of range 1..%lld",
+                          c->max_import_body, MAX_BODY_LIMIT);
+    if (c->max_import_features < 1 || c->max_import_features > CG_HTTP_MAX_IMPORT_FEATURES)
+        return cg_err_set(err, CG_EINVAL, "max_import_features", "%d is out of range 1..%d",
+                          c->max_import_features, CG_HTTP_MAX_IMPORT_FEATURES);
     if (c->connection_timeout < 1 || c->connection_timeout > 3600)
         return cg_err_set(err, CG_EINVAL, "connection_timeout", "%d is out of range 1..3600",
                           c->connection_timeout);

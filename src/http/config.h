@@ -29,6 +29,10 @@
  * timer (escalation of overdue disputes, overdue counts, old idempotency keys) runs every
  * case_timer_seconds (0 turns it off, e.g. when another server on the same database runs it).
  *
+ * Grid imports through the API (POST /api/v1/grids/imports): the body may be up to
+ * max_import_body bytes (default 64 MiB; a limit of that route only, checked after the caller
+ * is let through) and hold up to max_import_features features (default 200,000).
+ *
  * Open311 (docs/open311.md): open311_api_keys lists the keys that may POST requests
  * ("key1,key2": 8 to 128 characters each of A-Z a-z 0-9 - _ .; none configured refuses every
  * submission with the spec's 403), open311_jurisdiction the jurisdiction_id this server answers
@@ -70,6 +74,8 @@ typedef struct {
     int max_connections;           /* open connections at once; more are refused at accept */
     char photo_dir[1024];          /* case photos; "" for <db>.photos */
     int case_timer_seconds;        /* the case timer's period; 0: off */
+    long long max_import_body;     /* bytes of a grid import uploaded to the API */
+    int max_import_features;       /* features of one such import */
 
     /* Open311 */
     char open311_api_keys[1024];    /* "key1,key2" for POST requests; "" refuses all (403) */
@@ -95,6 +101,10 @@ int cg_http_config_validate(const cg_http_config *c, cg_err *err);
 
 /* The photo directory to use: photo_dir, or <db>.photos when it is empty. */
 void cg_http_config_photo_dir(const cg_http_config *c, char *out, size_t cap);
+
+#define CG_HTTP_DEFAULT_MAX_IMPORT_BODY     (64LL * 1024 * 1024)
+#define CG_HTTP_DEFAULT_MAX_IMPORT_FEATURES 200000
+#define CG_HTTP_MAX_IMPORT_FEATURES         10000000
 
 #define CG_HTTP_CASE_TIMER_DEFAULT 60
 #define CG_HTTP_CASE_TIMER_MAX     86400

@@ -116,6 +116,10 @@ typedef void (*cg_http_resume_fn)(cg_http_req *req, void *arg);
 void cg_http_defer(cg_http_req *req, cg_http_resume_fn cont, void *arg);
 void cg_http_resume(cg_http_req *req);
 
+/* Takes the request body out of the request (the caller frees it; NUL-terminated), so a large
+ * upload can outlive the request without being copied: a background job's input. */
+char *cg_http_body_take(cg_http_req *req, size_t *len);
+
 /* A per-thread buffer for building a response, emptied on each call. */
 cg_buf *cg_http_scratch(cg_http_req *req);
 /* This worker thread's store connection, opened on first use. */
@@ -169,8 +173,10 @@ void cg_http_case_submit(cg_http_req *req, const cg_case_ctx *ctx, const cg_case
  */
 typedef struct {
     const char *method, *pattern; /* as in the route table */
-    long long max_body;           /* bytes */
+    long long max_body;           /* bytes, or CG_HTTP_BODY_LIMIT_IMPORT */
 } cg_http_body_limit;
+/* A max_body that stands for the configured max_import_body (grid imports). */
+#define CG_HTTP_BODY_LIMIT_IMPORT (-1LL)
 extern const cg_http_body_limit cg_http_body_limits[];
 extern const size_t cg_http_body_limits_count;
 #define CG_HTTP_LARGE_BODIES_MAX 16
@@ -195,6 +201,9 @@ extern const size_t cg_case_routes_count;
 /* Open311 GeoReport v2 at /open311/v2/ (open311.c), all public. */
 extern const cg_route cg_open311_routes[];
 extern const size_t cg_open311_routes_count;
+/* Grid imports from the console: upload, then a background job with progress (api_import.c). */
+extern const cg_route cg_import_routes[];
+extern const size_t cg_import_routes_count;
 /* The base map: vector tiles of roads, buildings and area outlines, public (api_map.c). */
 extern const cg_route cg_map_routes[];
 extern const size_t cg_map_routes_count;

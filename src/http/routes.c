@@ -19,7 +19,7 @@ static const route_table tables[] = {
     {cg_api_routes, &cg_api_routes_count},   {cg_access_routes, &cg_access_routes_count},
     {cg_plan_routes, &cg_plan_routes_count}, {cg_net_routes, &cg_net_routes_count},
     {cg_case_routes, &cg_case_routes_count}, {cg_open311_routes, &cg_open311_routes_count},
-    {cg_map_routes, &cg_map_routes_count},
+    {cg_map_routes, &cg_map_routes_count},   {cg_import_routes, &cg_import_routes_count},
 };
 
 static cg_route *merged;

@@ -60,6 +60,7 @@
 #include "http/auth.h"
 #include "http/cases_state.h"
 #include "http/http.h"
+#include "http/imports_state.h"
 
 #define ARENA_BLOCK    16384
 #define ARENA_POOL_MAX 16
@@ -97,6 +98,7 @@ struct cg_http_server {
     cg_rate_limiter *public_limiter, *login_limiter, *tile_limiter;
     atomic_uint large_bodies; /* raised-limit uploads in flight */
     cg_http_cases *cases;
+    cg_http_imports *imports;
 
     pthread_mutex_t atlas_lock;
     cg_atlas_ref *atlas;
@@ -217,6 +219,19 @@ void cg_http_server_atlas_release(cg_atlas_ref *r)
 cg_http_cases *cg_http_server_cases(cg_http_server *s)
 {
     return s->cases;
+}
+
+cg_http_imports *cg_http_server_imports(cg_http_server *s)
+{
+    return s->imports;
+}
+
+char *cg_http_body_take(cg_http_req *req, size_t *len)
+{
+    char *data = cg_buf_detach(&req->upload, len);
+    req->body_in = "";
+    req->body_in_len = 0;
+    return data;
 }
 
 const cg_atlas *cg_http_atlas(cg_http_req *req)
@@ -873,12 +888,18 @@ static int raise_body_limit(cg_http_req *req)
                        sizeof allow) != CG_ROUTE_FOUND)
         return 0; /* dispatch answers these */
     long long limit = 0;
+    int import = 0;
     for (size_t i = 0; i < cg_http_body_limits_count; i++)
         if (strcmp(cg_http_body_limits[i].method, route->method) == 0 &&
-            strcmp(cg_http_body_limits[i].pattern, route->pattern) == 0)
-            limit = cg_http_body_limits[i].max_body;
-    if (limit <= req->server->cfg.max_body)
+            strcmp(cg_http_body_limits[i].pattern, route->pattern) == 0) {
+            import = cg_http_body_limits[i].max_body == CG_HTTP_BODY_LIMIT_IMPORT;
+            limit = import ? req->server->cfg.max_import_body : cg_http_body_limits[i].max_body;
+        }
+    if (limit <= req->server->cfg.max_body) {
+        if (import && limit > 0) /* the import's own limit, even when below max_body */
+            req->body_limit = limit;
         return 0;
+    }
     client_identify(req);
     req->route = route;
     int refused = cg_http_auth_before(req) != 0;
@@ -1047,6 +1068,7 @@ static void server_free(cg_http_server *s)
         pthread_join(s->reloader, NULL);
     }
     cg_http_cases_stop(s->cases); /* the workers are gone; the timer holds atlas references */
+    cg_http_imports_stop(s->imports);
     if (s->atlas)
         atlas_ref_release(s->atlas);
     if (s->reload_store)
@@ -1100,7 +1122,8 @@ int cg_http_server_start(const cg_http_config *c, cg_http_server **out, cg_err *
                     "until the file can be written again",
                     c->db);
     s->atlas = atlas_ref_new(atlas);
-    if (cg_http_cases_start(&s->cfg, s->reload_store, &s->cases, err) != 0)
+    if (cg_http_cases_start(&s->cfg, s->reload_store, &s->cases, err) != 0 ||
+        cg_http_imports_start(&s->cfg, &s->imports, err) != 0)
         goto fail;
     s->public_limiter =
         cg_rate_limiter_new(c->public_rate, c->public_burst, (size_t)c->rate_clients);

@@ -172,9 +172,11 @@ static int cmp_reject(const void *a, const void *b)
 
 /* Validates one feature into g; on failure records the reject and returns -1. */
 static int convert(const cg_feature *f, const cg_grid_fields *fields, const code_set *accepted,
-                   const code_set *rejected, cg_grid_lookup_fn lookup, void *lookup_ctx, cg_grid *g,
+                   const code_set *rejected, const cg_grid_import_opts *opts, cg_grid *g,
                    reject_list *rejects)
 {
+    cg_grid_lookup_fn lookup = opts->lookup;
+    void *lookup_ctx = opts->lookup_ctx;
     const cg_grid_fields none = {0};
     if (!fields)
         fields = &none;
@@ -185,6 +187,11 @@ static int convert(const cg_feature *f, const cg_grid_fields *fields, const code
     json_t *v = prop(f->props, fields->code, default_code, &used);
     if (prop_text(v, g->code, sizeof g->code) != 0 || !g->code[0]) {
         reject(rejects, i, "", used, "%s is missing or not a code", used);
+        return -1;
+    }
+    if (opts->scope && !cg_scope_contains(opts->scope, g->code)) {
+        reject(rejects, i, g->code, "code", "grid '%s' lies outside your scope (%s)", g->code,
+               opts->scope->code);
         return -1;
     }
     if (f->error[0]) {
@@ -297,7 +304,19 @@ static int convert(const cg_feature *f, const cg_grid_fields *fields, const code
 
 int cg_grid_import_prepare(const cg_feature *features, size_t n, const cg_grid_fields *fields,
                            cg_grid_lookup_fn lookup, void *lookup_ctx, cg_grid **out, size_t *n_out,
-                           cg_reject **rejects_out, size_t *n_rejects, cg_err *err)
+                           cg_reject **rejects, size_t *n_rejects, cg_err *err)
+{
+    cg_grid_import_opts opts = {lookup, lookup_ctx, NULL, NULL, NULL};
+    return cg_grid_import_prepare_with(features, n, fields, &opts, out, n_out, rejects, n_rejects,
+                                       err);
+}
+
+/* Features validated between two progress calls. */
+#define PROGRESS_EVERY 256
+
+int cg_grid_import_prepare_with(const cg_feature *features, size_t n, const cg_grid_fields *fields,
+                                const cg_grid_import_opts *opts, cg_grid **out, size_t *n_out,
+                                cg_reject **rejects_out, size_t *n_rejects, cg_err *err)
 {
     work_item *work = malloc(sizeof(work_item) * (n ? n : 1));
     cg_grid *grids = calloc(n ? n : 1, sizeof(cg_grid));
@@ -333,7 +352,7 @@ int cg_grid_import_prepare(const cg_feature *features, size_t n, const cg_grid_f
             copy.props = empty = json_object();
             f = &copy;
         }
-        int ok = convert(f, fields, &accepted, &rejected, lookup, lookup_ctx, g, &rejects) == 0;
+        int ok = convert(f, fields, &accepted, &rejected, opts, g, &rejects) == 0;
         json_decref(empty);
         if (ok && !set_add(&accepted, g->code)) {
             reject(&rejects, f->index, g->code, "code", "code '%s' appears more than once",
@@ -345,9 +364,11 @@ int cg_grid_import_prepare(const cg_feature *features, size_t n, const cg_grid_f
             if (g->code[0] && !set_has(&accepted, g->code) && !set_has(&rejected, g->code))
                 set_add(&rejected, strdup(g->code));
             cg_grid_free(g);
-            continue;
+        } else {
+            count++;
         }
-        count++;
+        if (opts->progress && ((k + 1) % PROGRESS_EVERY == 0 || k + 1 == n))
+            opts->progress(opts->progress_ctx, k + 1, n);
     }
     /* Accepted keys point into grids[], which stays; rejected keys were strdup'ed. */
     for (size_t i = 0; i < rejected.cap; i++)
@@ -362,4 +383,16 @@ int cg_grid_import_prepare(const cg_feature *features, size_t n, const cg_grid_f
     *rejects_out = rejects.items;
     *n_rejects = rejects.n;
     return 0;
+}
+
+void cg_grid_import_feature_name(const cg_feature *f, const cg_grid_fields *fields, char *buf,
+                                 size_t cap)
+{
+    const char *used;
+    buf[0] = '\0';
+    if (!f->props || !json_is_object(f->props))
+        return;
+    json_t *v = prop(f->props, fields ? fields->name : NULL, default_name, &used);
+    if (prop_text(v, buf, cap) != 0)
+        buf[0] = '\0';
 }

@@ -12,6 +12,7 @@
 
 #include "core/err.h"
 #include "geo/feature.h"
+#include "model/access.h"
 #include "model/grid.h"
 
 typedef struct {
@@ -44,5 +45,25 @@ typedef cg_level (*cg_grid_lookup_fn)(void *ctx, const char *code);
 int cg_grid_import_prepare(const cg_feature *features, size_t n, const cg_grid_fields *fields,
                            cg_grid_lookup_fn lookup, void *lookup_ctx, cg_grid **out, size_t *n_out,
                            cg_reject **rejects, size_t *n_rejects, cg_err *err);
+
+/* What cg_grid_import_prepare_with adds: a scope every grid must lie in (an import from the
+ * API: a grid outside the caller's scope is rejected on field "code"), and a progress callback
+ * called every so many features with the number validated so far. */
+typedef struct {
+    cg_grid_lookup_fn lookup;
+    void *lookup_ctx;
+    const cg_scope *scope; /* NULL: unrestricted */
+    void (*progress)(void *ctx, size_t done, size_t total);
+    void *progress_ctx;
+} cg_grid_import_opts;
+
+int cg_grid_import_prepare_with(const cg_feature *features, size_t n, const cg_grid_fields *fields,
+                                const cg_grid_import_opts *opts, cg_grid **out, size_t *n_out,
+                                cg_reject **rejects, size_t *n_rejects, cg_err *err);
+
+/* The name a feature gives (by the same attribute rules as the import), for reports; "" when it
+ * has none that reads as text. */
+void cg_grid_import_feature_name(const cg_feature *f, const cg_grid_fields *fields, char *buf,
+                                 size_t cap);
 
 #endif

@@ -57,6 +57,7 @@ typedef struct {
     bway *ways;
     size_t nw, capw;
     int64_t ways_read;
+    uint64_t digest; /* of the ways read (way_digest), for a graph built from a store */
     int oom;
 } builder;
 
@@ -659,9 +660,60 @@ int cg_graph_build_ways(const cg_way *ways, size_t n, const cg_graph_build_opts 
     return rc;
 }
 
+/*
+ * FNV-1a over what the builder reads of a way, in the store's id order: id, class, direction,
+ * speed limit, access, node ids and coordinates. Names are left out (renaming a road leaves the
+ * graph as it is); an edited geometry, node, class, oneway, maxspeed or access changes it.
+ */
+#define DIGEST_OFFSET 0xcbf29ce484222325ULL
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ c[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+static uint64_t way_digest(uint64_t h, const cg_way *w)
+{
+    int32_t head[4] = {(int32_t)w->road_class, w->oneway, w->maxspeed_kmh, (int32_t)w->n};
+    uint64_t n = w->n;
+    h = fnv(h, &w->id, sizeof w->id);
+    h = fnv(h, head, sizeof head);
+    h = fnv(h, w->access, strnlen(w->access, sizeof w->access) + 1);
+    h = fnv(h, &n, sizeof n);
+    h = fnv(h, w->node_ids, w->n * sizeof *w->node_ids);
+    return fnv(h, w->pts, w->n * sizeof *w->pts);
+}
+
 static int store_way(void *ctx, const cg_way *w)
 {
-    return builder_add(ctx, w);
+    builder *b = ctx;
+    b->digest = way_digest(b->digest, w);
+    return builder_add(b, w);
+}
+
+typedef struct {
+    uint64_t digest;
+    int64_t ways;
+} digest_ctx;
+
+static int digest_way(void *ctx, const cg_way *w)
+{
+    digest_ctx *d = ctx;
+    d->digest = way_digest(d->digest, w);
+    d->ways++;
+    return 0;
+}
+
+int cg_graph_store_digest(cg_store *s, uint64_t *digest, int64_t *ways, cg_err *err)
+{
+    digest_ctx d = {DIGEST_OFFSET, 0};
+    if (cg_store_way_each(s, NULL, digest_way, &d, err) != 0)
+        return -1;
+    *digest = d.digest;
+    *ways = d.ways;
+    return 0;
 }
 
 int cg_graph_build_store(cg_store *s, const cg_graph_build_opts *o, cg_graph **out,
@@ -670,18 +722,22 @@ int cg_graph_build_store(cg_store *s, const cg_graph_build_opts *o, cg_graph **o
     builder b;
     cg_graph_stats st = {0};
     builder_init(&b, o);
+    b.digest = DIGEST_OFFSET;
     if (o->progress)
         o->progress(o->progress_ctx, "reading roads", 0);
+    /* The generation first: a road written while they are read leaves an older generation in
+     * the file, so the next load checks the digest rather than trusting the counter. */
+    int64_t gen = cg_store_ways_generation(s);
     int rc = cg_store_way_each(s, NULL, store_way, &b, err);
     if (rc && b.oom)
         cg_err_set(err, CG_ENOMEM, NULL, "out of memory reading roads");
-    cg_store_counts counts;
-    if (rc == 0)
-        rc = cg_store_counts_get(s, &counts, err);
     if (rc == 0)
         rc = build(&b, o, out, &st, err);
-    if (rc == 0)
-        (*out)->source_ways = counts.ways;
+    if (rc == 0) {
+        (*out)->source_ways = b.ways_read;
+        (*out)->source_gen = gen;
+        (*out)->source_digest = b.digest;
+    }
     builder_free(&b);
     if (stats)
         *stats = st;

@@ -19,11 +19,11 @@
  * so every node can reach every other one.
  *
  * Storage. Arrays in CSR form (edges grouped by their tail node), the contraction hierarchy
- * (ch.h) in the same file, behind a versioned header with the profile, the source's way count
- * and an FNV-1a checksum over the payload; the file is mmap'd read-only, so loading is cheap and
- * the pages are shared between processes. A file of another version, another profile, a wrong
- * checksum, a truncated file or one built from a store whose roads have changed since is refused
- * with a clear error.
+ * (ch.h) in the same file, behind a versioned header with the profile, the source's fingerprint
+ * (way count, ways generation, digest of the roads) and an FNV-1a checksum over the payload; the
+ * file is mmap'd read-only, so loading is cheap and the pages are shared between processes. A file
+ * of another version, another profile, a wrong checksum, a truncated file or one built from a store
+ * whose roads have changed since (added, removed or edited) is refused with a clear error.
  *
  * Threads: a loaded graph is immutable and may be shared by any number of threads; searches keep
  * their state in their own workspaces (route.h).
@@ -39,7 +39,7 @@
 #include "net/profile.h"
 #include "store/store.h"
 
-#define CG_GRAPH_VERSION 3
+#define CG_GRAPH_VERSION 4
 #define CG_NO_NODE       UINT32_MAX
 #define CG_NO_EDGE       UINT32_MAX
 
@@ -104,9 +104,13 @@ int cg_graph_path(const char *db_path, cg_profile p, char *buf, size_t cap, cg_e
 /* Writes the graph (and its hierarchy) atomically (a temporary file renamed into place). */
 int cg_graph_save(const cg_graph *g, const char *path, cg_err *err);
 /*
- * Maps a graph file. `s` may be NULL; when given, a file built from a different number of ways
- * than the store now holds is refused as stale (CG_ECONFLICT: run `civgrid net build`). A graph
- * built straight from a PBF (cg_graph_build_pbf) carries no store fingerprint and is not checked.
+ * Maps a graph file. `s` may be NULL; when given, a file built from other roads than the store
+ * now holds is refused as stale (CG_ECONFLICT: run `civgrid net build`): a road added, removed
+ * or edited (geometry, nodes, class, oneway, maxspeed, access). The file records the store's
+ * ways generation (cg_store_ways_generation) and a digest of the roads; when the generation moved
+ * the roads are read and digested again, so a rewrite that changed nothing routing reads (a
+ * renamed road, the same extract imported again) keeps the graph. A graph built straight from a
+ * PBF (cg_graph_build_pbf) carries no store fingerprint and is not checked.
  * Errors: CG_ENOTFOUND (no file), CG_EUNSUPPORTED (other version), CG_EINVAL (not a graph file,
  * truncated, wrong checksum, other profile), CG_ECONFLICT (stale).
  */

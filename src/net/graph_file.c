@@ -4,7 +4,7 @@
  * array. Layout (little-endian hosts; all counts from the header):
  *
  *   header   magic "CGGRAPH\n", version, profile, n, m, hierarchy edge counts, source way count,
- *            bounding box, payload size, checksum
+ *            bounding box, source ways generation and digest, payload size, checksum
  *   graph    first_out[n+1] head[m] ms[m] twin[m] metres[m] cls[m] flags[m] in_first[n+1]
  *            in_edge[m] lat[n] lon[n] origin[n]
  *   ch       rank[n] order[n] up_first[n+1] up_head up_w up_mid up_len [ch_up_m each]
@@ -31,6 +31,8 @@ typedef struct {
     uint32_t version, profile, n, m, ch_up_m, ch_dn_m, has_ch, reserved;
     int64_t source_ways;
     double bbox[4];
+    int64_t source_gen;     /* the store's ways generation when built */
+    uint64_t source_digest; /* of the store's roads (cg_graph_store_digest) */
     uint64_t payload, checksum;
 } file_header;
 
@@ -108,6 +110,8 @@ int cg_graph_save(const cg_graph *gc, const char *path, cg_err *err)
     h.ch_up_m = g->ch_up_m;
     h.ch_dn_m = g->ch_dn_m;
     h.source_ways = g->source_ways;
+    h.source_gen = g->source_gen;
+    h.source_digest = g->source_digest;
     h.bbox[0] = g->bbox.min_x;
     h.bbox[1] = g->bbox.min_y;
     h.bbox[2] = g->bbox.max_x;
@@ -151,6 +155,39 @@ int cg_graph_save(const cg_graph *gc, const char *path, cg_err *err)
 void cg_graph_unmap(void *map, size_t len)
 {
     munmap(map, len);
+}
+
+/*
+ * Is a graph built from a store still what its roads give? When no road was written since the
+ * build (the same ways generation) and the count agrees, yes at once; otherwise (a road added,
+ * removed, edited or rewritten, or a store the counter cannot vouch for) the roads are read and
+ * their digest compared: a rewrite that changed nothing routing reads (a renamed road, the same
+ * extract imported again) keeps the graph, any other edit makes it stale.
+ */
+static int check_fresh(cg_store *st, const file_header *h, const char *path, cg_profile p,
+                       cg_err *err)
+{
+    cg_store_counts c;
+    if (cg_store_counts_get(st, &c, err))
+        return -1;
+    int64_t gen = cg_store_ways_generation(st);
+    if (gen >= 0 && gen == h->source_gen && c.ways == h->source_ways)
+        return 0;
+    uint64_t digest;
+    int64_t ways;
+    if (cg_graph_store_digest(st, &digest, &ways, err) != 0)
+        return -1;
+    if (ways != h->source_ways)
+        return cg_err_set(err, CG_ECONFLICT, "graph",
+                          "%s is stale: built from %lld roads, the database now holds %lld; run "
+                          "`civgrid net build --profile %s`",
+                          path, (long long)h->source_ways, (long long)ways, cg_profile_name(p));
+    if (digest != h->source_digest)
+        return cg_err_set(err, CG_ECONFLICT, "graph",
+                          "%s is stale: roads were edited since it was built; run `civgrid net "
+                          "build --profile %s`",
+                          path, cg_profile_name(p));
+    return 0;
 }
 
 int cg_graph_load(const char *path, cg_profile p, cg_store *st, cg_graph **out, cg_err *err)
@@ -212,6 +249,8 @@ int cg_graph_load(const char *path, cg_profile p, cg_store *st, cg_graph **out, 
     g->ch_up_m = h.ch_up_m;
     g->ch_dn_m = h.ch_dn_m;
     g->source_ways = h.source_ways;
+    g->source_gen = h.source_gen;
+    g->source_digest = h.source_digest;
     g->bbox = (cg_bbox){h.bbox[0], h.bbox[1], h.bbox[2], h.bbox[3]};
     section s[32];
     size_t k = sections(g, h.has_ch != 0, s);
@@ -234,18 +273,8 @@ int cg_graph_load(const char *path, cg_profile p, cg_store *st, cg_graph **out, 
         cg_err_set(err, CG_EINVAL, "graph", "%s is inconsistent", path);
         goto fail;
     }
-    if (st && h.source_ways >= 0) {
-        cg_store_counts c;
-        if (cg_store_counts_get(st, &c, err))
-            goto fail;
-        if (c.ways != h.source_ways) {
-            cg_err_set(err, CG_ECONFLICT, "graph",
-                       "%s is stale: built from %lld roads, the database now holds %lld; run "
-                       "`civgrid net build --profile %s`",
-                       path, (long long)h.source_ways, (long long)c.ways, cg_profile_name(p));
-            goto fail;
-        }
-    }
+    if (st && h.source_ways >= 0 && check_fresh(st, &h, path, p, err) != 0)
+        goto fail;
     g->map = map;
     g->map_len = len;
     *out = g;

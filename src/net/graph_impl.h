@@ -20,7 +20,12 @@ typedef struct cg_snap_index cg_snap_index;
 struct cg_graph {
     cg_profile profile;
     uint32_t n, m;
-    int64_t source_ways; /* ways in the source store when built: the staleness check */
+    /* The staleness check (graph_file.c) for a graph built from a store: its ways count, its
+     * ways generation (cg_store_ways_generation) read before the roads were, and a digest of
+     * the roads as routing reads them (cg_graph_store_digest); source_ways is -1 for a graph
+     * built from elsewhere (no check). */
+    int64_t source_ways, source_gen;
+    uint64_t source_digest;
 
     /* The road graph: CSR by tail node, and the reverse (edge ids grouped by head). */
     const uint32_t *first_out; /* n + 1 */
@@ -62,6 +67,9 @@ void cg_snap_index_free(cg_snap_index *ix);
 void cg_graph_unmap(void *map, size_t len);
 /* The tail of edge e (a binary search: the CSR keeps no tail array). */
 uint32_t cg_graph_edge_from(const cg_graph *g, uint32_t e);
+
+/* The digest of the store's roads as the graph builder reads them (graph.c), and their count. */
+int cg_graph_store_digest(cg_store *s, uint64_t *digest, int64_t *ways, cg_err *err);
 
 /* Builds the hierarchy into g (ch.c). */
 int cg_ch_build(cg_graph *g, cg_graph_progress_fn progress, void *ctx, cg_err *err);

@@ -25,12 +25,15 @@ void cg_posts_opts_init(cg_posts_opts *o)
     o->sample_m = 250;
 }
 
+/* Snapped positions, and for candidates the point each was snapped from (pts, when kept). */
 typedef struct {
     cg_snap *v;
+    cg_point *pts;
     size_t n, cap;
+    int keep_pts;
 } snaps;
 
-static int push(snaps *s, const cg_snap *p)
+static int push(snaps *s, const cg_snap *p, cg_point from)
 {
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 256;
@@ -38,10 +41,44 @@ static int push(snaps *s, const cg_snap *p)
         if (!v)
             return -1;
         s->v = v;
+        if (s->keep_pts) {
+            cg_point *q = realloc(s->pts, cap * sizeof *q);
+            if (!q)
+                return -1;
+            s->pts = q;
+        }
         s->cap = cap;
     }
+    if (s->keep_pts)
+        s->pts[s->n] = from;
     s->v[s->n++] = *p;
     return 0;
+}
+
+/*
+ * A candidate is the road position its published point snaps to. Sites are written out with 7
+ * decimals (cg_posts_geojson, ~1 cm), so the point is rounded to that grid first and snapped
+ * from there: the coordinates a user feeds back to coverage (civgrid cover, /api/v1/coverage)
+ * then parse to exactly this point (k / 1e7 is one double either way) and snap to exactly the
+ * position whose coverage the planner counted, never one a few millimetres along (which moves
+ * demand at the budget's edge) or on a road beside it.
+ */
+static cg_point published(cg_point p)
+{
+    return (cg_point){round(p.x * 1e7) / 1e7, round(p.y * 1e7) / 1e7};
+}
+
+static int snap_candidate(const cg_segs *segs, cg_point p, snaps *out, size_t *unsnapped)
+{
+    cg_snap sn;
+    cg_err ignored;
+    cg_point q = published(p);
+    if (cg_graph_snap(segs->g, q, CG_SNAP_MAX_M, &sn, &ignored) != 0) {
+        if (unsnapped)
+            ++*unsnapped;
+        return 1;
+    }
+    return push(out, &sn, q) != 0 ? -1 : 0;
 }
 
 /* Road positions every sample_m metres: a segment's midpoint when a multiple falls in it. */
@@ -53,11 +90,7 @@ static int sample(const cg_segs *segs, double sample_m, snaps *out)
         run += segs->seg[i].metres;
         if (floor(before / sample_m) == floor(run / sample_m))
             continue;
-        cg_snap sn;
-        cg_err ignored;
-        if (cg_graph_snap(segs->g, cg_segs_point(segs, i, 0.5), CG_SNAP_MAX_M, &sn, &ignored) ==
-                0 &&
-            push(out, &sn) != 0)
+        if (snap_candidate(segs, cg_segs_point(segs, i, 0.5), out, NULL) < 0)
             return -1;
     }
     return 0;
@@ -108,6 +141,7 @@ int cg_posts_plan(const cg_segs *segs, cg_search *s, const cg_posts_demand *dema
     double sample_m = o->sample_m > 0 ? o->sample_m : 250;
 
     snaps cand = {0}, dem = {0};
+    cand.keep_pts = 1;
     double *weight = NULL;
     uint8_t *fixflag = NULL;
     uint32_t *dstart = NULL, *dlist = NULL;
@@ -120,38 +154,37 @@ int cg_posts_plan(const cg_segs *segs, cg_search *s, const cg_posts_demand *dema
 
     /* Candidates: fixed posts first, then sites or samples. */
     for (size_t i = 0; i < n_fixed; i++) {
-        if (cg_graph_snap(segs->g, fixed[i], CG_SNAP_MAX_M, &sn, &ignored) != 0) {
-            out->n_unsnapped++;
-            continue;
-        }
-        if (push(&cand, &sn) != 0)
+        int r = snap_candidate(segs, fixed[i], &cand, &out->n_unsnapped);
+        if (r < 0)
             goto oom;
-        out->n_fixed++;
+        out->n_fixed += r == 0;
     }
     if (sites) {
-        for (size_t i = 0; i < n_sites; i++) {
-            if (cg_graph_snap(segs->g, sites[i], CG_SNAP_MAX_M, &sn, &ignored) != 0) {
-                out->n_unsnapped++;
-                continue;
-            }
-            if (push(&cand, &sn) != 0)
+        for (size_t i = 0; i < n_sites; i++)
+            if (snap_candidate(segs, sites[i], &cand, &out->n_unsnapped) < 0)
                 goto oom;
-        }
     } else if (sample(segs, sample_m, &cand) != 0) {
         goto oom;
     }
-    /* Demand: buildings, or road samples. */
+    /* Demand: buildings, or road samples. A building too far from every road stays in the
+     * totals as demand no post reaches, as coverage (coverage.h) counts it, so the planner's
+     * covered share and the one coverage reports for the proposed posts are the same figure. */
+    size_t n_far = 0;
+    double far_weight = 0;
     if (demand && n_demand) {
         weight = malloc(n_demand * sizeof *weight);
         if (!weight)
             goto oom;
         for (size_t i = 0; i < n_demand; i++) {
+            double w = demand[i].weight > 0 ? demand[i].weight : 0;
             if (cg_graph_snap(segs->g, demand[i].at, CG_SNAP_MAX_M, &sn, &ignored) != 0) {
                 out->n_unsnapped++;
+                n_far++;
+                far_weight += w;
                 continue;
             }
-            weight[dem.n] = demand[i].weight > 0 ? demand[i].weight : 0;
-            if (push(&dem, &sn) != 0)
+            weight[dem.n] = w;
+            if (push(&dem, &sn, demand[i].at) != 0)
                 goto oom;
         }
     } else {
@@ -168,7 +201,7 @@ int cg_posts_plan(const cg_segs *segs, cg_search *s, const cg_posts_demand *dema
                    CG_SNAP_MAX_M);
         goto done;
     }
-    out->n_demand = dem.n;
+    out->n_demand = dem.n + n_far;
     out->n_candidates = cand.n;
 
     /* Demand points by segment (CSR). */
@@ -237,10 +270,11 @@ int cg_posts_plan(const cg_segs *segs, cg_search *s, const cg_posts_demand *dema
     if (cg_cover_solve(&inst, &co, &heur, err) != 0)
         goto done;
     out->solve_s = heur.seconds;
-    out->total_weight = heur.total_weight;
+    out->total_weight = heur.total_weight + far_weight;
     out->coverable_weight = heur.coverable_weight;
     out->covered_weight = heur.covered_weight;
-    out->n_uncoverable = heur.n_uncoverable;
+    out->n_uncoverable = heur.n_uncoverable + n_far;
+    out->n_far_demand = n_far;
     out->objective = heur.objective;
     out->bound = heur.bound;
     out->optimal = heur.optimal;
@@ -262,7 +296,7 @@ int cg_posts_plan(const cg_segs *segs, cg_search *s, const cg_posts_demand *dema
     for (size_t i = 0; i < heur.n_open; i++) {
         uint32_t j = heur.open[i];
         cg_posts_site *site = &out->sites[out->n_sites++];
-        site->at = cand.v[j].at;
+        site->at = cand.pts[j];
         site->fixed = fixflag[j];
         for (size_t q = l.start[j]; q < l.start[j + 1]; q++)
             site->covered_weight += weight[l.list[q]];
@@ -278,6 +312,7 @@ done:
     cg_cover_result_free(&ex);
     cg_segtimes_free(&st);
     free(cand.v);
+    free(cand.pts);
     free(dem.v);
     free(weight);
     free(fixflag);
@@ -296,17 +331,17 @@ void cg_posts_result_free(cg_posts_result *r)
 
 void cg_posts_geojson(const cg_posts_result *r, const cg_posts_opts *o, cg_buf *b)
 {
-    cg_buf_printf(b,
-                  "{\"type\":\"FeatureCollection\",\"plan\":{\"problem\":\"%s\",\"budget_s\":%g,"
-                  "\"demand\":%zu,\"candidates\":%zu,\"fixed\":%zu,\"posts\":%zu,"
-                  "\"total_weight\":%.0f,\"coverable_weight\":%.0f,\"covered_weight\":%.0f,"
-                  "\"uncoverable\":%zu,\"unsnapped\":%zu,\"objective\":%g,\"bound\":%g,"
-                  "\"optimal\":%s,\"timed_out\":%s,\"lists_s\":%.3f,\"solve_s\":%.3f",
-                  cg_cover_problem_name(o->problem), o->budget_s, r->n_demand, r->n_candidates,
-                  r->n_fixed, r->n_sites, r->total_weight, r->coverable_weight, r->covered_weight,
-                  r->n_uncoverable, r->n_unsnapped, r->objective, r->bound,
-                  r->optimal ? "true" : "false", r->timed_out ? "true" : "false", r->lists_s,
-                  r->solve_s);
+    cg_buf_printf(
+        b,
+        "{\"type\":\"FeatureCollection\",\"plan\":{\"problem\":\"%s\",\"budget_s\":%g,"
+        "\"demand\":%zu,\"candidates\":%zu,\"fixed\":%zu,\"posts\":%zu,"
+        "\"total_weight\":%.0f,\"coverable_weight\":%.0f,\"covered_weight\":%.0f,"
+        "\"uncoverable\":%zu,\"far_demand\":%zu,\"unsnapped\":%zu,\"objective\":%g,\"bound\":%g,"
+        "\"optimal\":%s,\"timed_out\":%s,\"lists_s\":%.3f,\"solve_s\":%.3f",
+        cg_cover_problem_name(o->problem), o->budget_s, r->n_demand, r->n_candidates, r->n_fixed,
+        r->n_sites, r->total_weight, r->coverable_weight, r->covered_weight, r->n_uncoverable,
+        r->n_far_demand, r->n_unsnapped, r->objective, r->bound, r->optimal ? "true" : "false",
+        r->timed_out ? "true" : "false", r->lists_s, r->solve_s);
     if (r->exact_run)
         cg_buf_printf(b,
                       ",\"exact\":{\"objective\":%g,\"bound\":%g,\"optimal\":%s,\"gap\":%.4f,"

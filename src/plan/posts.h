@@ -55,15 +55,24 @@ typedef struct {
 void cg_posts_opts_init(cg_posts_opts *o);
 
 typedef struct {
+    /* The point the site's road position was snapped from, on a 1e-7 degree grid (what
+     * cg_posts_geojson writes): a fixed post or given site where it was given, a sampled
+     * candidate at its segment's midpoint. Snapped again (cg_graph_snap) it gives exactly the
+     * position the plan was computed for, so coverage from the proposed posts reaches exactly
+     * covered_weight (see posts.c). */
     cg_point at;
     int fixed;
     double covered_weight; /* demand weight this site reaches within the budget */
 } cg_posts_site;
 
 typedef struct {
-    size_t n_demand, n_candidates, n_fixed;
+    size_t n_demand, n_candidates, n_fixed; /* n_demand: every demand point given */
+    /* total_weight counts every demand point, those too far from a road too (as coverage.h
+     * does), so covered_weight / total_weight is the share coverage reports for the posts. */
     double total_weight, coverable_weight, covered_weight;
-    size_t n_uncoverable; /* demand points no candidate reaches (reported, not an error) */
+    size_t n_uncoverable; /* demand points no candidate reaches (reported, not an error),
+                             n_far_demand of them because they are too far from any road */
+    size_t n_far_demand;
     size_t n_unsnapped;   /* demand points or sites too far from any road (left out) */
     cg_posts_site *sites; /* open sites, fixed ones included */
     size_t n_sites;

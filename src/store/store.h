@@ -151,6 +151,10 @@ int cg_store_boundary_each(cg_store *s, cg_boundary_cb cb, void *ctx, cg_err *er
 /* A number that changes whenever places are written (once per transaction that writes any, by
  * any connection or process), like the grid generation; 0 for a store never given a place. */
 int64_t cg_store_places_generation(cg_store *s);
+/* The same for roads alone (ways): moves with every transaction that writes a way; 0 for a
+ * store never given one (or whose roads were all written before the counter existed), -1 when
+ * it cannot be read. */
+int64_t cg_store_ways_generation(cg_store *s);
 
 typedef struct {
     int64_t grids, ways, buildings, pois, boundaries;

@@ -14,6 +14,7 @@ and this table lacks fails the test: every new route needs its row."""
 import json
 import math
 import os
+import time
 
 from cgserver import Server, add_user, error_of
 from cgtest import TempDir, check, main, run
@@ -257,6 +258,55 @@ def run_case_rows(s, w, role, row):
               "put calendar as %s: %d %s" % (role, st, raw[:200]))
 
 
+def import_body(s, w, code):
+    """A GeoJSON file re-drawing one grid as it is (a dry run of it changes nothing)."""
+    _, _, raw = s.request("GET", "/api/v1/grids/%s" % code, headers=w.root)
+    g = json.loads(raw)
+    return json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "geometry": g["geometry"],
+        "properties": {"code": code, "name": g["name_zh"], "grade": g["grade"]}}]}).encode()
+
+
+def import_job(s, w, role, code):
+    """Starts a dry-run import of one grid as role and polls it (with a deadline) until over."""
+    st, raw = call(s, w, role, "POST", "/api/v1/grids/imports?dry_run=true",
+                   import_body(s, w, code))
+    if st != 202:
+        return st, raw, None
+    job = json.loads(raw)
+    deadline = time.monotonic() + 60
+    while job["state"] in ("queued", "running") and time.monotonic() < deadline:
+        st2, raw2 = call(s, w, role, "GET", "/api/v1/grids/imports/%d" % job["id"])
+        check(st2 == 200, "import job as %s: %d %s" % (role, st2, raw2[:200]))
+        job = json.loads(raw2)
+    return st, raw, job
+
+
+def run_import_rows(s, w, role, row):
+    """Grid imports: grid.write; a job writes only within the caller's scope, and a job is seen
+    only by the account that started it (another's answers as a missing one)."""
+    row("POST", "/api/v1/grids/imports")
+    row("GET", "/api/v1/grids/imports/{id}")
+    st, raw, job = import_job(s, w, role, w.grid_a)
+    if not allowed(role, "grid.write"):
+        expect_refusal(role, "grid.write", st, raw, "import")
+        st, raw = call(s, w, role, "GET", "/api/v1/grids/imports/1")
+        expect_refusal(role, "grid.write", st, raw, "import job")
+        return
+    check(st == 202 and job["state"] == "validated", "import in scope as %s: %s" % (role, job))
+    _, _, out = import_job(s, w, role, w.grid_b)
+    check(out["state"] == "rejected" and "outside your scope" in out["result"]["rejects"][0][
+        "reason"], "import outside the scope as %s: %s" % (role, out))
+    # the root's job is not this account's: the same answer as a job that does not exist
+    st, _, raw = s.request("POST", "/api/v1/grids/imports?dry_run=true",
+                           import_body(s, w, w.grid_a), headers=w.root)
+    theirs = json.loads(raw)["id"]
+    st1, other = call(s, w, role, "GET", "/api/v1/grids/imports/%d" % theirs)
+    st2, miss = call(s, w, role, "GET", "/api/v1/grids/imports/%s" % MISSING_ID)
+    check(st1 == st2 == 404 and same_as_missing(other, miss, str(theirs), MISSING_ID),
+          "another's import job as %s: %d %s" % (role, st1, other))
+
+
 def tile_of(lon, lat, z):
     """The Web Mercator tile z/x/y holding a point, as slippy maps number them."""
     n = 2 ** z
@@ -404,6 +454,8 @@ def run_matrix(s, w):
             plan = json.loads(raw)["plan"]
             check(st == 200 and 0 < plan["total_weight"] < w.households,
                   "posts plan as %s plans for households outside its scope: %s" % (role, plan))
+
+        run_import_rows(s, w, role, row)
 
         # accounts
         row("GET", "/api/v1/users")

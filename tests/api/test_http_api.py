@@ -291,6 +291,11 @@ def test_openapi_matches_routes():
                                 headers={"Content-Type": "image/jpeg"})
         check(st == 201, "photo for the GET routes: %d %s" % (st, body[:300]))
         sha = json.loads(body)["sha256"]
+        # a grid import job (a dry run), so GET /api/v1/grids/imports/{id} has job 1 to show
+        with open(os.path.join(DATA, "api_grids.geojson"), "rb") as f:
+            st, _, body = s.request("POST", "/api/v1/grids/imports?dry_run=true", f.read(),
+                                    headers={"Content-Type": "application/geo+json"})
+        check(st == 202 and json.loads(body)["id"] == 1, "import job: %d %s" % (st, body[:300]))
         for (method, path), ops in ((k, doc["paths"][k[1]]) for k in routes):
             op = ops[method.lower()]
             # Open311 answers its errors as the spec's list, everything else as the one object

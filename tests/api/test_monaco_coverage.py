@@ -1,7 +1,8 @@
 """The road-network issue's acceptance on a real extract: on Monaco (© OpenStreetMap
 contributors), with a grid hierarchy laid over it, coverage shows which parts of which grids a
 patrol cannot reach within 2 minutes from the current police posts, and the planner proposes
-posts after which (nearly) every building is reached. Skipped when ../shared/data is absent."""
+posts after which (nearly) every building is reached: coverage from the proposed posts, fed back
+as points, reaches exactly the buildings the planner counted. Skipped when ../shared/data is absent."""
 import json
 import os
 import re
@@ -57,6 +58,12 @@ def total_buildings(out):
     return float(re.search(r"within\s+120 s: road \S+, buildings ([\d.]+)%", out).group(1))
 
 
+def building_counts(out):
+    """(buildings reached, buildings) within 120 s from `civgrid cover`."""
+    m = re.search(r"within\s+120 s: road \S+, buildings \S+ \((\d+) of (\d+)\)", out)
+    return int(m.group(1)), int(m.group(2))
+
+
 def test_monaco_coverage_and_plan():
     with TempDir() as tmp:
         db = os.path.join(tmp, "m.db")
@@ -99,12 +106,17 @@ def test_monaco_coverage_and_plan():
         m = re.search(r"posts: (\d+) \((\d+) new\); covered weight (\d+) of (\d+) "
                       r"\(coverable (\d+)\)", out)
         check(m, out)
-        total, added, covered, _, coverable = map(int, m.groups())
+        total, added, covered, weight, coverable = map(int, m.groups())
         check(added > 0 and total == added + len(police), out.splitlines()[1])
         check(covered == coverable, "the plan reaches every reachable building: " + m.group(0))
 
         _, out, _ = run("cover", "--db", db, "--posts", new, "--budget", "120", check=0)
         share_after = total_buildings(out)
+        # The proposed posts, re-fed as points, reach exactly what the planner counted (OSM
+        # buildings have no household count: weight 1 each), of the same total.
+        check(building_counts(out) == (covered, weight),
+              "coverage from the proposed posts %s, the planner's %d of %d"
+              % (building_counts(out), covered, weight))
         check(share_after > share_before and share_after >= 95,
               "buildings reached within 2 minutes: %.1f%% -> %.1f%%" % (share_before,
                                                                          share_after))

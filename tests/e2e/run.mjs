@@ -3,7 +3,8 @@
 // playwright-core. An operator logs in and the map really draws grid polygons; the language
 // switches; a grid worker reports a case while offline and sees it synced once (checked through
 // the API); the operator opens that case and dispatches it; a resident reports and looks up the
-// status; the field app's service worker keeps its shell. Screenshots go to CG_E2E_ARTIFACTS
+// status; the field app's service worker keeps its shell; an operator imports a grid file with a
+// bad feature and reads the report on the Grids page. Screenshots go to CG_E2E_ARTIFACTS
 // (default build/e2e-artifacts). Parts needing an API this build lacks are reported as skipped.
 // Exit status: 0 all passed (or skipped), 1 a failure, 77 nothing could run (no Chromium or no
 // node_modules).
@@ -297,7 +298,7 @@ async function main() {
     const share = async () => parseFloat(await page.textContent('[data-measure=road]'));
     const two = await share();
     check(two > 0 && two < 100, 'the road share within 2 minutes is ' + two);
-    await shot(page, '13-console-coverage');
+    await shot(page, '20-console-coverage');
     // Sorting by road share puts the least covered grid first.
     const roadColumn = () => page.$$eval('[data-testid=cov-table] tbody tr td:nth-child(2)', (tds) => tds.map((td) => parseFloat(td.textContent)));
     let cells = await roadColumn();
@@ -325,7 +326,7 @@ async function main() {
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
     await page.waitForSelector('path.iso-area', { timeout: 30000 });
     check((await page.textContent('[data-testid=iso-info]')).match(/\d/), 'no isochrone figures');
-    await shot(page, '14-console-coverage-isochrone');
+    await shot(page, '21-console-coverage-isochrone');
     // A post added by clicking the map in "add" mode.
     await page.click('[data-testid=click-add]', { force: true });
     await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.4);
@@ -336,9 +337,58 @@ async function main() {
     await page.waitForSelector('[data-testid=proposal]', { timeout: 90000 });
     check((await page.locator('.post-icon.proposed').count()) === 2, 'two proposed posts are not drawn');
     check((await page.textContent('[data-testid=cov-summary]')).includes('→'), 'the coverage with the proposal is not shown');
-    await shot(page, '15-console-coverage-proposal');
+    await shot(page, '22-console-coverage-proposal');
     await page.click('[data-testid=adopt]');
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid=posts] li').length === n + 3, police);
+    check(!problems.length, problems.join('\n'));
+    await ctx.close();
+  });
+
+  await test('an operator imports a grid file with one bad feature and sees the report', has('POST /api/v1/grids/imports') ? null : 'no grid import route in this build', async () => {
+    // The worker's grid as it is (valid, unchanged) and a new sibling without a name (rejected).
+    const full = (await api('GET', '/api/v1/grids/' + g.code, undefined, admin)).doc;
+    const sibling = full.parent + '099';
+    const file = {
+      type: 'FeatureCollection',
+      features: [
+        { type: 'Feature', properties: { code: full.code, name: full.name_zh, name_en: full.name_en, grade: full.grade, households: full.households }, geometry: full.geometry },
+        { type: 'Feature', properties: { code: sibling, grade: 'routine' }, geometry: full.geometry },
+      ],
+    };
+    const versionsBefore = (await api('GET', '/api/v1/grids/' + g.code + '/history', undefined, admin)).doc.versions.length;
+    const { ctx, page, problems } = await newPage();
+    await consoleLogin(page, 'operator');
+    await page.goto(base + '/#/grids');
+    await page.waitForSelector('[data-testid=import-form]');
+    await page.setInputFiles('#import-file', { name: 'grids-e2e.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify(file)) });
+    await page.check('input[name=mode][value=write]');
+    await page.click('[data-testid=import-start]');
+    await page.waitForSelector('[data-testid=import-progress] progress');
+    await page.waitForSelector('[data-testid=import-outcome]');
+    check((await page.getAttribute('[data-testid=import-outcome]', 'data-state')) === 'rejected', 'the import was not rejected');
+    check((await page.getAttribute('[data-testid=import-progress] progress', 'value')) === '100', 'the progress bar did not finish');
+    const rows = page.locator('[data-testid=import-rejects] tbody tr');
+    check((await rows.count()) === 1, 'expected one rejected-feature row, found ' + (await rows.count()));
+    const row = await rows.first().textContent();
+    check(row.includes(sibling) && row.includes('name_zh'), 'the row does not name the feature and field: ' + row);
+    check((await page.textContent('[data-testid=import-outcome]')).includes('未写入'), 'the outcome does not say nothing was written');
+    // drawn on the map; the row's button (reached and pressed from the keyboard) zooms to it
+    await page.waitForSelector('.leaflet-overlay-pane svg path.import-reject');
+    await page.focus('[data-testid=import-rejects] tbody tr button');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.leaflet-tooltip.import-tip');
+    check((await page.textContent('.leaflet-tooltip.import-tip')).includes(sibling), 'the tooltip does not name the rejected feature');
+    check((await page.locator('[data-testid=import-rejects] tbody tr.on').count()) === 1, 'the chosen row is not marked');
+    await shot(page, '13-console-grid-import');
+    // nothing was written: the grid has its versions, the sibling does not exist
+    const versionsAfter = (await api('GET', '/api/v1/grids/' + g.code + '/history', undefined, admin)).doc.versions.length;
+    check(versionsAfter === versionsBefore, 'a rejected import wrote a version');
+    check((await api('GET', '/api/v1/grids/' + sibling + '/history', undefined, admin)).status === 404, 'the rejected feature was written');
+    // and in English
+    await page.selectOption('header [data-testid=lang]', 'en');
+    await page.waitForFunction(() => document.querySelector('[data-testid=import-outcome]').textContent.includes('nothing was written'));
+    await shot(page, '14-console-grid-import-en');
+    await page.selectOption('header [data-testid=lang]', 'zh-CN');
     check(!problems.length, problems.join('\n'));
     await ctx.close();
   });
@@ -486,7 +536,7 @@ async function main() {
     const kept = await page.evaluate(async () => (await (await caches.open('civgrid-tiles-v1')).keys()).filter((r) => /\/api\/v1\/basemap\/\d+\/\d+\/\d+$/.test(r.url)).length);
     check(kept >= 10, 'only ' + kept + ' tiles kept');
     check((await page.textContent('[data-testid=offline-map]')).includes(String(kept)), 'the page does not say how many tiles are kept');
-    await shot(page, '16-field-offline-map-saved');
+    await shot(page, '23-field-offline-map-saved');
     // No signal, and no server at all: the app opens from its shell and the map from the tiles.
     await ctx.setOffline(true);
     server.kill('SIGTERM');
@@ -498,7 +548,7 @@ async function main() {
     const painted = await page.evaluate(inkOfBasemap, '.pickmap');
     check(painted.roads > 0 && painted.inked > 2000, 'the offline map drew no roads: ' + JSON.stringify(painted));
     check((await page.locator('.leaflet-overlay-pane svg path.grid-shape').count()) >= 1, 'the worker\'s grid is not drawn offline');
-    await shot(page, '17-field-offline-map');
+    await shot(page, '24-field-offline-map');
     check(!problems.filter((p) => !/net::|Failed to fetch|NetworkError/.test(p)).length, problems.join('\n'));
     await ctx.close();
   });

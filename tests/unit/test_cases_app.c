@@ -799,6 +799,14 @@ static void test_rules(void **state)
     assert_int_equal((int)r->taxonomy.n, 2);
     assert_null(cg_taxonomy_find(&r->taxonomy, "0201"));
     assert_true(cg_calendar_has_year(r->calendar, 2027));
+    /* 2026 is embedded and 2027 stored: nothing missing in either; 2028 is missing from 45 days
+     * before its first day in Asia/Shanghai (2027-11-17T00:00+08:00), not a second earlier;
+     * a current year never imported is missing at once. */
+    assert_int_equal(cg_case_rules_year_missing(r, 1779000000), 0);        /* 2026-05-17 */
+    assert_int_equal(cg_case_rules_year_missing(r, 1826380800 - 1), 0);    /* 2027-11-16 23:59:59 */
+    assert_int_equal(cg_case_rules_year_missing(r, 1826380800), 2028);     /* 2027-11-17 00:00 */
+    assert_int_equal(cg_case_rules_year_missing(r, 1830268800), 2028);     /* 2028-01-01 00:00 */
+    assert_int_equal(cg_case_rules_year_missing(r, 1767196800 - 1), 2025); /* 2025-12-31 23:59:59 */
     assert_false(cg_calendar_is_working_day(r->calendar, 2027, 1, 1));
     assert_true(cg_calendar_is_working_day(r->calendar, 2027, 1, 2)); /* a Saturday, now worked */
     cg_buf b;

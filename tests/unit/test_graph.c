@@ -504,12 +504,49 @@ static void test_file(void **state)
     assert_int_equal(cg_graph_save(g, gp, &err), 0);
     assert_int_equal(cg_graph_load(gp, CG_PROFILE_BICYCLE, st, &h, &err), 0);
     cg_graph_free(h);
+    /* Rewritten as it was, or only renamed: nothing routing reads changed, the file stays. */
+    cg_way same = w[0];
+    snprintf(same.name_en, sizeof same.name_en, "Renamed Road");
+    assert_int_equal(cg_store_way_put(st, &same, &err), 0);
+    assert_int_equal(cg_graph_load(gp, CG_PROFILE_BICYCLE, st, &h, &err), 0);
+    cg_graph_free(h);
+    /* An edited road (same count of roads): a node moved 10 m, a road made oneway, a road
+     * closed (access=no), each makes it stale; put back, the file is good again. */
+    cg_point moved_pts[64];
+    assert_true(w[0].n <= 64);
+    memcpy(moved_pts, w[0].pts, w[0].n * sizeof *moved_pts);
+    moved_pts[w[0].n - 1].x += 1e-4;
+    cg_way moved = w[0];
+    moved.pts = moved_pts;
+    cg_way oneway = w[1];
+    oneway.oneway = oneway.oneway ? 0 : 1;
+    cg_way closed = w[2];
+    snprintf(closed.access, sizeof closed.access, "no");
+    const cg_way *edits[] = {&moved, &oneway, &closed};
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(cg_store_way_put(st, edits[k], &err), 0);
+        assert_int_equal(cg_graph_load(gp, CG_PROFILE_BICYCLE, st, &h, &err), -1);
+        assert_int_equal(err.code, CG_ECONFLICT);
+        assert_non_null(strstr(err.message, "stale"));
+        assert_non_null(strstr(err.message, "edited"));
+        assert_int_equal(cg_store_way_put(st, &w[k], &err), 0);
+        assert_int_equal(cg_graph_load(gp, CG_PROFILE_BICYCLE, st, &h, &err), 0);
+        cg_graph_free(h);
+    }
+    /* A road added. */
     cg_way extra = w[0];
     extra.id = 999;
     assert_int_equal(cg_store_way_put(st, &extra, &err), 0);
     assert_int_equal(cg_graph_load(gp, CG_PROFILE_BICYCLE, st, &h, &err), -1);
     assert_int_equal(err.code, CG_ECONFLICT);
     assert_non_null(strstr(err.message, "stale"));
+    assert_non_null(strstr(err.message, "roads"));
+    /* Built again, the file is good. */
+    cg_graph_free(g);
+    assert_int_equal(cg_graph_build_store(st, &o, &g, NULL, &err), 0);
+    assert_int_equal(cg_graph_save(g, gp, &err), 0);
+    assert_int_equal(cg_graph_load(gp, CG_PROFILE_BICYCLE, st, &h, &err), 0);
+    cg_graph_free(h);
     cg_store_close(st);
     cg_graph_free(g);
     for (size_t i = 0; i < nw; i++)

@@ -160,9 +160,31 @@ static int audit_places(cg_store *s, const int64_t counts[SQ_PLACE_KINDS], cg_er
     if (sq_acquire(s, SQ_PLACES_GENERATION_BUMP,
                    "INSERT INTO counters (name, value) VALUES ('places_generation', 1) "
                    "ON CONFLICT (name) DO UPDATE SET value = value + 1",
+                   &l, err) ||
+        sq_exec(s, &l, err))
+        return -1;
+    if (!counts[SQ_PLACE_WAY])
+        return 0;
+    /* Roads alone have their own counter: the road graph's staleness check (net/graph.h). */
+    if (sq_acquire(s, SQ_WAYS_GENERATION_BUMP,
+                   "INSERT INTO counters (name, value) VALUES ('ways_generation', 1) "
+                   "ON CONFLICT (name) DO UPDATE SET value = value + 1",
                    &l, err))
         return -1;
     return sq_exec(s, &l, err);
+}
+
+int64_t cg_store_ways_generation(cg_store *s)
+{
+    sq_lease l;
+    if (sq_acquire(
+            s, SQ_WAYS_GENERATION_GET,
+            "SELECT coalesce((SELECT value FROM counters WHERE name = 'ways_generation'), 0)", &l,
+            NULL))
+        return -1;
+    int64_t value = sqlite3_step(l.st) == SQLITE_ROW ? sqlite3_column_int64(l.st, 0) : -1;
+    sq_release(&l);
+    return value;
 }
 
 int64_t cg_store_places_generation(cg_store *s)

@@ -19,7 +19,8 @@
  *   counters      grid_generation, bumped in the same transaction as every grid write, so
  *                 every connection and process sees it change exactly when the grids do;
  *                 places_generation likewise for places (its row is made by the first place
- *                 write, in any version, so it needs no migration).
+ *                 write, in any version, so it needs no migration); ways_generation likewise
+ *                 for roads alone (the road graph's staleness check).
  *
  * Version 2 (access, issue 3):
  *   accounts      staff accounts: roles (a bit set, model/access.h), scope (a grid code, '' for

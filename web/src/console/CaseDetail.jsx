@@ -80,7 +80,8 @@ function DispatchDialog({ c, onClose, onDone }) {
           </fieldset>
         )}
         <label for="dispatch-note">{t('case.note')}</label>
-        <textarea id="dispatch-note" value={note} onInput={(e) => setNote(e.currentTarget.value)} rows="3" maxlength="2000" />
+        <textarea id="dispatch-note" value={note} onInput={(e) => setNote(e.currentTarget.value)} rows="3" maxlength="2000" aria-describedby={c.source === 'resident' ? 'dispatch-note-public' : undefined} />
+        {c.source === 'resident' && <p id="dispatch-note-public" class="hint">{t('case.notePublic')}</p>}
         <ErrorBox error={error} />
         <div class="buttons">
           <button type="button" onClick={onClose}>{t('common.cancel')}</button>
@@ -124,7 +125,8 @@ function StepDialog({ c, action, onClose, onDone }) {
           </>
         )}
         <label for="step-note">{t('case.note')}</label>
-        <textarea id="step-note" value={note} onInput={(e) => setNote(e.currentTarget.value)} rows="3" maxlength="2000" />
+        <textarea id="step-note" value={note} onInput={(e) => setNote(e.currentTarget.value)} rows="3" maxlength="2000" aria-describedby={c.source === 'resident' ? 'step-note-public' : undefined} />
+        {c.source === 'resident' && <p id="step-note-public" class="hint">{t('case.notePublic')}</p>}
         <ErrorBox error={error} />
         <div class="buttons">
           <button type="button" onClick={onClose}>{t('common.cancel')}</button>
