@@ -378,6 +378,13 @@ static int configure_writer(cg_store *s, cg_err *err)
      * savepoint is released, so it holds at most the pages one write unit changes. */
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(s->db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
+    /* Checkpoint when the log holds 8,192 pages (32 MB) instead of SQLite's 1,000: every
+     * checkpoint copies the pages changed since the last one into the database and fsyncs it
+     * twice, and the pages every commit touches (index ends, the audit head) are copied once
+     * per checkpoint however often they changed. The case intake spends ~5 % less CPU per case
+     * (bench/README.md). Durability is the log's fsync at each commit, unchanged. */
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 8192", NULL, NULL, NULL);
 
     if (rc != SQLITE_OK)
         return sq_fail(s, rc, "configuring the database", err);
