@@ -76,12 +76,24 @@ int cg_intake_submit(cg_intake *in, cg_case *c, const cg_case_event *report, con
  * rc, *existing_id and err as cg_intake_submit gives them (err NULL when rc is 0; the case's id
  * is in c->id). Keep it short: the next batch waits for it. */
 typedef void (*cg_intake_done_fn)(void *arg, int rc, int64_t existing_id, const cg_err *err);
+/* The duplicate search of a new case (cg_cases_duplicates), run by the writer on its own
+ * connection right after the batch commits, before `done`: the writer's page cache is warm,
+ * while every commit resets the other connections' caches and a search there re-reads its
+ * pages. A replay (existing_id) or a case without a point is not searched (done stays 0). */
+#define CG_INTAKE_DUPS_MAX 16
+typedef struct {
+    cg_scope scope; /* the reporter's scope (code "": everything) */
+    int64_t ids[CG_INTAKE_DUPS_MAX];
+    size_t n;
+    int done; /* 1: ids and n are the answer; 0: search yourself */
+} cg_intake_dups;
 /* Queues one insert without waiting: `done` is called exactly once, after the batch has been
- * committed (or has failed). c, report, contact and idem_key must stay valid until then. Returns
- * -1 without calling `done` when the case cannot be queued (shutting down: CG_EBUSY). */
+ * committed (or has failed). c, report, contact, idem_key and dups (NULL: no search) must stay
+ * valid until then. Returns -1 without calling `done` when the case cannot be queued (shutting
+ * down: CG_EBUSY). */
 int cg_intake_submit_async(cg_intake *in, cg_case *c, const cg_case_event *report,
-                           const char *contact, const char *idem_key, cg_intake_done_fn done,
-                           void *arg, cg_err *err);
+                           const char *contact, const char *idem_key, cg_intake_dups *dups,
+                           cg_intake_done_fn done, void *arg, cg_err *err);
 /* Stops taking cases (CG_EBUSY), commits what is queued, runs every pending callback and joins
  * the writer; the handle stays valid until cg_intake_stop. NULL is fine. */
 void cg_intake_close(cg_intake *in);

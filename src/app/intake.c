@@ -32,6 +32,7 @@ typedef struct pending {
     const char *contact, *idem_key;
     int64_t *existing_id;
     int64_t existing;          /* async: existing_id points here */
+    cg_intake_dups *dups;      /* async: the duplicate search to run after the commit */
     cg_intake_done_fn done_fn; /* NULL: a waiting submitter (on its stack) */
     void *done_arg;
     cg_err err;
@@ -139,6 +140,22 @@ static void write_batch(cg_intake *in, pending *batch)
     }
 }
 
+/* After the commit, on the writer's connection (its cache holds what the batch just wrote). A
+ * failed search leaves `done` 0: the request then searches on its own connection. */
+static void find_duplicates(cg_intake *in, pending *batch)
+{
+    for (pending *p = batch; p; p = p->next) {
+        if (!p->dups || p->rc || *p->existing_id || !p->c->has_point)
+            continue;
+        cg_case_ctx ctx = {.store = in->store,
+                           .scope = p->dups->scope.code[0] ? &p->dups->scope : NULL};
+        cg_err err = {0};
+        p->dups->done =
+            cg_cases_duplicates(&ctx, p->c->category, p->c->lon, p->c->lat, p->c->reported_at,
+                                p->c->id, p->dups->ids, CG_INTAKE_DUPS_MAX, &p->dups->n, &err) == 0;
+    }
+}
+
 static void *writer(void *arg)
 {
     cg_intake *in = arg;
@@ -154,6 +171,7 @@ static void *writer(void *arg)
          * connection (a failure here leaves the old one, whose writes then say why). */
         cg_store_reopen_if_writable(&in->store, NULL);
         write_batch(in, batch);
+        find_duplicates(in, batch);
         /* Waiting submitters own their entry (on their stack): once `done` is set it may be
          * gone, so the callbacks' entries are split off first. */
         pending *async = NULL, **async_tail = &async;
@@ -222,8 +240,8 @@ static int enqueue(cg_intake *in, pending *p, cg_err *err)
 }
 
 int cg_intake_submit_async(cg_intake *in, cg_case *c, const cg_case_event *report,
-                           const char *contact, const char *idem_key, cg_intake_done_fn done,
-                           void *arg, cg_err *err)
+                           const char *contact, const char *idem_key, cg_intake_dups *dups,
+                           cg_intake_done_fn done, void *arg, cg_err *err)
 {
     pending *p = calloc(1, sizeof *p);
     if (!p)
@@ -235,6 +253,9 @@ int cg_intake_submit_async(cg_intake *in, cg_case *c, const cg_case_event *repor
     p->existing_id = &p->existing;
     p->done_fn = done;
     p->done_arg = arg;
+    p->dups = dups;
+    if (dups)
+        dups->done = 0;
     p->rc = -1;
     pthread_mutex_lock(&in->lock);
     int rc = enqueue(in, p, err);

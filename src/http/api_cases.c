@@ -338,7 +338,7 @@ static int idem_key(cg_http_req *req, const char **out, cg_err *err)
 static void created(cg_http_req *req, const cg_case_ctx *ctx, cg_case *c, int replayed,
                     const cg_err *failed, void *arg)
 {
-    (void)arg;
+    const cg_intake_dups *found = arg;
     if (failed) {
         cg_err e = *failed;
         reply_case_error(req, &e);
@@ -346,11 +346,17 @@ static void created(cg_http_req *req, const cg_case_ctx *ctx, cg_case *c, int re
     }
     cg_err err;
     cg_err_clear(&err);
-    /* Suggestions only: a failure here does not undo the report. */
+    /* Suggestions only: a failure here does not undo the report. The intake's writer searched
+     * already for a new case (cg_intake_dups); a replay, or the search without the intake, runs
+     * here. */
     int64_t dups[DUPLICATES_MAX];
     size_t n_dups = 0;
-    if (c->has_point && cg_cases_duplicates(ctx, c->category, c->lon, c->lat, c->reported_at, c->id,
-                                            dups, DUPLICATES_MAX, &n_dups, &err) != 0) {
+    if (found && found->done && !replayed) {
+        for (size_t i = 0; i < found->n && i < DUPLICATES_MAX; i++)
+            dups[n_dups++] = found->ids[i];
+    } else if (c->has_point &&
+               cg_cases_duplicates(ctx, c->category, c->lon, c->lat, c->reported_at, c->id, dups,
+                                   DUPLICATES_MAX, &n_dups, &err) != 0) {
         cg_log_warn("case %lld: duplicate search failed: %s", (long long)c->id, err.message);
         n_dups = 0;
     }
@@ -422,7 +428,8 @@ static void handle_create(cg_http_req *req)
         goto fail;
     cg_case *c = cg_arena_calloc(req->arena, 1, sizeof *c);
     /* answered by created() once the case is committed */
-    cg_http_case_submit(req, &ctx, &in, c, created, NULL);
+    cg_intake_dups *dups = cg_arena_calloc(req->arena, 1, sizeof *dups);
+    cg_http_case_submit(req, &ctx, &in, c, dups, created, dups);
     json_decref(o);
     return;
 fail:

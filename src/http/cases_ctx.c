@@ -340,7 +340,7 @@ static void case_resumed(cg_http_req *req, void *arg)
 }
 
 void cg_http_case_submit(cg_http_req *req, const cg_case_ctx *ctx, const cg_case_input *in,
-                         cg_case *out, cg_http_case_done_fn done, void *arg)
+                         cg_case *out, cg_intake_dups *dups, cg_http_case_done_fn done, void *arg)
 {
     cg_err err;
     cg_err_clear(&err);
@@ -365,7 +365,12 @@ void cg_http_case_submit(cg_http_req *req, const cg_case_ctx *ctx, const cg_case
     j->arg = arg;
     cg_err_clear(&j->err);
     cg_http_defer(req, case_resumed, j);
-    if (cg_intake_submit_async(ctx->intake, out, &j->p.report, j->p.contact, j->p.idem_key,
+    if (dups) {
+        memset(dups, 0, sizeof *dups);
+        if (ctx->scope)
+            dups->scope = *ctx->scope;
+    }
+    if (cg_intake_submit_async(ctx->intake, out, &j->p.report, j->p.contact, j->p.idem_key, dups,
                                case_committed, j, &j->err) != 0) {
         j->rc = -1;
         cg_http_resume(req);

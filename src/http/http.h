@@ -163,7 +163,7 @@ int cg_http_case_ctx(cg_http_req *req, cg_case_ctx *ctx, cg_err *err);
 typedef void (*cg_http_case_done_fn)(cg_http_req *req, const cg_case_ctx *ctx, cg_case *c,
                                      int replayed, const cg_err *err, void *arg);
 void cg_http_case_submit(cg_http_req *req, const cg_case_ctx *ctx, const cg_case_input *in,
-                         cg_case *out, cg_http_case_done_fn done, void *arg);
+                         cg_case *out, cg_intake_dups *dups, cg_http_case_done_fn done, void *arg);
 
 /*
  * Routes that accept bodies larger than the server's max_body (photo uploads). For these the

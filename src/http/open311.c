@@ -1213,7 +1213,7 @@ static void handle_post(cg_http_req *req)
     j->cat = cat;
     j->f = f;
     /* answered by posted() once the case is committed */
-    cg_http_case_submit(req, &ctx, &in, c, posted, j);
+    cg_http_case_submit(req, &ctx, &in, c, NULL, posted, j);
     return;
 fail:
     fail(&o, &err);

@@ -1003,9 +1003,12 @@ static void test_intake_async(void **state)
     }
     /* a case the store refuses fails alone */
     cases[5].category[0] = '\0';
+    /* every case asks the writer for its duplicate search (all are at one point) */
+    static cg_intake_dups dups[ASYNC_N];
     for (int i = 0; i < ASYNC_N; i++)
         assert_int_equal(cg_intake_submit_async(intake, &cases[i], &prep[i].report, prep[i].contact,
-                                                prep[i].idem_key, async_done, &slots[i], &err),
+                                                prep[i].idem_key, &dups[i], async_done, &slots[i],
+                                                &err),
                          0);
     pthread_mutex_lock(&log.mu);
     while (log.calls < ASYNC_N)
@@ -1036,10 +1039,28 @@ static void test_intake_async(void **state)
     int64_t n = 0;
     assert_int_equal(cg_store_case_count(e.store, NULL, &n, &err), 0);
     assert_int_equal(n, ASYNC_N - 2);
+    /* The writer's duplicate searches: done for every new case (not the replay, not the refused
+     * one), never listing the case itself; the last case's (all others committed before it)
+     * is exactly what the service's own search says now. */
+    for (int i = 0; i < ASYNC_N; i++) {
+        assert_int_equal(dups[i].done, i != 1 && i != 5);
+        for (size_t k = 0; k < dups[i].n; k++)
+            assert_true(dups[i].ids[k] != cases[i].id && dups[i].ids[k] > 0);
+    }
+    int64_t fresh[CG_INTAKE_DUPS_MAX];
+    size_t n_fresh = 0;
+    const cg_case *last = &cases[ASYNC_N - 1];
+    assert_int_equal(cg_cases_duplicates(&e.ctx, "0101", last->lon, last->lat, last->reported_at,
+                                         last->id, fresh, CG_INTAKE_DUPS_MAX, &n_fresh, &err),
+                     0);
+    assert_int_equal(n_fresh, CG_INTAKE_DUPS_MAX);
+    assert_int_equal(dups[ASYNC_N - 1].n, n_fresh);
+    for (size_t k = 0; k < n_fresh; k++)
+        assert_int_equal(dups[ASYNC_N - 1].ids[k], fresh[k]);
     /* closed: what was queued is done, new cases are refused without a callback */
     cg_intake_close(intake);
     cg_intake_close(intake);
-    assert_int_equal(cg_intake_submit_async(intake, &cases[2], &prep[2].report, "", NULL,
+    assert_int_equal(cg_intake_submit_async(intake, &cases[2], &prep[2].report, "", NULL, NULL,
                                             async_done, &slots[2], &err),
                      -1);
     assert_int_equal(err.code, CG_EBUSY);
@@ -1094,7 +1115,8 @@ static void test_intake_part_way(void **state)
     }
     for (int i = 0; i < ASYNC_N; i++)
         assert_int_equal(cg_intake_submit_async(intake, &cases[i], &prep[i].report, prep[i].contact,
-                                                prep[i].idem_key, async_done, &slots[i], &err),
+                                                prep[i].idem_key, NULL, async_done, &slots[i],
+                                                &err),
                          0);
     pthread_mutex_lock(&log.mu);
     while (log.calls < ASYNC_N)
