@@ -1290,7 +1290,7 @@ int sq_case_near_fill(cg_store *s, cg_err *err)
     fill_progress p = {s->path, time(NULL), time(NULL)};
     if (total > 100000) {
         cg_log_info("database '%s': indexing %lld cases for the duplicate search (schema "
-                    "version 4; about 10 s per million) ...",
+                    "version 4; 10-30 s per million) ...",
                     s->path, (long long)total);
         sqlite3_progress_handler(s->db, 100000, fill_tick, &p);
     }
