@@ -9,11 +9,14 @@
  * best meeting node gives the exact shortest time. On road graphs both searches settle a few
  * hundred nodes where Dijkstra settles most of the city.
  *
- * The order. A node's priority is 2 * edge difference (shortcuts its removal would add minus the
- * edges it removes) + the number of its neighbours already contracted, which spreads
- * contraction evenly over the map. Priorities are updated lazily: the popped node's priority is
- * recomputed and it is put back if it is no longer the smallest; after a contraction each
- * neighbour's priority is recomputed.
+ * The order (see priority()): a node's level (one above its highest contracted neighbour's),
+ * then the shortcuts its removal would add per arc it removes, and the original edges those
+ * shortcuts stand for per original edge removed. Levels spread contraction evenly over the map;
+ * the ratios keep the remaining graph sparse. Against the earlier key (2 * edge difference +
+ * contracted neighbours) this cut the arcs a Heidelberg query relaxes from 249 to 148 (the same
+ * as RoutingKit's hierarchy on the same graph) and the settled nodes from 71 to 68. Priorities
+ * are updated lazily: the popped node's priority is recomputed and it is put back if it is no
+ * longer the smallest; after a contraction each neighbour's priority is recomputed.
  *
  * Witness searches. Whether u -> v -> x needs a shortcut is decided by a Dijkstra from u that
  * avoids v, bounded by w(u,v) + max w(v,x) and by a number of settled nodes (WITNESS_SETTLE).
@@ -27,6 +30,10 @@
  *
  * Queries use stall-on-demand: a node reached by the forward search that is reached more cheaply
  * from a higher node already settled (over one of its downward edges) is not expanded.
+ * Point-to-point queries keep compact state (search_impl.h, cg_ch_node): per rank both
+ * directions' distance and parent in one 16-byte entry, a 4-ary heap of (key, node) pairs with
+ * lazy deletion, hierarchy edges read as (head, weight) pairs; the edge a parent pointer stands
+ * for is found again (one per ordered pair) only for the few nodes of the route.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -38,7 +45,8 @@
 
 typedef struct {
     uint32_t to, w, mid;
-    float len; /* metres */
+    float len;     /* metres */
+    uint32_t hops; /* original edges the arc stands for */
 } arc;
 
 typedef struct {
@@ -50,8 +58,8 @@ typedef struct {
     uint32_t n;
     arcs *out, *in;
     uint8_t *done;
-    uint32_t *cn; /* contracted neighbours */
-    cg_side ws;   /* witness searches */
+    uint32_t *level; /* 1 + the highest level of a contracted neighbour (0 at first) */
+    cg_side ws;      /* witness searches */
     /* Priority queue: binary heap of nodes on prio. */
     int32_t *prio;
     uint32_t *pq, *pqpos, pqn;
@@ -73,21 +81,23 @@ static int arcs_push(arcs *l, arc x)
 }
 
 /* Adds or lowers the arc u -> x in both lists. */
-static int add_arc(builder *b, uint32_t u, uint32_t x, uint32_t w, uint32_t mid, float len)
+static int add_arc(builder *b, uint32_t u, uint32_t x, uint32_t w, uint32_t mid, float len,
+                   uint32_t hops)
 {
     arcs *o = &b->out[u];
     for (uint32_t i = 0; i < o->n; i++)
         if (o->a[i].to == x) {
             if (o->a[i].w <= w)
                 return 0;
-            o->a[i] = (arc){x, w, mid, len};
+            o->a[i] = (arc){x, w, mid, len, hops};
             arcs *in = &b->in[x];
             for (uint32_t k = 0; k < in->n; k++)
                 if (in->a[k].to == u)
-                    in->a[k] = (arc){u, w, mid, len};
+                    in->a[k] = (arc){u, w, mid, len, hops};
             return 0;
         }
-    if (arcs_push(o, (arc){x, w, mid, len}) || arcs_push(&b->in[x], (arc){u, w, mid, len}))
+    if (arcs_push(o, (arc){x, w, mid, len, hops}) ||
+        arcs_push(&b->in[x], (arc){u, w, mid, len, hops}))
         return -1;
     return 0;
 }
@@ -120,13 +130,15 @@ static void witness(builder *b, uint32_t u, uint32_t v, uint32_t limit)
     }
 }
 
-/* Contracts v (apply != 0) or counts the shortcuts its contraction would add. */
-static int contract(builder *b, uint32_t v, int apply)
+/* Contracts v (apply != 0) or counts the shortcuts its contraction would add (and, in *hops,
+ * the original edges they would stand for). */
+static int contract(builder *b, uint32_t v, int apply, uint32_t *hops)
 {
     const arcs *in = &b->in[v], *out = &b->out[v];
     int shortcuts = 0;
+    uint32_t added_hops = 0;
     for (uint32_t i = 0; i < in->n; i++) {
-        uint32_t u = in->a[i].to, w1 = in->a[i].w, maxw = 0;
+        uint32_t u = in->a[i].to, w1 = in->a[i].w, maxw = 0, h1 = in->a[i].hops;
         float l1 = in->a[i].len;
         for (uint32_t k = 0; k < out->n; k++)
             if (out->a[k].to != u && w1 + out->a[k].w > maxw)
@@ -139,17 +151,33 @@ static int contract(builder *b, uint32_t v, int apply)
             if (x == u || b->ws.dist[x] <= w)
                 continue;
             shortcuts++;
-            if (apply && add_arc(b, u, x, w, v, l1 + out->a[k].len))
+            added_hops += h1 + out->a[k].hops;
+            if (apply && add_arc(b, u, x, w, v, l1 + out->a[k].len, h1 + out->a[k].hops))
                 b->oom = 1;
         }
     }
+    if (hops)
+        *hops = added_hops;
     return shortcuts;
 }
 
+/* The order's key, smaller first (the rule RoutingKit uses): the node's level, then the
+ * shortcuts its contraction adds per arc it removes and the original edges they stand for per
+ * original edge removed, each scaled by 1000. Levels spread contraction over the map (a node
+ * waits until its contracted neighbours' level is passed) and the ratios prefer nodes whose
+ * removal keeps the graph sparse, which keeps the searches' upper levels small. */
 static int32_t priority(builder *b, uint32_t v)
 {
-    int sc = contract(b, v, 0);
-    return 2 * (sc - (int32_t)(b->in[v].n + b->out[v].n)) + (int32_t)b->cn[v];
+    uint32_t added_hops;
+    int64_t sc = contract(b, v, 0, &added_hops);
+    int64_t removed = 1 + b->in[v].n + b->out[v].n, removed_hops = 1;
+    for (uint32_t i = 0; i < b->in[v].n; i++)
+        removed_hops += b->in[v].a[i].hops;
+    for (uint32_t i = 0; i < b->out[v].n; i++)
+        removed_hops += b->out[v].a[i].hops;
+    int64_t p = 1000 * (int64_t)b->level[v] + 1000 * sc / removed +
+                1000 * (int64_t)added_hops / removed_hops;
+    return p > INT32_MAX ? INT32_MAX : (int32_t)p;
 }
 
 /* ---- the priority queue ---- */
@@ -207,7 +235,7 @@ static void builder_free(builder *b)
     free(b->out);
     free(b->in);
     free(b->done);
-    free(b->cn);
+    free(b->level);
     free(b->prio);
     free(b->pq);
     free(b->pqpos);
@@ -229,7 +257,7 @@ static int builder_init(builder *b, const cg_graph *g)
     b->out = calloc(n ? n : 1, sizeof *b->out);
     b->in = calloc(n ? n : 1, sizeof *b->in);
     b->done = calloc(n ? n : 1, 1);
-    b->cn = calloc(n ? n : 1, 4);
+    b->level = calloc(n ? n : 1, 4);
     b->prio = malloc(w);
     b->pq = malloc(w);
     b->pqpos = malloc(w);
@@ -240,14 +268,15 @@ static int builder_init(builder *b, const cg_graph *g)
     b->ws.hpos = malloc(w);
     b->ws.heap = malloc(w);
     b->ws.touched = malloc(w);
-    if (!b->out || !b->in || !b->done || !b->cn || !b->prio || !b->pq || !b->pqpos || !b->ws.dist ||
-        !b->ws.pnode || !b->ws.pedge || !b->ws.src || !b->ws.hpos || !b->ws.heap || !b->ws.touched)
+    if (!b->out || !b->in || !b->done || !b->level || !b->prio || !b->pq || !b->pqpos ||
+        !b->ws.dist || !b->ws.pnode || !b->ws.pedge || !b->ws.src || !b->ws.hpos || !b->ws.heap ||
+        !b->ws.touched)
         return -1;
     memset(b->ws.dist, 0xff, w);
     memset(b->ws.hpos, 0xff, w);
     for (uint32_t u = 0; u < n; u++)
         for (uint32_t e = g->first_out[u]; e < g->first_out[u + 1]; e++)
-            if (g->head[e] != u && add_arc(b, u, g->head[e], g->ms[e], CG_NO_NODE, g->metres[e]))
+            if (g->head[e] != u && add_arc(b, u, g->head[e], g->ms[e], CG_NO_NODE, g->metres[e], 1))
                 return -1;
     return 0;
 }
@@ -320,7 +349,7 @@ int cg_ch_build(cg_graph *g, cg_graph_progress_fn progress, void *ctx, cg_err *e
                 continue;
         }
         pq_pop(&b);
-        contract(&b, v, 1);
+        contract(&b, v, 1, NULL);
         if (b.oom)
             goto oom;
         b.done[v] = 1;
@@ -336,7 +365,8 @@ int cg_ch_build(cg_graph *g, cg_graph_progress_fn progress, void *ctx, cg_err *e
                 uint32_t x = l->a[i].to;
                 if (b.pqpos[x] == CG_NO_NODE)
                     continue;
-                b.cn[x]++;
+                if (b.level[x] < b.level[v] + 1)
+                    b.level[x] = b.level[v] + 1;
                 b.prio[x] = priority(&b, x);
                 pq_fix(&b, b.pqpos[x]);
             }
