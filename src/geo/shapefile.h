@@ -37,4 +37,12 @@ typedef struct {
 int cg_shapefile_read_mem(const cg_shapefile_mem *mem, const cg_shapefile_read_opts *opts,
                           cg_feature **out, size_t *n_out, cg_err *err);
 
+/*
+ * A zipped Shapefile (an upload): the archive must hold exactly one .shp (in any folder; macOS
+ * "__MACOSX/" copies and hidden files are ignored) and takes the .shx, .dbf, .prj and .cpg of the
+ * same name beside it. The archive is read by core/zip.h within max_unzipped bytes in all.
+ */
+int cg_shapefile_read_zip(const void *zip, size_t len, const cg_shapefile_read_opts *opts,
+                          size_t max_unzipped, cg_feature **out, size_t *n_out, cg_err *err);
+
 #endif

@@ -1,5 +1,6 @@
 /*
- * Grid imports over HTTP: POST /api/v1/grids/imports takes a GeoJSON file as the request body
+ * Grid imports over HTTP: POST /api/v1/grids/imports takes a GeoJSON file or a zipped Shapefile
+ * (.shp with its .shx, .dbf, .prj and .cpg: core/zip.h reads it, bounded) as the request body
  * (the same options as `civgrid import grids`) and answers 202 with the job at once; the job
  * runs on the server's import thread, and GET /api/v1/grids/imports/{id} shows its state and
  * progress and, once it is over, the report: counts, every rejected feature (index, code, name,
@@ -28,6 +29,7 @@
 #include "core/log.h"
 #include "geo/crs.h"
 #include "geo/geojson.h"
+#include "geo/shapefile.h"
 #include "http/auth.h"
 #include "http/http.h"
 #include "http/imports_state.h"
@@ -39,9 +41,10 @@
 #define JOB_KEEP_SECONDS      3600
 #define REPORT_REJECTS_MAX    5000
 #define REPORT_FINDINGS_MAX   2000
-#define REPORT_GEOMETRY_BYTES (16u * 1024 * 1024)
+#define REPORT_GEOMETRY_BYTES (4u * 1024 * 1024)
 #define FIELD_NAME_MAX        64
 #define FILE_NAME_MAX         128
+#define MAX_UNZIPPED          (1024LL * 1024 * 1024)
 
 typedef enum {
     JOB_QUEUED,
@@ -77,7 +80,9 @@ typedef struct import_job {
     cg_scope scope;
     /* what */
     int dry_run;
+    int zipped; /* a zipped Shapefile, not GeoJSON */
     cg_crs crs;
+    char encoding[32]; /* Shapefile attributes; "" : from the .cpg, else UTF-8 or GB18030 */
     char fields[FIELD_COUNT][FIELD_NAME_MAX];
     char name[FILE_NAME_MAX];
     char *data; /* the body; freed when the job is over */
@@ -105,6 +110,7 @@ struct cg_http_imports {
     int thread_running;
     char db[1024];
     size_t max_features;
+    size_t max_unzipped; /* all the files of a zipped Shapefile, unpacked */
 };
 
 static int job_over(const import_job *j)
@@ -153,8 +159,9 @@ static int job_percent(const import_job *j)
 /* Under the registry's lock. */
 static void job_write(cg_buf *b, const import_job *j)
 {
-    cg_buf_printf(b, "{\"id\":%lld,\"state\":\"%s\",\"dry_run\":%s,\"format\":\"geojson\",",
-                  (long long)j->id, state_names[j->state], j->dry_run ? "true" : "false");
+    cg_buf_printf(b, "{\"id\":%lld,\"state\":\"%s\",\"dry_run\":%s,\"format\":\"%s\",",
+                  (long long)j->id, state_names[j->state], j->dry_run ? "true" : "false",
+                  j->zipped ? "shapefile" : "geojson");
     cg_buf_puts(b, "\"name\":");
     cg_json_write_string(b, j->name[0] ? j->name : NULL);
     cg_buf_printf(b, ",\"bytes\":%zu,\"crs\":\"%s\",\"created_at\":", j->bytes,
@@ -281,7 +288,7 @@ static void write_rejects(cg_buf *b, const import_job *j, const cg_feature *feat
             at = cg_mpoly_centroid(&f->geom);
             has_point = point_ok(at);
         } else {
-            if (!doc_tried) {
+            if (!doc_tried && !j->zipped) {
                 doc_tried = 1;
                 doc = json_loadb(j->data, j->len, JSON_DECODE_ANY, NULL);
             }
@@ -373,7 +380,10 @@ static job_state job_run(cg_http_imports *im, import_job *j, cg_store **store, c
 
     set_phase(im, j, "reading");
     cg_geojson_read_opts ro = {j->crs, im->max_features, 0};
-    if (cg_geojson_read(j->data, j->len, &ro, &features, &n, err) != 0) {
+    cg_shapefile_read_opts so = {j->encoding[0] ? j->encoding : NULL, j->crs, im->max_features};
+    if (j->zipped
+            ? cg_shapefile_read_zip(j->data, j->len, &so, im->max_unzipped, &features, &n, err) != 0
+            : cg_geojson_read(j->data, j->len, &ro, &features, &n, err) != 0) {
         if (!err->field[0])
             snprintf(err->field, sizeof err->field, "body");
         goto done;
@@ -513,6 +523,9 @@ int cg_http_imports_start(const cg_http_config *cfg, cg_http_imports **out, cg_e
     im->next_id = 1;
     snprintf(im->db, sizeof im->db, "%s", cfg->db);
     im->max_features = (size_t)cfg->max_import_features;
+    /* Shapefiles zip to about a third; four times the body allows for that, within 1 GiB. */
+    long long unzipped = cfg->max_import_body * 4;
+    im->max_unzipped = (size_t)(unzipped > MAX_UNZIPPED ? MAX_UNZIPPED : unzipped);
     if (pthread_create(&im->thread, NULL, import_main, im) != 0) {
         cg_http_imports_stop(im);
         return cg_err_set(err, CG_EIO, NULL, "cannot start the grid import thread");
@@ -580,10 +593,10 @@ static int query_flag(cg_http_req *req, const char *key, int *out, cg_err *err)
 
 static void handle_import_post(cg_http_req *req)
 {
-    static const char *const known[] = {"dry_run",       "format",           "crs",
-                                        "name",          "code_field",       "name_field",
-                                        "name_en_field", "level_field",      "parent_field",
-                                        "grade_field",   "households_field", NULL};
+    static const char *const known[] = {
+        "dry_run",          "format",        "crs",         "name",         "code_field",
+        "name_field",       "name_en_field", "level_field", "parent_field", "grade_field",
+        "households_field", "encoding",      NULL};
     cg_err err;
     cg_err_clear(&err);
     if (cg_query_check_known(&req->query, known, &err) != 0)
@@ -591,20 +604,27 @@ static void handle_import_post(cg_http_req *req)
     import_job *j = cg_arena_calloc(req->arena, 1, sizeof *j); /* copied to the heap below */
     const char *format = cg_query_get(&req->query, "format");
     const char *type = cg_http_header(req, "Content-Type");
-    if (format && strcmp(format, "geojson") != 0) {
-        cg_err_set(&err, strcmp(format, "shapefile") == 0 ? CG_EUNSUPPORTED : CG_EINVAL, "format",
-                   strcmp(format, "shapefile") == 0
-                       ? "zipped Shapefiles cannot be uploaded yet: convert to GeoJSON (ogr2ogr "
-                         "-f GeoJSON out.geojson in.shp) or use `civgrid import grids`"
-                       : "'%.32s' is not a format (geojson)",
+    if (format && strcmp(format, "geojson") != 0 && strcmp(format, "shapefile") != 0) {
+        cg_err_set(&err, CG_EINVAL, "format",
+                   "'%.32s' is not a format (geojson, or shapefile for a zipped Shapefile)",
                    format);
         goto fail;
     }
-    if (!format && type && strncasecmp(type, "application/zip", 15) == 0) {
-        cg_err_set(&err, CG_EUNSUPPORTED, "format",
-                   "zipped Shapefiles cannot be uploaded yet: convert to GeoJSON (ogr2ogr -f "
-                   "GeoJSON out.geojson in.shp) or use `civgrid import grids`");
-        goto fail;
+    j->zipped = format ? strcmp(format, "shapefile") == 0
+                       : type && strncasecmp(type, "application/zip", 15) == 0;
+    const char *encoding = cg_query_get(&req->query, "encoding");
+    if (encoding) {
+        if (!j->zipped) {
+            cg_err_set(&err, CG_EINVAL, "encoding",
+                       "an encoding is for Shapefile attributes (GeoJSON is UTF-8)");
+            goto fail;
+        }
+        if (!encoding[0] || strlen(encoding) >= sizeof j->encoding) {
+            cg_err_set(&err, CG_EINVAL, "encoding", "'%.32s' is not an encoding (UTF-8, GBK, ...)",
+                       encoding);
+            goto fail;
+        }
+        snprintf(j->encoding, sizeof j->encoding, "%s", encoding);
     }
     const char *crs = cg_query_get(&req->query, "crs");
     j->crs = CG_CRS_WGS84;
@@ -633,7 +653,8 @@ static void handle_import_post(cg_http_req *req)
     }
     if (req->body_in_len == 0) {
         cg_err_set(&err, CG_EINVAL, "body",
-                   "the body is empty: send the GeoJSON file as the request body");
+                   "the body is empty: send the file (GeoJSON, or a zipped Shapefile) as the "
+                   "request body");
         goto fail;
     }
 
@@ -724,7 +745,8 @@ static void handle_import_get(cg_http_req *req)
 
 const cg_route cg_import_routes[] = {
     {"POST", "/api/v1/grids/imports", handle_import_post,
-     "start a grid import from a GeoJSON body (202 with the job)", CG_PERM_GRID_WRITE},
+     "start a grid import from a GeoJSON or zipped Shapefile body (202 with the job)",
+     CG_PERM_GRID_WRITE},
     {"GET", "/api/v1/grids/imports/{id}", handle_import_get,
      "an import job's state, progress and report", CG_PERM_GRID_WRITE},
 };

@@ -7,9 +7,11 @@ draw it at, and nothing is written; a dry run writes nothing; roles without grid
 refused and a scoped operator may import only inside the scope; the body and feature limits of
 the import (their own, apart from max_body) are enforced."""
 import copy
+import io
 import json
 import os
 import time
+import zipfile
 
 from cgserver import ADMIN, Server, add_user, error_of, make_db
 from cgtest import DATA, TempDir, check, main, run
@@ -204,6 +206,61 @@ def test_bad_features_reject_the_whole_file():
                   f["area_m2"] > 0 and f["geometry"] and f["point"], f)
 
 
+def zipped(files, comp=zipfile.ZIP_DEFLATED):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", comp) as zf:
+        for arc, data in files:
+            zf.writestr(arc, data)
+    return b.getvalue()
+
+
+def shapefile_parts(stem, folder=""):
+    out = []
+    for ext in ("shp", "shx", "dbf", "prj", "cpg"):
+        path = os.path.join(DATA, "%s.%s" % (stem, ext))
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                out.append((folder + stem + "." + ext, f.read()))
+    return out
+
+
+def test_zipped_shapefiles():
+    with TempDir() as tmp:
+        db = empty_db(tmp)
+        with Server(db, login=ADMIN) as s:
+            zip_headers = {"Content-Type": "application/zip"}
+            # a projected (UTM 50N) Shapefile in a folder of the archive, stored
+            body = zipped(shapefile_parts("shp_utm50", "export/") +
+                          [("__MACOSX/export/._shp_utm50.shp", b"\0\5\26\7")],
+                          zipfile.ZIP_STORED)
+            job, _ = run_import(s, body, "?name=utm50.zip", headers=zip_headers)
+            check(job["state"] == "imported" and job["format"] == "shapefile" and
+                  job["result"]["written"] == 1, job)
+            g = grid(s, "330106001001")
+            check(g and g["name_zh"] == "测试网格", g)
+            st, _, raw = s.request("GET", "/api/v1/grids/330106001001/history")
+            x, y = json.loads(raw)["versions"][0]["geometry"]["coordinates"][0][0][0]
+            check(110 < x < 125 and 20 < y < 40, "reprojected to lon/lat: %s" % [x, y])
+            # GBK attributes (by the .cpg), deflated; feature 3 has no shape: rejected as a whole
+            job, _ = run_import(s, zipped(shapefile_parts("shp_gbk")), "?format=shapefile")
+            r = job["result"]
+            check(job["state"] == "rejected" and r["features"] == 4 and r["written"] == 0 and
+                  [(x["index"], x["code"], x["field"]) for x in r["rejects"]] ==
+                  [(3, "330106004", "geometry")], "GBK shapefile: %s" % r)
+            check(grid(s, "330106001") is None, "a rejected Shapefile import wrote grids")
+            # archives that are not one Shapefile fail as a whole, saying why (field zip)
+            two = zipped(shapefile_parts("shp_utf8") + shapefile_parts("shp_gbk"))
+            for body, words in ((two, "2 .shp"),
+                                (zipped([("readme.txt", b"hello")]), "no .shp"),
+                                (b"PK\3\4 this is not really a zip", "not a ZIP"),
+                                (two[:len(two) // 2] + two[-22:], "damaged")):
+                job, _ = run_import(s, body, headers=zip_headers)
+                check(job["state"] == "failed" and job["error"]["field"] == "zip" and
+                      words in job["error"]["message"], "%s: %s" % (words, job["error"]))
+            st, _, raw = start(s, body_of(fixture()), "?encoding=GBK")
+            check(st == 400 and error_of(raw)[1] == "encoding", raw)
+
+
 def test_permissions_scope_and_limits():
     with TempDir() as tmp:
         db = make_db(tmp)
@@ -250,6 +307,12 @@ def test_permissions_scope_and_limits():
             job, _ = run_import(s, body_of(fixture()))
             check(job["state"] == "failed" and job["error"]["field"] == "features" and
                   "12" in job["error"]["message"], job)
+            # a zip that unpacks past four times max_import_body stops at the limit
+            bomb = zipped([("big.shp", b"\0" * (6 << 20)), ("big.dbf", b"\0" * 1000)])
+            check(len(bomb) < 20000, "the bomb should pass the body limit: %d" % len(bomb))
+            job, _ = run_import(s, bomb, "?format=shapefile")
+            check(job["state"] == "failed" and job["error"]["field"] == "zip" and
+                  "over the limit" in job["error"]["message"], job["error"])
             # bad requests are refused at once, naming the parameter
             for query, body, field in (("?dry_run=maybe", body_of(small), "dry_run"),
                                        ("?crs=bd09", body_of(small), "crs"),
@@ -263,4 +326,4 @@ def test_permissions_scope_and_limits():
 
 if __name__ == "__main__":
     main([test_good_file_imports, test_bad_features_reject_the_whole_file,
-          test_permissions_scope_and_limits])
+          test_zipped_shapefiles, test_permissions_scope_and_limits])

@@ -3,7 +3,8 @@
 // playwright-core. An operator logs in and the map really draws grid polygons; the language
 // switches; a grid worker reports a case while offline and sees it synced once (checked through
 // the API); the operator opens that case and dispatches it; a resident reports and looks up the
-// status; the field app's service worker keeps its shell. Screenshots go to CG_E2E_ARTIFACTS
+// status; the field app's service worker keeps its shell; an operator imports a grid file with a
+// bad feature and reads the report on the Grids page. Screenshots go to CG_E2E_ARTIFACTS
 // (default build/e2e-artifacts). Parts needing an API this build lacks are reported as skipped.
 // Exit status: 0 all passed (or skipped), 1 a failure, 77 nothing could run (no Chromium or no
 // node_modules).
@@ -106,8 +107,13 @@ const routes = cli(['serve', '--routes']);
 const has = (line) => routes.split('\n').some((l) => l.trim() === line);
 const HAS_CASES = has('POST /api/v1/cases') && has('GET /api/v1/cases');
 const HAS_O311 = routes.includes('/open311/v2/requests');
+const HAS_PLAN = has('GET /api/v1/coverage') && has('GET /api/v1/pois');
+
+// CG_E2E_ONLY=regex runs only the tests whose names match (while working on one page).
+const ONLY = process.env.CG_E2E_ONLY ? new RegExp(process.env.CG_E2E_ONLY) : null;
 
 async function test(name, needs, fn) {
+  if (ONLY && !ONLY.test(name)) needs = 'not in CG_E2E_ONLY';
   if (needs) {
     results.push([name, 'skip', needs]);
     console.log(`skip ${name}: ${needs}`);
@@ -170,6 +176,7 @@ const description = 'e2e 离线上报 ' + process.pid + ' 井盖缺失';
 
 async function main() {
   cli(['demo', '--out', join(tmp, 'demo')]);
+  cli(['net', 'build', '--db', db]); // the road graph of the coverage page
   for (const [who, [u, p, role, scope]] of Object.entries(ACCOUNTS)) {
     if (who === 'worker') continue;
     cli(['user', 'add', u, '--db', db, '--roles', role, ...(scope ? ['--scope', scope] : [])], p + '\n');
@@ -265,6 +272,123 @@ async function main() {
     await page.waitForSelector('.state.ok, .state.error');
     check(await page.locator('.tree [aria-selected=true]').count() === 1, 'the tree does not show the chosen grid');
     await shot(page, '04-console-grids');
+    check(!problems.length, problems.join('\n'));
+    await ctx.close();
+  });
+
+  await test('the coverage page maps posts, uncovered road, isochrones and proposed posts', HAS_PLAN ? null : 'no planning API in this build', async () => {
+    const { ctx, page, problems } = await newPage();
+    await consoleLogin(page, 'operator');
+    await page.click('[data-nav=coverage]');
+    // The stored police stations are the posts; the table and the map follow.
+    await page.waitForSelector('[data-testid=posts] li');
+    const police = (await api('GET', '/api/v1/pois?kind=police', undefined, admin)).doc.count;
+    check((await page.locator('[data-testid=posts] li').count()) === police, `expected ${police} posts from the police stations`);
+    await page.waitForSelector('[data-testid=cov-table] tbody tr');
+    const grids = (await api('GET', '/api/v1/grids?level=grid&limit=1', undefined, admin)).doc.total;
+    check((await page.locator('[data-testid=cov-table] tbody tr').count()) === grids, `the table does not list the ${grids} grids`);
+    await page.waitForSelector('.leaflet-overlay-pane svg path.uncovered-road');
+    const red = await page.locator('path.uncovered-road').count();
+    const d = await page.locator('path.uncovered-road').first().getAttribute('d');
+    check(red > 0 && d && d.length > 10, 'no uncovered road drawn');
+    check((await page.locator('path.cov-grid').count()) === grids, 'the grids are not all coloured');
+    check((await page.locator('.post-icon.existing').count()) === police, 'the posts are not on the map');
+    check((await page.locator('path.worst-point').count()) > 0, 'no slowest points drawn');
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=cov-map] canvas.basemap-tile')].some((c) => +c.dataset.roads > 0));
+    const share = async () => parseFloat(await page.textContent('[data-measure=road]'));
+    const two = await share();
+    check(two > 0 && two < 100, 'the road share within 2 minutes is ' + two);
+    await shot(page, '20-console-coverage');
+    // Sorting by road share puts the least covered grid first.
+    const roadColumn = () => page.$$eval('[data-testid=cov-table] tbody tr td:nth-child(2)', (tds) => tds.map((td) => parseFloat(td.textContent)));
+    let cells = await roadColumn();
+    check(cells[0] <= cells[cells.length - 1] && cells[0] < 100, 'not sorted by road share, least first: ' + cells.slice(0, 3) + ' … ' + cells.slice(-3));
+    await page.click('[data-sort=road]');
+    cells = await roadColumn();
+    check(cells[0] >= cells[cells.length - 1], 'not sorted by road share, most first: ' + cells.slice(0, 3) + ' … ' + cells.slice(-3));
+    check((await page.getAttribute('[data-sort=road] >> xpath=..', 'aria-sort')) === 'descending', 'aria-sort does not follow');
+    // The budget from the keyboard: 5 minutes reach more road than 2.
+    await page.focus('[data-budget="300"]');
+    await page.keyboard.press('Space');
+    await page.waitForFunction((v) => {
+      const el = document.querySelector('[data-measure=road]');
+      return el && parseFloat(el.textContent) > v;
+    }, two);
+    // back to the field's 2 minutes (at 5 the posts reach everything)
+    await page.focus('[data-budget="120"]');
+    await page.keyboard.press('Space');
+    await page.waitForFunction((v) => {
+      const el = document.querySelector('[data-measure=road]');
+      return el && parseFloat(el.textContent) < 100;
+    });
+    // A click on the map draws the isochrone of that point.
+    const box = await page.locator('[data-testid=cov-map]').boundingBox();
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.waitForSelector('path.iso-area', { timeout: 30000 });
+    check((await page.textContent('[data-testid=iso-info]')).match(/\d/), 'no isochrone figures');
+    await shot(page, '21-console-coverage-isochrone');
+    // A post added by clicking the map in "add" mode.
+    await page.click('[data-testid=click-add]', { force: true });
+    await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.4);
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=posts] li').length === n + 1, police);
+    // Proposed posts: the best 2 more, drawn apart, with the coverage they would give.
+    await page.fill('input.num', '2');
+    await page.click('[data-testid=propose]');
+    await page.waitForSelector('[data-testid=proposal]', { timeout: 90000 });
+    check((await page.locator('.post-icon.proposed').count()) === 2, 'two proposed posts are not drawn');
+    check((await page.textContent('[data-testid=cov-summary]')).includes('→'), 'the coverage with the proposal is not shown');
+    await shot(page, '22-console-coverage-proposal');
+    await page.click('[data-testid=adopt]');
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=posts] li').length === n + 3, police);
+    check(!problems.length, problems.join('\n'));
+    await ctx.close();
+  });
+
+  await test('an operator imports a grid file with one bad feature and sees the report', has('POST /api/v1/grids/imports') ? null : 'no grid import route in this build', async () => {
+    // The worker's grid as it is (valid, unchanged) and a new sibling without a name (rejected).
+    const full = (await api('GET', '/api/v1/grids/' + g.code, undefined, admin)).doc;
+    const sibling = full.parent + '099';
+    const file = {
+      type: 'FeatureCollection',
+      features: [
+        { type: 'Feature', properties: { code: full.code, name: full.name_zh, name_en: full.name_en, grade: full.grade, households: full.households }, geometry: full.geometry },
+        { type: 'Feature', properties: { code: sibling, grade: 'routine' }, geometry: full.geometry },
+      ],
+    };
+    const versionsBefore = (await api('GET', '/api/v1/grids/' + g.code + '/history', undefined, admin)).doc.versions.length;
+    const { ctx, page, problems } = await newPage();
+    await consoleLogin(page, 'operator');
+    await page.goto(base + '/#/grids');
+    await page.waitForSelector('[data-testid=import-form]');
+    await page.setInputFiles('#import-file', { name: 'grids-e2e.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify(file)) });
+    await page.check('input[name=mode][value=write]');
+    await page.click('[data-testid=import-start]');
+    await page.waitForSelector('[data-testid=import-progress] progress');
+    await page.waitForSelector('[data-testid=import-outcome]');
+    check((await page.getAttribute('[data-testid=import-outcome]', 'data-state')) === 'rejected', 'the import was not rejected');
+    check((await page.getAttribute('[data-testid=import-progress] progress', 'value')) === '100', 'the progress bar did not finish');
+    const rows = page.locator('[data-testid=import-rejects] tbody tr');
+    check((await rows.count()) === 1, 'expected one rejected-feature row, found ' + (await rows.count()));
+    const row = await rows.first().textContent();
+    check(row.includes(sibling) && row.includes('name_zh'), 'the row does not name the feature and field: ' + row);
+    check((await page.textContent('[data-testid=import-outcome]')).includes('未写入'), 'the outcome does not say nothing was written');
+    // drawn on the map; the row's button (reached and pressed from the keyboard) zooms to it
+    await page.waitForSelector('.leaflet-overlay-pane svg path.import-reject');
+    await page.focus('[data-testid=import-rejects] tbody tr button');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.leaflet-tooltip.import-tip');
+    check((await page.textContent('.leaflet-tooltip.import-tip')).includes(sibling), 'the tooltip does not name the rejected feature');
+    check((await page.locator('[data-testid=import-rejects] tbody tr.on').count()) === 1, 'the chosen row is not marked');
+    await shot(page, '13-console-grid-import');
+    // nothing was written: the grid has its versions, the sibling does not exist
+    const versionsAfter = (await api('GET', '/api/v1/grids/' + g.code + '/history', undefined, admin)).doc.versions.length;
+    check(versionsAfter === versionsBefore, 'a rejected import wrote a version');
+    check((await api('GET', '/api/v1/grids/' + sibling + '/history', undefined, admin)).status === 404, 'the rejected feature was written');
+    // and in English
+    await page.selectOption('header [data-testid=lang]', 'en');
+    await page.waitForFunction(() => document.querySelector('[data-testid=import-outcome]').textContent.includes('nothing was written'));
+    await shot(page, '14-console-grid-import-en');
+    await page.selectOption('header [data-testid=lang]', 'zh-CN');
     check(!problems.length, problems.join('\n'));
     await ctx.close();
   });
@@ -391,6 +515,41 @@ async function main() {
     check((await page.textContent('[data-testid=lookup-status]')).trim() === '办理中', 'the status of a new report is not "being handled"');
     await shot(page, '12-resident-lookup');
     check(!problems.length, problems.join('\n'));
+    await ctx.close();
+  });
+
+  // Last: it stops the server, so nothing after it could reach one.
+  await test('the field map draws roads without signal from the tiles saved for the worker', null, async () => {
+    const { ctx, page, problems } = await newPage({ viewport: { width: 412, height: 860 }, isMobile: true, hasTouch: true });
+    await page.goto(base + '/field.html');
+    await page.fill('#username', ACCOUNTS.worker[0]);
+    await page.fill('#password', ACCOUNTS.worker[1]);
+    await page.click('#login button[type=submit]');
+    await page.waitForSelector('[data-tab=report]');
+    // The service worker controls the page (it claims it once active).
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await page.waitForFunction(() => !!navigator.serviceWorker.controller);
+    await page.click('[data-tab=report]');
+    await page.waitForFunction(() => [...document.querySelectorAll('.pickmap canvas.basemap-tile')].some((c) => +c.dataset.roads > 0));
+    await page.click('[data-testid=save-area]');
+    await page.waitForSelector('[data-testid=tiles-saved]', { timeout: 60000 });
+    const kept = await page.evaluate(async () => (await (await caches.open('civgrid-tiles-v1')).keys()).filter((r) => /\/api\/v1\/basemap\/\d+\/\d+\/\d+$/.test(r.url)).length);
+    check(kept >= 10, 'only ' + kept + ' tiles kept');
+    check((await page.textContent('[data-testid=offline-map]')).includes(String(kept)), 'the page does not say how many tiles are kept');
+    await shot(page, '23-field-offline-map-saved');
+    // No signal, and no server at all: the app opens from its shell and the map from the tiles.
+    await ctx.setOffline(true);
+    server.kill('SIGTERM');
+    await new Promise((r) => (server.exitCode !== null ? r() : server.on('exit', r)));
+    await page.reload();
+    await page.waitForSelector('[data-tab=report]');
+    await page.click('[data-tab=report]');
+    await page.waitForFunction(() => [...document.querySelectorAll('.pickmap canvas.basemap-tile')].some((c) => +c.dataset.roads > 0), null, { timeout: 30000 });
+    const painted = await page.evaluate(inkOfBasemap, '.pickmap');
+    check(painted.roads > 0 && painted.inked > 2000, 'the offline map drew no roads: ' + JSON.stringify(painted));
+    check((await page.locator('.leaflet-overlay-pane svg path.grid-shape').count()) >= 1, 'the worker\'s grid is not drawn offline');
+    await shot(page, '24-field-offline-map');
+    check(!problems.filter((p) => !/net::|Failed to fetch|NetworkError/.test(p)).length, problems.join('\n'));
     await ctx.close();
   });
 }

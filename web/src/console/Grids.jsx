@@ -1,6 +1,6 @@
 // Grid administration: the hierarchy as a keyboard-navigable tree, the chosen grid's facts, team
-// and history, and the topology check's findings drawn on the map. Grids are imported on the
-// server with `civgrid import grids` (the API has no upload route); the page says so.
+// and history, the topology check's findings drawn on the map, and (for roles with grid.write)
+// the import of a GeoJSON file with its progress and report (GridImport.jsx).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { tree, findings, children, grid as gridOf, asFeatures } from '../lib/grids.js';
 import { get } from '../lib/api.js';
@@ -8,6 +8,7 @@ import { createMap, geoLayer, GRADE_COLOURS, pointMarker, L } from '../lib/map.j
 import { nameOf, i18n } from '../lib/i18n.js';
 import { formatTime } from '../lib/time.js';
 import { ErrorBox, Loading, Empty, useAsync, useT } from '../lib/ui.jsx';
+import { useGridImport, ImportForm, ImportReport } from './GridImport.jsx';
 
 function Node({ g, selected, open, toggle, depth }) {
   const kids = g.children || [];
@@ -84,6 +85,16 @@ export function Grids({ ctx, selected }) {
   const tr = useAsync(() => tree(), []);
   const canCheck = ctx.perms.includes('grid.check');
   const fc = useAsync(() => (canCheck ? findings() : Promise.resolve(null)), []);
+  const canImport = ctx.perms.includes('grid.write');
+  const reloadLater = useRef(null);
+  // After a write the tree is read again at once; the check's findings come from the server's
+  // in-memory grids, reloaded within a second of the commit.
+  const imp = useGridImport(() => {
+    tr.reload();
+    clearTimeout(reloadLater.current);
+    reloadLater.current = setTimeout(() => fc.reload(), 1500);
+  });
+  useEffect(() => () => clearTimeout(reloadLater.current), []);
 
   useEffect(() => {
     map.current = createMap(el.current);
@@ -175,11 +186,13 @@ export function Grids({ ctx, selected }) {
             ))}
           </ul>
         )}
-        <h2>{t('grids.import')}</h2>
+        <h2 id="import-title">{t('grids.import')}</h2>
+        {canImport ? <ImportForm imp={imp} /> : <p class="hint">{t('gridImport.notAllowed')}</p>}
         <p class="hint">{t('grids.importHint')}</p>
         <pre class="cmd">civgrid import grids streets.shp --db civgrid.db</pre>
       </aside>
       <div class="grid-main">
+        <ImportReport imp={imp} map={map} />
         {selected ? <GridFacts code={selected} /> : <p class="hint pad">{t('grids.pick')}</p>}
         <div class="map" ref={el} role="region" aria-label={t('map.label')} />
       </div>
