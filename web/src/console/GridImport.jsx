@@ -140,7 +140,7 @@ function ImportProgress({ job }) {
         <span>{p.percent ?? 0}%</span>
       </div>
       <progress max="100" value={p.percent ?? 0} aria-labelledby="import-phase" data-state={job.state} />
-      {p.total > 0 && <p class="hint">{t('gridImport.counts', { validated: p.validated, total: p.total, written: p.written })}</p>}
+      {p.total > 0 && <p class="hint">{t(job.dry_run ? 'gridImport.countsDry' : 'gridImport.counts', { validated: p.validated, total: p.total, written: p.written })}</p>}
     </div>
   );
 }
