@@ -290,6 +290,24 @@ def test_zipped_shapefiles():
             check(st == 400 and error_of(raw)[1] == "encoding", raw)
 
 
+def test_shutdown_during_an_import():
+    """SIGTERM while a large import runs: the server still stops promptly and cleanly, and the
+    database holds the whole import or none of it."""
+    with TempDir() as tmp:
+        db = make_db(tmp)
+        with Server(db, login=ADMIN) as s:
+            st, _, raw = start(s, body_of(many_grids()))
+            check(st == 202, raw[:200])
+            t0 = time.monotonic()
+            code = s.stop()
+            check(code == 0 and time.monotonic() - t0 < 20, "stop: %d after %.1fs" %
+                  (code, time.monotonic() - t0))
+        with Server(db, login=ADMIN) as s:
+            st, _, raw = s.request("GET", "/api/v1/grids?limit=1")
+            total = json.loads(raw)["total"]
+            check(total in (15, 15 + 2404), "a stopped import left %d grids" % total)
+
+
 def test_permissions_scope_and_limits():
     with TempDir() as tmp:
         db = make_db(tmp)
@@ -355,4 +373,5 @@ def test_permissions_scope_and_limits():
 
 if __name__ == "__main__":
     main([test_good_file_imports, test_bad_features_reject_the_whole_file,
-          test_zipped_shapefiles, test_permissions_scope_and_limits])
+          test_zipped_shapefiles, test_shutdown_during_an_import,
+          test_permissions_scope_and_limits])
