@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "app/atlas.h"
+#include "app/case_index.h"
 #include "core/err.h"
 #include "model/access.h"
 #include "model/calendar.h"
@@ -95,6 +96,7 @@ typedef struct {
     const cg_atlas *atlas;      /* grid assignment, escalation tiers, suggestions */
     const cg_case_rules *rules; /* taxonomy, calendar, limits */
     cg_intake *intake;          /* new cases go through it; NULL: written directly */
+    cg_case_index *index;       /* the listing index (app/case_index.h); NULL: lists in SQL */
     const char *photo_dir;      /* content-addressed photo files: <dir>/ab/abcdef...; created */
     const cg_scope *scope;      /* the caller's scope; NULL: unrestricted (command line) */
     uint32_t roles;             /* the caller's roles; 0: anonymous resident */
@@ -165,6 +167,13 @@ int cg_cases_transition(const cg_case_ctx *ctx, int64_t id, const cg_case_step_i
  * (operator, admin): a note entry {"assignee": {...}} records it. */
 int cg_cases_assign(const cg_case_ctx *ctx, int64_t id, const cg_assignee *to, const char *note,
                     int64_t expected_version, cg_case *out, cg_err *err);
+
+/* Lists cases as cg_store_case_list does (f->scope is the caller's to set) and gives the total
+ * the filter matches without limit and offset (cg_store_case_count). Served by ctx->index when
+ * the filter is one it answers (newest first by grid subtree, scope, states and report time;
+ * app/case_index.h), in one read transaction so page and total agree; otherwise through SQL. */
+int cg_cases_list(const cg_case_ctx *ctx, const cg_case_filter *f, cg_case_cb cb, void *cb_ctx,
+                  int64_t *total, cg_err *err);
 
 /* Reads a case within the caller's scope. */
 int cg_cases_get(const cg_case_ctx *ctx, int64_t id, cg_case *out, cg_err *err);

@@ -572,13 +572,11 @@ static void handle_list(cg_http_req *req)
         f.overdue_at = ctx.now;
     f.scope = ctx.scope;
     int64_t total;
-    if (cg_store_case_count(ctx.store, &f, &total, &err) != 0)
-        goto fail;
     f.limit = (int)limit;
     f.offset = (int)offset;
     list_ctx l = {cg_http_scratch(req), &ctx, 0};
     cg_buf_puts(l.b, "{\"cases\":[");
-    if (cg_store_case_list(ctx.store, &f, list_cb, &l, &err) != 0)
+    if (cg_cases_list(&ctx, &f, list_cb, &l, &total, &err) != 0)
         goto fail;
     cg_buf_printf(l.b, "],\"total\":%lld,\"returned\":%zu,\"limit\":%ld,\"offset\":%ld}",
                   (long long)total, l.n, limit, offset);

@@ -32,6 +32,7 @@ struct cg_http_cases {
     pthread_mutex_t reload_mu; /* one reload at a time */
     cg_case_rules_ref *current;
     cg_intake *intake;
+    cg_case_index *index; /* the listing index, built at start */
     char photo_dir[1024];
     char db[1024];
 
@@ -143,6 +144,15 @@ int cg_http_cases_start(const cg_http_config *cfg, cg_store *s, cg_http_cases **
     if (make_dirs(c->photo_dir, err) != 0 || cg_case_rules_load(s, &rules, err) != 0)
         goto fail;
     c->current = rules_ref_new(rules);
+    if (cg_case_index_build(s, &c->index, err) != 0) {
+        cg_err_prefix(err, "building the case index");
+        goto fail;
+    }
+    cg_case_index_stats st;
+    cg_case_index_stats_get(c->index, &st);
+    cg_log_info("case index: %lld cases under %lld grid codes, %.1f MB, built in %.2f s%s",
+                (long long)st.cases, (long long)st.codes, (double)st.bytes / 1048576.0, st.seconds,
+                st.serving ? "" : " (stepped aside: lists go through SQL)");
     if (cg_intake_start(cfg->db, 0, &c->intake, err) != 0) {
         c->intake = NULL;
         goto fail;
@@ -243,6 +253,7 @@ void cg_http_cases_stop(cg_http_cases *c)
         pthread_join(c->timer, NULL);
     }
     cg_intake_stop(c->intake);
+    cg_case_index_free(c->index);
     cg_http_case_rules_release(c->current);
     pthread_mutex_destroy(&c->mu);
     pthread_mutex_destroy(&c->reload_mu);
@@ -272,6 +283,7 @@ int cg_http_case_ctx(cg_http_req *req, cg_case_ctx *ctx, cg_err *err)
     ctx->atlas = cg_http_atlas(req);
     ctx->rules = req->case_rules->rules;
     ctx->intake = c->intake;
+    ctx->index = c->index;
     ctx->photo_dir = c->photo_dir;
     const cg_http_auth *au = &req->auth;
     if (au->logged_in) {

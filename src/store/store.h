@@ -352,6 +352,49 @@ typedef struct {
 int cg_store_case_list(cg_store *s, const cg_case_filter *f, cg_case_cb cb, void *ctx, cg_err *err);
 int cg_store_case_count(cg_store *s, const cg_case_filter *f, int64_t *count, cg_err *err);
 
+/*
+ * What the server's in-memory listing index (app/case_index.h) reads: every case's key, and the
+ * keys of the cases written since a mark. A mark is a position in the database's history: every
+ * write of a case row (insert, step, note, photo, by any connection or process) appends an audit
+ * entry naming it ("case:<id>") in its own transaction, and case ids grow with each insert (cases
+ * are never deleted). Read them inside cg_store_read_begin/end so they describe one moment.
+ */
+typedef struct {
+    int64_t audit_seq;   /* the newest audit entry (0: none) */
+    char audit_hash[65]; /* its hash: tells this database's history from a restored one's */
+    int64_t max_id;      /* the newest case id (0: none) */
+} cg_case_mark;
+
+typedef struct {
+    int64_t id;
+    int64_t reported_at;
+    char grid_code[CG_CODE_MAX]; /* "": the no-grid queue */
+    int state;                   /* as stored (a cg_case_state) */
+} cg_case_key;
+typedef int (*cg_case_key_cb)(void *ctx, const cg_case_key *k);
+
+/* A read transaction: every read until cg_store_read_end sees the database at one moment
+ * (writes made meanwhile by others are not seen). No writes on this connection until the end;
+ * not inside cg_store_begin (CG_EINVAL). */
+int cg_store_read_begin(cg_store *s, cg_err *err);
+void cg_store_read_end(cg_store *s);
+
+int cg_store_case_mark(cg_store *s, cg_case_mark *out, cg_err *err);
+/* Every case's key, in (grid_code, state, reported_at, id) order. */
+int cg_store_case_keys(cg_store *s, cg_case_key_cb cb, void *ctx, cg_err *err);
+/* The current keys of the cases written after `from`: inserted since (id > from->max_id) or named
+ * by an audit entry after from->audit_seq; a case may come more than once. CG_ECONFLICT (field
+ * "audit") when the entry `from` names is not in this database's history any more (a restore
+ * replaced it): start again from cg_store_case_keys. */
+int cg_store_case_keys_since(cg_store *s, const cg_case_mark *from, cg_case_key_cb cb, void *ctx,
+                             cg_err *err);
+/* The rows of these cases, in this order (unscoped; an id that is not a case is skipped). */
+int cg_store_case_fetch(cg_store *s, const int64_t *ids, size_t n, cg_case_cb cb, void *ctx,
+                        cg_err *err);
+/* Has `code` ever been stored as a grid (any version)? The subtree and scope filters of case lists
+ * match the cases whose grid code is one of these. */
+int cg_store_grid_code_exists(cg_store *s, const char *code, int *exists, cg_err *err);
+
 /* Photos: the files live on disk, content-addressed (app/cases.c); the store records which case
  * (and which history entry) each belongs to. Adding the same photo twice to a case is a no-op. */
 typedef struct {

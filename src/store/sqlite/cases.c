@@ -48,7 +48,12 @@
 
 static void case_from_row(sqlite3_stmt *st, cg_case *c)
 {
-    memset(c, 0, sizeof *c);
+    /* Every field is set below and every text ends at its NUL, so the two large text buffers
+     * (17 KB of the struct's 18) are not cleared first: clearing them was the largest cost of
+     * reading a case in a list. */
+    memset(c, 0, offsetof(cg_case, description));
+    memset(&c->lon, 0, offsetof(cg_case, address) - offsetof(cg_case, lon));
+    memset(c->grid_code, 0, sizeof *c - offsetof(cg_case, grid_code));
     c->id = sqlite3_column_int64(st, 0);
     c->version = sqlite3_column_int64(st, 1);
     sq_column_text(st, 2, c->token, sizeof c->token);
@@ -520,6 +525,35 @@ int cg_store_case_by_token(cg_store *s, const char *token, cg_case *out, cg_err 
         result = cg_err_set(err, CG_ENOTFOUND, "token", "no case with this token");
     else
         result = sq_fail(s, rc, "reading a case", err);
+    sq_release(&l);
+    return result;
+}
+
+int cg_store_case_fetch(cg_store *s, const int64_t *ids, size_t n, cg_case_cb cb, void *ctx,
+                        cg_err *err)
+{
+    if (n == 0)
+        return 0;
+    sq_lease l;
+    if (sq_acquire(s, SQ_CASE_FETCH, "SELECT " CASE_COLUMNS " FROM cases c WHERE c.id = ?1", &l,
+                   err))
+        return -1;
+    cg_case *c = malloc(sizeof *c);
+    int result = c ? 0 : cg_err_set(err, CG_ENOMEM, "", "out of memory reading cases");
+    for (size_t i = 0; c && i < n; i++) {
+        sqlite3_reset(l.st);
+        sqlite3_bind_int64(l.st, 1, ids[i]);
+        int rc = sqlite3_step(l.st);
+        if (rc == SQLITE_ROW) {
+            case_from_row(l.st, c);
+            if (cb(ctx, c))
+                break;
+        } else if (rc != SQLITE_DONE) {
+            result = sq_fail(s, rc, "reading cases", err);
+            break;
+        }
+    }
+    free(c);
     sq_release(&l);
     return result;
 }

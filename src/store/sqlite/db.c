@@ -179,6 +179,9 @@ int sq_write_begin(cg_store *s, cg_err *err)
         s->changes_before_put = sqlite3_total_changes64(s->db);
         return 0;
     }
+    if (s->in_read)
+        return cg_err_set(err, CG_EINVAL, "", "no writes inside a read transaction on '%s'",
+                          s->path);
     /* IMMEDIATE takes the write lock now, so two writers wait for each other (busy timeout)
      * instead of one failing when it upgrades a read snapshot that went stale. */
     return run_control(s, SQ_BEGIN, "BEGIN IMMEDIATE", err);
@@ -215,7 +218,7 @@ int sq_write_end(cg_store *s, int ok, cg_err *err)
 
 int cg_store_begin(cg_store *s, cg_err *err)
 {
-    if (s->in_tx)
+    if (s->in_tx || s->in_read)
         return cg_err_set(err, CG_EINVAL, "", "a transaction is already open on '%s'", s->path);
     /* A read-only connection cannot take the write lock; its transaction is a read snapshot. */
     if (s->readonly ? run_control(s, SQ_BEGIN_READ, "BEGIN", err)
@@ -267,6 +270,26 @@ void cg_store_rollback(cg_store *s)
     s->savepoint_open = 0;
     memset(s->pending_places, 0, sizeof s->pending_places);
     if (!sqlite3_get_autocommit(s->db))
+        run_control(s, SQ_ROLLBACK, "ROLLBACK", NULL);
+}
+
+int cg_store_read_begin(cg_store *s, cg_err *err)
+{
+    if (s->in_tx || s->in_read)
+        return cg_err_set(err, CG_EINVAL, "", "a transaction is already open on '%s'", s->path);
+    /* Deferred: the snapshot is taken by the first read and held until the end. */
+    if (run_control(s, SQ_BEGIN_READ, "BEGIN", err))
+        return -1;
+    s->in_read = 1;
+    return 0;
+}
+
+void cg_store_read_end(cg_store *s)
+{
+    if (!s->in_read)
+        return;
+    s->in_read = 0;
+    if (!sqlite3_get_autocommit(s->db) && run_control(s, SQ_COMMIT, "COMMIT", NULL))
         run_control(s, SQ_ROLLBACK, "ROLLBACK", NULL);
 }
 

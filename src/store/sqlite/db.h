@@ -122,6 +122,12 @@ typedef enum {
     SQ_CASE_PHOTO_PUT,
     SQ_CASE_PHOTO_COUNT,
     SQ_CASE_PHOTOS,
+    SQ_CASE_FETCH,
+    SQ_CASE_MARK,
+    SQ_CASE_KEYS,
+    SQ_CASE_KEYS_SINCE,
+    SQ_CASE_AUDIT_HASH,
+    SQ_GRID_CODE_EXISTS,
     SQ_CASE_STATS_FIRST, /* one per cg_stats_group */
     SQ_CASE_STATS_LAST = SQ_CASE_STATS_FIRST + 3,
     SQ_DOC_PUT,
@@ -144,6 +150,7 @@ struct cg_store {
     char *path;
     int readonly;
     int in_tx;     /* inside cg_store_begin/commit */
+    int in_read;   /* inside cg_store_read_begin/end */
     int tx_failed; /* a put inside it failed after changing rows: commit must roll back */
     int64_t changes_before_put;
     int schema_version;

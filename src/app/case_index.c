@@ -1,0 +1,722 @@
+/*
+ * The in-memory case listing index (app/case_index.h).
+ *
+ * Layout: one entry per grid code ("" is the no-grid queue), numbered in order of appearance and
+ * reached in code order through `order`, so a subtree (a code prefix) is a contiguous range found
+ * by binary search. Each code holds one run per state: the packed keys (reported_at << 32 | id)
+ * of its cases in ascending order; newest first is read from the end. `slot` maps a case id to
+ * the run that holds it (code number << 5 | state), so a write that moves a case (a step, a
+ * reassignment to another grid) takes it out of its old run by binary search and puts it into
+ * the new one. New cases arrive with the newest report times, at the end of their run.
+ *
+ * A page is chosen in two parts: the first `offset` keys are skipped (a heap merge for small
+ * offsets; for large ones a selection that finds each run's cut by pivoting on keys and counting
+ * with binary searches), then `limit` keys are merged from the cuts with a heap.
+ *
+ * Subtree and scope filters in SQL match the cases whose grid code lies in the range and is a
+ * stored grid code (cases.c: grid_code IN (SELECT code FROM grids ...)); each code remembers
+ * whether the grids table has it, and a code not seen there is asked again in the list's own
+ * read transaction (grid codes are never deleted, only added).
+ */
+#include "app/case_index.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+#define N_BUCKETS   (CG_CASE_STATE_COUNT + 1) /* the states, then any other stored value */
+#define BUCKET_BITS 5
+#define NO_SLOT     UINT32_MAX
+#define PACK_LIMIT  (INT64_C(1) << 32)
+#define SELECT_FROM 512 /* offsets from which the cuts are found by selection, not merging */
+
+typedef struct {
+    uint64_t *v;
+    uint32_t n, cap;
+} run;
+
+typedef struct {
+    char code[CG_CODE_MAX];
+    int known; /* the grids table has this code */
+    run runs[N_BUCKETS];
+} code_entry;
+
+struct cg_case_index {
+    pthread_mutex_t mu;
+    code_entry **codes;
+    uint32_t n_codes, cap_codes;
+    uint32_t *order; /* code numbers in code order */
+    uint32_t *slot;  /* by case id */
+    int64_t n_slot;
+    int64_t cases;
+    cg_case_mark mark;
+    int serving; /* 0: a value does not fit: stepped aside */
+    int stale;   /* an update failed part-way: rebuild before use */
+    int failed;  /* set by a callback that could not go on (memory, store) */
+    int unsorted;
+    cg_store *store; /* during a load or an update: for grid code checks */
+    cg_err *err;
+    double seconds;
+    int64_t rebuilds;
+    /* the code the last key went to (loads come in code order) */
+    uint32_t last_code;
+};
+
+static uint64_t pack(int64_t at, int64_t id)
+{
+    return (uint64_t)at << 32 | (uint64_t)id;
+}
+
+static int key_fits(const cg_case_key *k)
+{
+    return k->reported_at >= 0 && k->reported_at < PACK_LIMIT && k->id > 0 && k->id < PACK_LIMIT;
+}
+
+static int bucket_of(int state)
+{
+    return state >= 0 && state < CG_CASE_STATE_COUNT ? state : CG_CASE_STATE_COUNT;
+}
+
+/* First index in [lo, hi) whose key is >= x (upper: > x). */
+static uint32_t lower_bound(const uint64_t *v, uint32_t lo, uint32_t hi, uint64_t x)
+{
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static uint32_t upper_bound(const uint64_t *v, uint32_t lo, uint32_t hi, uint64_t x)
+{
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (v[mid] <= x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int run_reserve(run *r, uint32_t need)
+{
+    if (need <= r->cap)
+        return 0;
+    if (need > UINT32_MAX / 2)
+        return -1;
+    uint32_t cap = r->cap ? r->cap : 16;
+    while (cap < need)
+        cap *= 2;
+    uint64_t *v = realloc(r->v, (size_t)cap * sizeof *v);
+    if (!v)
+        return -1;
+    r->v = v;
+    r->cap = cap;
+    return 0;
+}
+
+static int run_insert(run *r, uint64_t key)
+{
+    if (run_reserve(r, r->n + 1))
+        return -1;
+    uint32_t at = r->n && r->v[r->n - 1] < key ? r->n : lower_bound(r->v, 0, r->n, key);
+    memmove(r->v + at + 1, r->v + at, (size_t)(r->n - at) * sizeof *r->v);
+    r->v[at] = key;
+    r->n++;
+    return 0;
+}
+
+/* Takes a key out; when the report time was not the one stored (it never changes, but the id
+ * decides), the run is searched for the id. */
+static void run_remove(run *r, uint64_t key)
+{
+    uint32_t at = lower_bound(r->v, 0, r->n, key);
+    if (at >= r->n || r->v[at] != key) {
+        for (at = 0; at < r->n && (uint32_t)r->v[at] != (uint32_t)key; at++)
+            ;
+        if (at == r->n)
+            return;
+    }
+    memmove(r->v + at, r->v + at + 1, (size_t)(r->n - at - 1) * sizeof *r->v);
+    r->n--;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void clear(cg_case_index *ix)
+{
+    for (uint32_t i = 0; i < ix->n_codes; i++) {
+        for (int b = 0; b < N_BUCKETS; b++)
+            free(ix->codes[i]->runs[b].v);
+        free(ix->codes[i]);
+    }
+    free(ix->codes);
+    free(ix->order);
+    free(ix->slot);
+    ix->codes = NULL;
+    ix->order = NULL;
+    ix->slot = NULL;
+    ix->n_codes = ix->cap_codes = 0;
+    ix->n_slot = 0;
+    ix->cases = 0;
+    memset(&ix->mark, 0, sizeof ix->mark);
+}
+
+/* Position in `order` of the first code >= code. */
+static uint32_t code_position(const cg_case_index *ix, const char *code)
+{
+    uint32_t lo = 0, hi = ix->n_codes;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (strcmp(ix->codes[ix->order[mid]]->code, code) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The number of a code, added when new (its `known` asked from the store). */
+static int code_number(cg_case_index *ix, const char *code, uint32_t *out)
+{
+    if (ix->last_code < ix->n_codes && strcmp(ix->codes[ix->last_code]->code, code) == 0) {
+        *out = ix->last_code;
+        return 0;
+    }
+    uint32_t pos = code_position(ix, code);
+    if (pos < ix->n_codes && strcmp(ix->codes[ix->order[pos]]->code, code) == 0) {
+        *out = ix->last_code = ix->order[pos];
+        return 0;
+    }
+    if (ix->n_codes >= (UINT32_MAX >> BUCKET_BITS) - 1) {
+        ix->serving = 0;
+        return -1;
+    }
+    if (ix->n_codes == ix->cap_codes) {
+        uint32_t cap = ix->cap_codes ? 2 * ix->cap_codes : 64;
+        code_entry **codes = realloc(ix->codes, cap * sizeof *codes);
+        uint32_t *order = codes ? realloc(ix->order, cap * sizeof *order) : NULL;
+        if (codes)
+            ix->codes = codes;
+        if (!order)
+            return cg_err_set(ix->err, CG_ENOMEM, "", "out of memory for the case index");
+        ix->order = order;
+        ix->cap_codes = cap;
+    }
+    code_entry *e = calloc(1, sizeof *e);
+    if (!e)
+        return cg_err_set(ix->err, CG_ENOMEM, "", "out of memory for the case index");
+    snprintf(e->code, sizeof e->code, "%s", code);
+    if (cg_store_grid_code_exists(ix->store, code, &e->known, ix->err)) {
+        free(e);
+        return -1;
+    }
+    uint32_t n = ix->n_codes++;
+    ix->codes[n] = e;
+    memmove(ix->order + pos + 1, ix->order + pos, (size_t)(n - pos) * sizeof *ix->order);
+    ix->order[pos] = n;
+    *out = ix->last_code = n;
+    return 0;
+}
+
+static int slot_set(cg_case_index *ix, int64_t id, uint32_t value)
+{
+    if (id >= ix->n_slot) {
+        /* Ids are dense (1, 2, ...): a far larger one is not a case id this index can map. */
+        if (id > 4 * (ix->cases + ix->mark.max_id) + (INT64_C(1) << 24)) {
+            ix->serving = 0;
+            return -1;
+        }
+        int64_t n = ix->n_slot ? ix->n_slot : 1024;
+        while (n <= id)
+            n *= 2;
+        uint32_t *slot = realloc(ix->slot, (size_t)n * sizeof *slot);
+        if (!slot)
+            return cg_err_set(ix->err, CG_ENOMEM, "", "out of memory for the case index");
+        memset(slot + ix->n_slot, 0xFF, (size_t)(n - ix->n_slot) * sizeof *slot);
+        ix->slot = slot;
+        ix->n_slot = n;
+    }
+    ix->slot[id] = value;
+    return 0;
+}
+
+/* ---- loading and following writes ---- */
+
+static int load_key(void *arg, const cg_case_key *k)
+{
+    cg_case_index *ix = arg;
+    uint32_t c = 0;
+    if (!key_fits(k)) {
+        cg_log_warn("case index: case %lld (reported_at %lld) does not fit: lists go through SQL",
+                    (long long)k->id, (long long)k->reported_at);
+        ix->serving = 0;
+        return 1;
+    }
+    if (code_number(ix, k->grid_code, &c))
+        goto fail;
+    int b = bucket_of(k->state);
+    run *r = &ix->codes[c]->runs[b];
+    uint64_t key = pack(k->reported_at, k->id);
+    if (run_reserve(r, r->n + 1)) {
+        cg_err_set(ix->err, CG_ENOMEM, "", "out of memory for the case index");
+        goto fail;
+    }
+    if (r->n && r->v[r->n - 1] > key)
+        ix->unsorted = 1;
+    r->v[r->n++] = key;
+    if (slot_set(ix, k->id, c << BUCKET_BITS | (uint32_t)b))
+        goto fail;
+    ix->cases++;
+    return 0;
+fail:
+    ix->failed = 1;
+    return 1;
+}
+
+/* Fills the index from s, inside the caller's read transaction. */
+static int load(cg_case_index *ix, cg_store *s, cg_err *err)
+{
+    long long t0 = cg_time_mono_ns();
+    clear(ix);
+    ix->serving = 1;
+    ix->stale = 0;
+    ix->failed = 0;
+    ix->unsorted = 0;
+    ix->store = s;
+    ix->err = err;
+    ix->last_code = UINT32_MAX;
+    cg_case_mark m;
+    if (cg_store_case_mark(s, &m, err))
+        goto fail;
+    ix->mark = m;
+    if (m.max_id > 0 && slot_set(ix, m.max_id, NO_SLOT))
+        goto fail;
+    if (cg_store_case_keys(s, load_key, ix, err) || ix->failed)
+        goto fail;
+    for (uint32_t c = 0; c < ix->n_codes; c++)
+        for (int b = 0; b < N_BUCKETS; b++) {
+            run *r = &ix->codes[c]->runs[b];
+            if (ix->unsorted)
+                qsort(r->v, r->n, sizeof *r->v, cmp_key);
+            /* Room for the cases to come, not half the run again. */
+            uint32_t cap = r->n + r->n / 16 + 4;
+            uint64_t *v = r->n && cap < r->cap ? realloc(r->v, (size_t)cap * sizeof *v) : NULL;
+            if (v) {
+                r->v = v;
+                r->cap = cap;
+            }
+        }
+    ix->mark = m;
+    ix->seconds = (double)(cg_time_mono_ns() - t0) / 1e9;
+    ix->rebuilds++;
+    return 0;
+fail:
+    clear(ix);
+    if (ix->serving) {
+        ix->stale = 1;
+        return -1;
+    }
+    return 0; /* stepped aside: not an error, lists go through SQL */
+}
+
+static int apply_key(void *arg, const cg_case_key *k)
+{
+    cg_case_index *ix = arg;
+    uint32_t c = 0;
+    if (!key_fits(k)) {
+        cg_log_warn("case index: case %lld (reported_at %lld) does not fit: lists go through SQL",
+                    (long long)k->id, (long long)k->reported_at);
+        ix->serving = 0;
+        goto fail;
+    }
+    if (code_number(ix, k->grid_code, &c))
+        goto fail;
+    int b = bucket_of(k->state);
+    uint32_t want = c << BUCKET_BITS | (uint32_t)b;
+    uint32_t old = k->id < ix->n_slot ? ix->slot[k->id] : NO_SLOT;
+    if (old == want)
+        return 0;
+    uint64_t key = pack(k->reported_at, k->id);
+    if (run_insert(&ix->codes[c]->runs[b], key)) {
+        cg_err_set(ix->err, CG_ENOMEM, "", "out of memory for the case index");
+        goto fail;
+    }
+    if (old != NO_SLOT)
+        run_remove(&ix->codes[old >> BUCKET_BITS]->runs[old & ((1u << BUCKET_BITS) - 1)], key);
+    else
+        ix->cases++;
+    if (slot_set(ix, k->id, want))
+        goto fail;
+    return 0;
+fail:
+    ix->failed = 1;
+    return 1;
+}
+
+static int same_mark(const cg_case_mark *a, const cg_case_mark *b)
+{
+    return a->audit_seq == b->audit_seq && a->max_id == b->max_id &&
+           strcmp(a->audit_hash, b->audit_hash) == 0;
+}
+
+enum { SYNC_OK, SYNC_ASIDE, SYNC_FAIL };
+
+/* Brings the index to the snapshot's mark m (under ix->mu, inside s's read transaction). */
+static int sync_to(cg_case_index *ix, cg_store *s, const cg_case_mark *m, cg_err *err)
+{
+    int rebuild = ix->stale;
+    if (!rebuild && same_mark(&ix->mark, m))
+        return ix->serving ? SYNC_OK : SYNC_ASIDE;
+    /* The same audit entry with another hash: not the history the index followed. */
+    if (m->audit_seq == ix->mark.audit_seq && strcmp(m->audit_hash, ix->mark.audit_hash) != 0)
+        rebuild = 1;
+    /* A snapshot older than the index (it never is: see cg_case_index_list) or a mark that
+     * moved one way and not the other means another history: load again. */
+    if (!rebuild && m->audit_seq >= ix->mark.audit_seq && m->max_id >= ix->mark.max_id) {
+        if (!ix->serving)
+            return SYNC_ASIDE;
+        ix->store = s;
+        ix->err = err;
+        ix->failed = 0;
+        ix->last_code = UINT32_MAX;
+        int rc = cg_store_case_keys_since(s, &ix->mark, apply_key, ix, err);
+        if (rc == 0 && !ix->failed) {
+            ix->mark = *m;
+            return SYNC_OK;
+        }
+        if (!ix->serving)
+            return SYNC_ASIDE;
+        if (rc && err->code != CG_ECONFLICT) {
+            ix->stale = 1; /* part of the writes may be applied: start again next time */
+            return SYNC_FAIL;
+        }
+    }
+    /* Another history (a restore), or an earlier update failed: load again. */
+    cg_err_clear(err);
+    if (load(ix, s, err))
+        return SYNC_FAIL;
+    cg_log_info("case index rebuilt: %lld cases in %.2f s", (long long)ix->cases, ix->seconds);
+    return ix->serving ? SYNC_OK : SYNC_ASIDE;
+}
+
+int cg_case_index_build(cg_store *s, cg_case_index **out, cg_err *err)
+{
+    *out = NULL;
+    cg_case_index *ix = calloc(1, sizeof *ix);
+    if (!ix)
+        return cg_err_set(err, CG_ENOMEM, "", "out of memory for the case index");
+    pthread_mutex_init(&ix->mu, NULL);
+    if (cg_store_read_begin(s, err)) {
+        cg_case_index_free(ix);
+        return -1;
+    }
+    int rc = load(ix, s, err);
+    cg_store_read_end(s);
+    if (rc) {
+        cg_case_index_free(ix);
+        return -1;
+    }
+    *out = ix;
+    return 0;
+}
+
+void cg_case_index_free(cg_case_index *ix)
+{
+    if (!ix)
+        return;
+    clear(ix);
+    pthread_mutex_destroy(&ix->mu);
+    free(ix);
+}
+
+void cg_case_index_stats_get(cg_case_index *ix, cg_case_index_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&ix->mu);
+    out->cases = ix->cases;
+    out->codes = ix->n_codes;
+    int64_t bytes = (int64_t)sizeof *ix + ix->n_slot * (int64_t)sizeof *ix->slot +
+                    ix->cap_codes * (int64_t)(sizeof *ix->codes + sizeof *ix->order);
+    for (uint32_t c = 0; c < ix->n_codes; c++) {
+        bytes += (int64_t)sizeof *ix->codes[c];
+        for (int b = 0; b < N_BUCKETS; b++)
+            bytes += (int64_t)ix->codes[c]->runs[b].cap * (int64_t)sizeof(uint64_t);
+    }
+    out->bytes = bytes;
+    out->seconds = ix->seconds;
+    out->rebuilds = ix->rebuilds;
+    out->serving = ix->serving;
+    pthread_mutex_unlock(&ix->mu);
+}
+
+/* ---- answering ---- */
+
+static int code_ok(const char *code)
+{
+    size_t n = strnlen(code, CG_CODE_MAX);
+    return n < CG_CODE_MAX && (unsigned char)code[n - 1] != 0xFF;
+}
+
+int cg_case_index_fits(const cg_case_filter *f)
+{
+    if (f->order != CG_CASE_ORDER_NEWEST || (f->category && *f->category) || f->overdue_at > 0 ||
+        f->source || f->updated_since || f->bbox || f->text || f->assignee_account > 0 ||
+        f->assignee_label || f->reporter_id > 0 || f->ids || f->limit < 1 ||
+        f->limit > CG_CASE_INDEX_LIMIT_MAX || f->offset < 0 ||
+        (f->states >> CG_CASE_STATE_COUNT) != 0)
+        return 0;
+    if (f->subtree_code && *f->subtree_code && !code_ok(f->subtree_code))
+        return 0;
+    if (f->scope && f->scope->code[0] && !code_ok(f->scope->code))
+        return 0;
+    return 1;
+}
+
+/* The end of a prefix range: the prefix with its last byte incremented. */
+static void prefix_end(const char *prefix, char out[CG_CODE_MAX])
+{
+    size_t n = strlen(prefix);
+    memcpy(out, prefix, n + 1);
+    out[n - 1] = (char)((unsigned char)out[n - 1] + 1);
+}
+
+typedef struct {
+    const uint64_t *v;
+    uint32_t lo, hi; /* the window in v: keys in the time range */
+    uint32_t pos;    /* keys taken from the newest end */
+} window;
+
+static uint64_t head(const window *w)
+{
+    return w->v[w->hi - 1 - w->pos];
+}
+
+static int window_more(const window *w)
+{
+    return w->pos < w->hi - w->lo;
+}
+
+/* Max-heap of windows by their next (newest) key. */
+static void sift_down(window **h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, top = i;
+        if (l < n && head(h[l]) > head(h[top]))
+            top = l;
+        if (r < n && head(h[r]) > head(h[top]))
+            top = r;
+        if (top == i)
+            return;
+        window *t = h[i];
+        h[i] = h[top];
+        h[top] = t;
+        i = top;
+    }
+}
+
+/* Takes `skip` keys, then up to `want` more into ids, newest first, from the windows' current
+ * positions. */
+static size_t merge(window *w, size_t k, window **h, uint64_t skip, size_t want, int64_t *ids)
+{
+    size_t n = 0, got = 0;
+    for (size_t i = 0; i < k; i++)
+        if (window_more(&w[i]))
+            h[n++] = &w[i];
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(h, n, i);
+    while (n && got < want) {
+        window *top = h[0];
+        if (skip)
+            skip--;
+        else
+            ids[got++] = (int64_t)(uint32_t)head(top);
+        top->pos++;
+        if (!window_more(top))
+            h[0] = h[--n];
+        sift_down(h, n, 0);
+    }
+    return got;
+}
+
+/* Sets each window's position so that exactly `offset` keys, the newest of all, lie before the
+ * positions. Each step takes the middle of the widest undecided range as a pivot, ranks it by
+ * counting newer keys in every window (binary searches), and narrows the ranges. */
+static int select_cuts(window *w, size_t k, uint64_t offset)
+{
+    uint32_t *lo = calloc(3 * k, sizeof *lo);
+    if (!lo)
+        return -1;
+    uint32_t *hi = lo + k, *newer = hi + k;
+    for (size_t i = 0; i < k; i++)
+        hi[i] = w[i].hi - w[i].lo;
+    for (;;) {
+        size_t j = 0;
+        for (size_t i = 1; i < k; i++)
+            if (hi[i] - lo[i] > hi[j] - lo[j])
+                j = i;
+        if (hi[j] == lo[j])
+            break;
+        uint32_t mid = lo[j] + (hi[j] - lo[j]) / 2;
+        uint64_t pivot = w[j].v[w[j].hi - 1 - mid];
+        uint64_t rank = 0;
+        for (size_t i = 0; i < k; i++) {
+            newer[i] = w[i].hi - upper_bound(w[i].v, w[i].lo, w[i].hi, pivot);
+            rank += newer[i];
+        }
+        if (rank == offset) {
+            memcpy(lo, newer, k * sizeof *lo);
+            break;
+        }
+        for (size_t i = 0; i < k; i++) {
+            if (rank < offset) {
+                if (newer[i] > lo[i])
+                    lo[i] = newer[i];
+            } else if (newer[i] < hi[i]) {
+                hi[i] = newer[i];
+            }
+        }
+        if (rank < offset && lo[j] < mid + 1)
+            lo[j] = mid + 1;
+    }
+    for (size_t i = 0; i < k; i++)
+        w[i].pos = lo[i];
+    free(lo);
+    return 0;
+}
+
+/* Chooses the page under ix->mu: ids (up to f->limit) and the total. */
+static int choose(cg_case_index *ix, cg_store *s, const cg_case_filter *f, int64_t *ids,
+                  size_t *n_ids, int64_t *total, cg_err *err)
+{
+    *n_ids = 0;
+    *total = 0;
+    char sub_end[CG_CODE_MAX], scope_end[CG_CODE_MAX];
+    const char *sub = f->subtree_code && *f->subtree_code ? f->subtree_code : NULL;
+    int no_grid = !sub && (f->subtree_code || f->no_grid);
+    const char *scope = f->scope && f->scope->code[0] ? f->scope->code : NULL;
+    if (sub)
+        prefix_end(sub, sub_end);
+    if (scope)
+        prefix_end(scope, scope_end);
+
+    /* The report-time window as packed keys [from, to). */
+    uint64_t from = 0, to = UINT64_MAX;
+    int empty = 0;
+    if (f->since > 0) {
+        if (f->since >= PACK_LIMIT)
+            empty = 1;
+        else
+            from = pack(f->since, 0);
+    }
+    if (f->until) {
+        if (f->until <= 0)
+            empty = 1;
+        else if (f->until < PACK_LIMIT)
+            to = pack(f->until, 0);
+    }
+    if (empty)
+        return 0;
+    uint32_t buckets = f->states ? f->states : (1u << N_BUCKETS) - 1;
+
+    uint32_t first = 0, last = ix->n_codes;
+    if (sub) {
+        first = code_position(ix, sub);
+        last = code_position(ix, sub_end);
+    } else if (no_grid) {
+        last = ix->n_codes && ix->codes[ix->order[0]]->code[0] == '\0' ? 1 : 0;
+    }
+    size_t k = 0, cap = 0;
+    window *w = NULL;
+    int rc = 0;
+    for (uint32_t p = first; p < last && rc == 0; p++) {
+        code_entry *e = ix->codes[ix->order[p]];
+        if (scope && (strcmp(e->code, scope) < 0 || strcmp(e->code, scope_end) >= 0))
+            continue;
+        if ((sub || scope) && !e->known) {
+            int exists;
+            if (cg_store_grid_code_exists(s, e->code, &exists, err)) {
+                rc = -1;
+                break;
+            }
+            if (!exists)
+                continue;
+        }
+        for (int b = 0; b < N_BUCKETS; b++) {
+            const run *r = &e->runs[b];
+            if (!(buckets & (1u << b)) || r->n == 0)
+                continue;
+            uint32_t lo = from ? lower_bound(r->v, 0, r->n, from) : 0;
+            uint32_t hi = to != UINT64_MAX ? lower_bound(r->v, lo, r->n, to) : r->n;
+            if (lo == hi)
+                continue;
+            if (k == cap) {
+                cap = cap ? 2 * cap : 64;
+                window *nw = realloc(w, cap * sizeof *w);
+                if (!nw) {
+                    rc = cg_err_set(err, CG_ENOMEM, "", "out of memory listing cases");
+                    break;
+                }
+                w = nw;
+            }
+            w[k++] = (window){r->v, lo, hi, 0};
+            *total += hi - lo;
+        }
+    }
+    uint64_t offset = (uint64_t)f->offset;
+    if (rc == 0 && offset < (uint64_t)*total) {
+        window **h = malloc(k * sizeof *h);
+        if (!h)
+            rc = cg_err_set(err, CG_ENOMEM, "", "out of memory listing cases");
+        if (h && offset >= SELECT_FROM && k > 1) {
+            if (select_cuts(w, k, offset))
+                rc = cg_err_set(err, CG_ENOMEM, "", "out of memory listing cases");
+            offset = 0;
+        }
+        if (rc == 0)
+            *n_ids = merge(w, k, h, offset, (size_t)f->limit, ids);
+        free(h);
+    }
+    free(w);
+    return rc;
+}
+
+int cg_case_index_list(cg_case_index *ix, cg_store *s, const cg_case_filter *f, cg_case_cb cb,
+                       void *ctx, int64_t *total, cg_err *err)
+{
+    if (!ix || !cg_case_index_fits(f))
+        return 1;
+    int64_t *ids = malloc((size_t)f->limit * sizeof *ids);
+    if (!ids)
+        return cg_err_set(err, CG_ENOMEM, "", "out of memory listing cases");
+    /* The snapshot is taken under the mutex: the index was last brought to a snapshot taken
+     * before this one, so this one is never older unless the history went back (a restore). */
+    size_t n = 0;
+    int st = SYNC_FAIL;
+    pthread_mutex_lock(&ix->mu);
+    if (cg_store_read_begin(s, err) == 0) {
+        cg_case_mark m;
+        if (cg_store_case_mark(s, &m, err) == 0)
+            st = sync_to(ix, s, &m, err);
+        if (st == SYNC_OK && choose(ix, s, f, ids, &n, total, err))
+            st = SYNC_FAIL;
+    }
+    pthread_mutex_unlock(&ix->mu);
+    int result = st == SYNC_OK      ? cg_store_case_fetch(s, ids, n, cb, ctx, err)
+                 : st == SYNC_ASIDE ? 1
+                                    : -1;
+    cg_store_read_end(s);
+    free(ids);
+    return result;
+}

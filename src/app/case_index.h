@@ -1,0 +1,60 @@
+/*
+ * The server's in-memory index of cases for the staff listing (GET /api/v1/cases): for each grid
+ * code and state, the cases' (reported_at, id) in order. A list filtered by grid subtree, scope,
+ * states and a report-time window, newest first, is then a k-way merge over the runs of the
+ * subtree's codes with a binary search for the window: the page's ids and the total come from
+ * memory, and SQLite only reads the page's rows by id. Other filters (text, bbox, category,
+ * overdue, source, assignee, reporter, ids, other orders) are not served here: the caller lists
+ * through SQL (cg_cases_list in app/cases.h does the choosing).
+ *
+ * Never stale: each list runs in one read transaction of the caller's connection. It reads the
+ * store's case mark (store.h: the audit log's head and the newest case id) and, before
+ * answering, applies every case write made since the index's own mark, by this process or any
+ * other (cg_store_case_keys_since); the rows are then read in the same transaction, so ids, order,
+ * total and rows all describe one moment, exactly as the SQL path would. A restored database (a
+ * history that is not the one followed) makes the index rebuild itself.
+ *
+ * Memory: 8 bytes per case in the runs (reported_at and id packed in one 64-bit key, so both must
+ * fit in 32 bits: otherwise the index steps aside and lists go through SQL) and 4 per case id
+ * for finding a case's run. Thread-safe: one mutex, held while the page is chosen.
+ */
+#ifndef CG_APP_CASE_INDEX_H
+#define CG_APP_CASE_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "store/store.h"
+
+typedef struct cg_case_index cg_case_index;
+
+/* Builds the index from s (one read transaction; s must not be inside one). */
+int cg_case_index_build(cg_store *s, cg_case_index **out, cg_err *err);
+void cg_case_index_free(cg_case_index *ix);
+
+typedef struct {
+    int64_t cases;  /* cases indexed */
+    int64_t codes;  /* distinct grid codes ("" included) */
+    int64_t bytes;  /* memory held */
+    double seconds; /* time of the last (re)build */
+    int64_t rebuilds;
+    int serving; /* 0: stepped aside (a value out of range), lists go through SQL */
+} cg_case_index_stats;
+void cg_case_index_stats_get(cg_case_index *ix, cg_case_index_stats *out);
+
+/* Does the filter have a shape the index answers (before looking at the data)? */
+int cg_case_index_fits(const cg_case_filter *f);
+
+/*
+ * Lists f (its limit must be 1..CG_CASE_INDEX_LIMIT_MAX) through the index: the cases of the
+ * page, read from s by id, go to cb in order and *total is the number matching without limit and
+ * offset: exactly what cg_store_case_count and cg_store_case_list on s give. Returns 0; 1 when
+ * the index does not serve this filter (nothing was called: list through SQL); -1 with err when
+ * reading the store failed. s must not be inside a transaction.
+ */
+#define CG_CASE_INDEX_LIMIT_MAX 1000
+int cg_case_index_list(cg_case_index *ix, cg_store *s, const cg_case_filter *f, cg_case_cb cb,
+                       void *ctx, int64_t *total, cg_err *err);
+
+#endif
