@@ -109,16 +109,16 @@ static void free_list(plan_ctx *l)
     }
 }
 
-/* Drops cached contexts that can never be asked for again (an older graph of the same profile,
- * an older grid or places generation), then the least recently used ones past the bounds. */
-static void evict_locked(cg_profile p, uint64_t graph, int64_t atlas_gen, int64_t places_gen,
-                         plan_ctx **to_free)
+/* Drops cached contexts that can never be asked for again (an older graph of the same profile;
+ * with gens, an older grid or places generation than k's), then the least recently used ones
+ * past the bounds. */
+static void evict_locked(const plan_ctx *k, int gens, plan_ctx **to_free)
 {
     for (plan_ctx **pp = &cache; *pp;) {
         plan_ctx *c = *pp;
-        int stale = c->profile == p && c->graph != graph;
-        if (c->kind != CTX_SEGS)
-            stale |= c->atlas_gen != atlas_gen || c->places_gen != places_gen;
+        int stale = c->profile == k->profile && c->graph != k->graph;
+        if (gens && c->kind != CTX_SEGS)
+            stale |= c->atlas_gen != k->atlas_gen || c->places_gen != k->places_gen;
         if (stale) {
             *pp = c->next;
             unref_locked(c, to_free);
@@ -259,8 +259,7 @@ static int ctx_get(cg_http_req *req, cg_http_graph *h, ctx_kind kind, int level,
     }
     plan_ctx *to_free = NULL, *found = NULL;
     pthread_mutex_lock(&cache_lock);
-    if (kind != CTX_SEGS)
-        evict_locked(k->profile, k->graph, k->atlas_gen, k->places_gen, &to_free);
+    evict_locked(k, kind != CTX_SEGS, &to_free);
     for (plan_ctx *c = cache; c && !found; c = c->next)
         if (key_eq(c, k))
             found = c;
@@ -302,7 +301,7 @@ static int ctx_get(cg_http_req *req, cg_http_graph *h, ctx_kind kind, int level,
         k->used = ++cache_tick;
         k->next = cache;
         cache = k;
-        evict_locked(k->profile, k->graph, k->atlas_gen, k->places_gen, &to_free);
+        evict_locked(k, k->kind != CTX_SEGS, &to_free);
     }
     pthread_mutex_unlock(&cache_lock);
     free_list(to_free);

@@ -235,6 +235,20 @@ def test_cache_and_profiles():
             check(st == 200 and h5["X-Plan-Cache"] == "miss", (st, dict(h5)))
             check(json.loads(b5)["grids"] == doc4["grids"], "the same roads, the same coverage")
 
+            # many requests at once share the cached contexts and answer as one request alone
+            # does: different posts and budgets, coverage and isochrones mixed, 6 threads
+            queries = ["/api/v1/coverage?posts=%s&budget=%d" % (
+                ";".join(pt(bbox, fx, fy) for fx, fy in ((0.2 + 0.1 * i, 0.3), (0.6, 0.2 + 0.1 * i))),
+                b) for i in range(4) for b in (60, 180)]
+            queries += ["/api/v1/isochrone?lat=%s&lon=%s&budget=%d&buffer=0" % (
+                *pt(bbox, 0.3 + 0.1 * i, 0.5).split(","), 90) for i in range(4)]
+            alone = {q: s.get(q)[2] for q in queries}
+            import concurrent.futures
+            with concurrent.futures.ThreadPoolExecutor(6) as pool:
+                got = list(pool.map(lambda q: (q, s.get(q)), queries * 3))
+            for q, (st, hdr, body) in got:
+                check(st == 200 and body == alone[q], "concurrent %s: %d" % (q, st))
+
             # other profiles need their own graph
             st, body, _ = s.json(path + "&profile=foot")
             check(st == 409 and "--profile foot" in body["error"]["message"], body)
