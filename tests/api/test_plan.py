@@ -12,6 +12,7 @@ import json
 import math
 import os
 import struct
+import time
 
 from cgserver import Server, add_user
 from cgtest import TempDir, check, main, run
@@ -228,6 +229,35 @@ def test_cache_and_profiles():
             check(sum(g["households"] for g in doc4["grids"]) == households + 12,
                   (sum(g["households"] for g in doc4["grids"]), households))
             check(s.get(path)[1]["X-Plan-Cache"] == "hit", "cached again")
+
+            # a grid redrawn (imported again, half its size) while the server runs: once the
+            # server reads the new version, coverage is built afresh and measures the new shape
+            g = doc4["grids"][0]
+            st, full, _ = s.json("/api/v1/grids/" + g["code"])
+            check(st == 200, full)
+            ring = full["geometry"]["coordinates"][0][0]
+            cx = sum(p[0] for p in ring[:-1]) / (len(ring) - 1)
+            cy = sum(p[1] for p in ring[:-1]) / (len(ring) - 1)
+            small = [[cx + (x - cx) * 0.5, cy + (y - cy) * 0.5] for x, y in ring]
+            with open(os.path.join(tmp, "redraw.geojson"), "w") as f:
+                json.dump({"type": "FeatureCollection", "features": [{"type": "Feature",
+                           "properties": {"code": g["code"], "name": full["name_zh"],
+                                          "name_en": full["name_en"]},
+                           "geometry": {"type": "Polygon", "coordinates": [small]}}]}, f)
+            run("import", "grids", os.path.join(tmp, "redraw.geojson"), "--db", db, check=0)
+            # the server picks up grid writes within a second: wait for the new version to show
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                st, now, _ = s.json("/api/v1/grids/" + g["code"])
+                if now["area_m2"] < 0.5 * full["area_m2"]:
+                    break
+                s.json("/api/v1/grids/" + g["code"] + "/history")  # a round trip, not a sleep
+            check(now["area_m2"] < 0.5 * full["area_m2"], "the new version never showed")
+            st, h6, b6 = s.get(path)
+            g6 = [x for x in json.loads(b6)["grids"] if x["code"] == g["code"]]
+            check(st == 200 and h6["X-Plan-Cache"] == "miss", (st, dict(h6)))
+            check(g6 and g6[0]["road_m"] < g["road_m"], (g6, g["road_m"]))
+            doc4 = json.loads(b6)
 
             # a graph rebuilt beside the database: the next request maps it and builds afresh
             run("net", "build", "--db", db, check=0)
