@@ -150,8 +150,9 @@ def test_dispatch_and_posts():
             st, body, _ = s.json("/api/v1/dispatch?lat=%s&lon=%s&units=0,0" % (inc[0], inc[1]))
             check(st == 400 and body["error"]["field"] == "units", body)
 
-            st, _, body = s.request("POST", "/api/v1/posts/plan", {"budget": 300})
+            st, hdr, body = s.request("POST", "/api/v1/posts/plan", {"budget": 300})
             plan = json.loads(body)
+            check(hdr.get_all("X-Plan-Cache") == ["miss"], hdr.get_all("X-Plan-Cache"))
             check(st == 200, plan)
             p = plan["plan"]
             check(p["uncoverable"] == 0 and p["covered_weight"] == p["total_weight"] > 0, p)
