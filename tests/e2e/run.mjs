@@ -340,6 +340,13 @@ async function main() {
     await shot(page, '22-console-coverage-proposal');
     await page.click('[data-testid=adopt]');
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid=posts] li').length === n + 3, police);
+    // in English too
+    await page.selectOption('header [data-testid=lang]', 'en');
+    await page.waitForFunction(() => document.querySelector('.coverage h1').textContent === 'Response-time coverage');
+    await page.waitForSelector('[data-testid=cov-table] tbody tr');
+    check((await page.textContent('[data-testid=cov-table] thead')).includes('Slowest point'), 'the table is not in English');
+    await shot(page, '22b-console-coverage-en');
+    await page.selectOption('header [data-testid=lang]', 'zh-CN');
     check(!problems.length, problems.join('\n'));
     await ctx.close();
   });
