@@ -567,7 +567,8 @@ async function main() {
     await page.reload();
     await page.waitForSelector('[data-tab=report]');
     await page.click('[data-tab=report]');
-    await page.waitForFunction(() => [...document.querySelectorAll('.pickmap canvas.basemap-tile')].some((c) => +c.dataset.roads > 0), null, { timeout: 30000 });
+    // (the map settles on the worker's grids once they are read from storage: wait for paint)
+    await page.waitForFunction((f) => new Function('return ' + f)()('.pickmap').inked > 2000, inkOfBasemap.toString(), { timeout: 30000 }).catch(() => {});
     const painted = await page.evaluate(inkOfBasemap, '.pickmap');
     check(painted.roads > 0 && painted.inked > 2000, 'the offline map drew no roads: ' + JSON.stringify(painted));
     check((await page.locator('.leaflet-overlay-pane svg path.grid-shape').count()) >= 1, 'the worker\'s grid is not drawn offline');
