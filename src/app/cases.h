@@ -69,7 +69,7 @@ typedef struct cg_intake cg_intake;
 int cg_intake_start(const char *location, int max_batch, cg_intake **out, cg_err *err);
 /* Queues one insert (the arguments of cg_store_case_insert) and waits until its batch is
  * committed durably; the result is exactly what cg_store_case_insert would give. A failing case
- * (savepoint per case) does not fail the others of its batch. */
+ * does not fail the others of its batch (intake.c, write_batch). */
 int cg_intake_submit(cg_intake *in, cg_case *c, const cg_case_event *report, const char *contact,
                      const char *idem_key, int64_t *existing_id, cg_err *err);
 /* What cg_intake_submit_async reports when the case's batch is done, on the writer thread:

@@ -3,9 +3,10 @@
  * one fsync of the WAL, a few milliseconds on real disks: one commit per case would cap intake
  * at a few hundred cases a second. Here submitters queue their case and sleep; one writer
  * thread, with its own connection, takes everything waiting (up to max_batch), writes it in one
- * transaction (BEGIN IMMEDIATE), commits once, and wakes the
- * submitters of that batch. While the fsync runs, the next batch gathers, so the batch size
- * grows with the load by itself and nobody waits for a timer.
+ * transaction (BEGIN IMMEDIATE), commits once, runs the duplicate search of each new case that
+ * asked for one (find_duplicates: its connection's cache is warm), and wakes the submitters of
+ * that batch. While the fsync runs, the next batch gathers, so the batch size grows with the
+ * load by itself and nobody waits for a timer.
  *
  * A case that fails (a constraint, bad input the store refuses) is answered with its own error
  * and the rest of the batch commits: a refusal before writing leaves the transaction whole, and

@@ -3,7 +3,8 @@
  * one community, two grids): submission errors and grid assignment, the no-grid queue,
  * idempotent replay, the main path with deadlines checked against the 2026 calendar, refusals,
  * timer escalation, duplicates and merges, photos, statistics, JSON, rules, and the group
- * commit under concurrent submitters.
+ * commit under concurrent submitters (with the writer's duplicate searches, and a case failing
+ * part-way through its insert).
  */
 #include <setjmp.h>
 #include <stdarg.h>
