@@ -705,7 +705,10 @@ int cg_case_index_list(cg_case_index *ix, cg_store *s, const cg_case_filter *f, 
     size_t n = 0;
     int st = SYNC_FAIL;
     pthread_mutex_lock(&ix->mu);
-    if (cg_store_read_begin(s, err) == 0) {
+    if (cg_store_read_begin(s, err) != 0) {
+        st = SYNC_ASIDE; /* s is inside a transaction of its own: SQL sees what it wrote */
+        cg_err_clear(err);
+    } else {
         cg_case_mark m;
         if (cg_store_case_mark(s, &m, err) == 0)
             st = sync_to(ix, s, &m, err);
