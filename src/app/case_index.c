@@ -238,9 +238,8 @@ static int slot_set(cg_case_index *ix, int64_t id, uint32_t value)
             ix->serving = 0;
             return -1;
         }
-        int64_t n = ix->n_slot ? ix->n_slot : 1024;
-        while (n <= id)
-            n *= 2;
+        /* Room for an eighth more: new ids arrive one by one. */
+        int64_t n = id + id / 8 + 1024;
         uint32_t *slot = realloc(ix->slot, (size_t)n * sizeof *slot);
         if (!slot)
             return cg_err_set(ix->err, CG_ENOMEM, "", "out of memory for the case index");
