@@ -79,6 +79,11 @@ start_server() {
     base=$(sed -n 's|.*serving \(http://[^/]*\)/.*|\1|p' "$tmp/serve.out")
 }
 
+# The server's CPU time so far in clock ticks (utime + stime of all its threads), "" if unknown.
+server_cpu() {
+    awk '{ print $14 + $15 }' "/proc/$server/stat" 2>/dev/null || true
+}
+
 # wrk's summary in milliseconds: "1.23ms" / "456.00us" / "1.20s".
 to_ms() {
     awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub("us", "", v); print v / 1000 }
@@ -220,7 +225,11 @@ if [ "$only" != intake ]; then
     start_server "$db"
     make_script listing
     echo "cases_bench: listing: wrk -t2 -c$connections -d${duration}s over $n_cases cases"
+    cpu0=$(server_cpu)
     out=$(wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$tmp/listing.lua" "$base")
+    cpu1=$(server_cpu)
+    # One connection alone: the latency of a list without queueing.
+    one=$(wrk -t1 -c1 -d5s --latency -s "$tmp/listing.lua" "$base")
     stop_server
     rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
     p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
@@ -232,5 +241,16 @@ if [ "$only" != intake ]; then
     printf 'GET /api/v1/cases    %8.0f req/s (%.2fx of 5k)  p50 %s  p99 %s  %s%s\n' "$rps" \
         "$(awk -v r="$rps" 'BEGIN {print r / 5000}')" "$p50" "$p99" "$verdict" \
         "${non2xx:+  non-2xx: $non2xx}"
+    # On a shared machine the rate depends on what else runs; the server's own CPU time per
+    # request does much less.
+    requests=$(echo "$out" | awk '/requests in/ {print $1}')
+    if [ -n "$cpu0" ] && [ -n "$cpu1" ] && [ "${requests:-0}" -gt 0 ]; then
+        awk -v a="$cpu0" -v b="$cpu1" -v n="$requests" -v hz="$(getconf CLK_TCK)" \
+            'BEGIN { printf "  server CPU: %.0f us per request (%.0f requests per CPU-second)\n",
+                     (b - a) / hz / n * 1e6, n / ((b - a) / hz) }'
+    fi
+    echo "  one connection alone: $(echo "$one" | awk '/Requests\/sec/ {print $2}') req/s," \
+        "p50 $(echo "$one" | awk '$1 == "50%" {print $2}')," \
+        "p99 $(echo "$one" | awk '$1 == "99%" {print $2}')"
 fi
 exit $fail
