@@ -34,23 +34,21 @@ static void put_i64(cg_buf *b, int64_t v)
 /* An instant as ISO 8601 in Asia/Shanghai ("2026-11-24T10:00:00+08:00"); null when 0. */
 static void put_time(cg_buf *b, int64_t t)
 {
-    char iso[CG_ISO_LOCAL_LEN + 1];
-    if (!t || !cg_time_iso_local(t, iso)) {
+    char quoted[CG_ISO_LOCAL_LEN + 3];
+    if (!t || !cg_time_iso_local(t, quoted + 1)) {
         put_lit(b, "null");
         return;
     }
-    cg_buf_putc(b, '"');
-    cg_buf_append(b, iso, CG_ISO_LOCAL_LEN);
-    cg_buf_putc(b, '"');
+    quoted[0] = quoted[CG_ISO_LOCAL_LEN + 1] = '"';
+    cg_buf_append(b, quoted, CG_ISO_LOCAL_LEN + 2);
 }
 
-static void put_key_time(cg_buf *b, const char *key, int64_t t)
-{
-    put_lit(b, ",\"");
-    cg_buf_puts(b, key);
-    put_lit(b, "\":");
-    put_time(b, t);
-}
+/* ,"key":<time> with the key's literal written in one append. */
+#define put_key_time(b, key, t)                                                                    \
+    do {                                                                                           \
+        put_lit(b, ",\"" key "\":");                                                               \
+        put_time(b, t);                                                                            \
+    } while (0)
 
 /* A string, or null when empty. */
 static void put_string_or_null(cg_buf *b, const char *s)
