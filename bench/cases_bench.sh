@@ -190,7 +190,9 @@ if [ "$only" != listing ]; then
     wrk -t2 -c"$connections" -d5s -s "$tmp/intake.lua" "$base" >/dev/null
     warm=$(sqlite3 "$db" "SELECT count(*) FROM cases")
     echo "cases_bench: intake: wrk -t2 -c$connections -d${duration}s POST /api/v1/cases"
+    cpu0=$(server_cpu)
     out=$(wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$tmp/intake.lua" "$base")
+    cpu1=$(server_cpu)
     stop_server
     rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
     acked=$(echo "$out" | awk '/^ACKED/ {print $2}')
@@ -206,6 +208,13 @@ if [ "$only" != listing ]; then
         "$per_s" "$(awk -v r="$per_s" 'BEGIN {print r / 3000}')" "$p50" "$p99" "$verdict" \
         "${non2xx:+  non-2xx: $non2xx}"
     stored=$((stored - warm))
+    # The server's own CPU time per case (user + system, all its threads): unlike cases/s, it
+    # hardly moves when other work shares the machine.
+    if [ -n "$cpu0" ] && [ -n "$cpu1" ] && [ "$stored" -gt 0 ]; then
+        awk -v a="$cpu0" -v b="$cpu1" -v n="$stored" -v hz="$(getconf CLK_TCK)" \
+            'BEGIN { printf "  server CPU: %.1f s for %d cases, %.0f us per case (%.0f cases per CPU-second)\n",
+                     (b - a) / hz, n, (b - a) / hz / n * 1e6, n / ((b - a) / hz) }'
+    fi
     if [ "$stored" -lt "$acked" ]; then
         echo "cases_bench: LOST WRITES: $acked acknowledged, $stored stored" >&2
         fail=1

@@ -619,23 +619,23 @@ typedef struct {
     size_t n;
 } dup_search;
 
-static int dup_collect(void *ctx, const cg_case *c)
+static int dup_collect(void *ctx, int64_t id, double lon, double lat)
 {
     dup_search *d = ctx;
-    if (c->id == d->exclude || !c->has_point || d->n >= 256)
+    if (id == d->exclude || d->n >= 256)
         return 0;
-    double m = cg_distance_m((cg_point){d->lon, d->lat}, (cg_point){c->lon, c->lat});
+    double m = cg_distance_m((cg_point){d->lon, d->lat}, (cg_point){lon, lat});
     if (m > CG_DUP_RADIUS_M)
         return 0;
     /* Insertion sort by distance, then id: the list is short. */
     size_t i = d->n++;
-    while (i > 0 && (d->dist[i - 1] > m || (d->dist[i - 1] == m && d->ids[i - 1] > c->id))) {
+    while (i > 0 && (d->dist[i - 1] > m || (d->dist[i - 1] == m && d->ids[i - 1] > id))) {
         d->dist[i] = d->dist[i - 1];
         d->ids[i] = d->ids[i - 1];
         i--;
     }
     d->dist[i] = m;
-    d->ids[i] = c->id;
+    d->ids[i] = id;
     return 0;
 }
 
@@ -650,28 +650,28 @@ int cg_cases_duplicates(const cg_case_ctx *ctx, const char *category, double lon
     double dlat = CG_DUP_RADIUS_M * 1.01 / 111320.0;
     double coslat = cos(lat * M_PI / 180.0);
     double dlon = coslat > 1e-6 ? dlat / coslat : 180;
-    cg_bbox box = {lon - dlon, lat - dlat, lon + dlon, lat + dlat};
     uint32_t open = 0;
     for (int s = CG_CASE_REPORTED; s < CG_CASE_STATE_COUNT; s++)
         if (!cg_case_state_final((cg_case_state)s) && !cg_case_state_closed((cg_case_state)s))
             open |= 1u << s;
-    cg_case_filter f = {.states = open,
-                        .category = category,
-                        .since = at - CG_DUP_WINDOW_S,
-                        .until = at + 1,
-                        .bbox = &box,
-                        /* The newest 256 candidates: a spot reported over and over must not
-                           make every new report read all of them. */
-                        .order = CG_CASE_ORDER_NEWEST,
-                        .limit = 256,
-                        .scope = ctx->scope};
+    /* The store searches its R*Tree by place, report time and category together, so only the
+     * candidates are read. */
+    cg_case_near_query q = {.states = open,
+                            .category = category,
+                            .since = at - CG_DUP_WINDOW_S,
+                            .until = at + 1,
+                            .bbox = {lon - dlon, lat - dlat, lon + dlon, lat + dlat},
+                            /* The newest 256 candidates: a spot reported over and over must
+                               not make every new report read all of them. */
+                            .limit = 256,
+                            .scope = ctx->scope};
     dup_search *d = calloc(1, sizeof *d);
     if (!d)
         return cg_err_set(err, CG_ENOMEM, "", "out of memory");
     d->lon = lon;
     d->lat = lat;
     d->exclude = exclude_id;
-    int rc = cg_store_case_list(ctx->store, &f, dup_collect, d, err);
+    int rc = cg_store_case_near(ctx->store, &q, dup_collect, d, err);
     if (rc == 0) {
         for (size_t i = 0; i < d->n && i < cap; i++)
             ids[i] = d->ids[i];

@@ -3,15 +3,16 @@
  * one fsync of the WAL, a few milliseconds on real disks: one commit per case would cap intake
  * at a few hundred cases a second. Here submitters queue their case and sleep; one writer
  * thread, with its own connection, takes everything waiting (up to max_batch), writes it in one
- * transaction (BEGIN IMMEDIATE) with a savepoint per case, commits once, and wakes the
+ * transaction (BEGIN IMMEDIATE), commits once, and wakes the
  * submitters of that batch. While the fsync runs, the next batch gathers, so the batch size
  * grows with the load by itself and nobody waits for a timer.
  *
- * A case that fails (a constraint, bad input the store refuses) is rolled back to its savepoint
- * and answered with its own error; the rest of the batch commits. If the commit itself fails,
- * every case of the batch gets that error: none of them was written. An idempotency key used
- * twice in one batch is found by the second insert (same transaction), so it is a replay there
- * too.
+ * A case that fails (a constraint, bad input the store refuses) is answered with its own error
+ * and the rest of the batch commits: a refusal before writing leaves the transaction whole, and
+ * a failure part-way makes the batch run again with a savepoint per case (write_batch). If the
+ * commit itself fails, every case of the batch gets that error: none of them was written. An
+ * idempotency key used twice in one batch is found by the second insert (same transaction), so it
+ * is a replay there too.
  *
  * Submitters either wait (cg_intake_submit: the command line, the tests) or hand over a
  * completion callback (cg_intake_submit_async: the server, whose worker threads must not block):
@@ -67,32 +68,64 @@ static pending *take_batch(cg_intake *in)
     return first;
 }
 
-static void write_batch(cg_intake *in, pending *batch)
+/* Writes every case of the batch inside the open transaction, each under its own savepoint
+ * when `savepoints`. Returns 0, or -1 when a case failed part-way without a savepoint to undo
+ * it alone: the transaction can then only be rolled back as a whole. */
+static int write_cases(cg_intake *in, pending *batch, int savepoints)
 {
-    cg_err err = {0};
-    if (cg_store_begin(in->store, &err)) {
-        for (pending *p = batch; p; p = p->next) {
-            p->rc = -1;
-            p->err = err;
-        }
-        return;
-    }
     for (pending *p = batch; p; p = p->next) {
         /* Audit entries are attributed to whoever reported the case. */
         cg_actor actor = {.actor_id = p->report->actor_id};
         snprintf(actor.name, sizeof actor.name, "%s",
                  p->report->actor_name[0] ? p->report->actor_name : "anonymous");
         cg_store_set_actor(in->store, &actor);
-        if (cg_store_savepoint(in->store, &p->err)) {
+        if (savepoints && cg_store_savepoint(in->store, &p->err)) {
             p->rc = -1;
             continue;
         }
         p->rc = cg_store_case_insert(in->store, p->c, p->report, p->contact, p->idem_key,
                                      p->existing_id, &p->err);
+        if (!savepoints) {
+            if (p->rc && !cg_store_tx_whole(in->store))
+                return -1;
+            continue;
+        }
         if (p->rc == 0)
             p->rc = cg_store_savepoint_release(in->store, &p->err);
         else
             cg_store_savepoint_rollback(in->store);
+    }
+    return 0;
+}
+
+/*
+ * One transaction for the batch. The cases are first written without savepoints: a savepoint
+ * per case costs more than the case itself (SQLite then journals every page each case touches
+ * again, and FTS5 flushes its pending terms as a new segment at every savepoint). A case the
+ * store refuses before writing anything (its checks) leaves the transaction whole and is simply
+ * answered with its error. Only when a case fails part-way (a database-level failure) is the
+ * batch rolled back and written again with a savepoint per case, so that each case still gets
+ * its own answer and the others commit.
+ */
+static void write_batch(cg_intake *in, pending *batch)
+{
+    cg_err err = {0};
+    for (int savepoints = 0; savepoints < 2; savepoints++) {
+        if (cg_store_begin(in->store, &err)) {
+            for (pending *p = batch; p; p = p->next) {
+                p->rc = -1;
+                p->err = err;
+            }
+            return;
+        }
+        if (write_cases(in, batch, savepoints) == 0)
+            break;
+        cg_store_rollback(in->store);
+        for (pending *p = batch; p; p = p->next) {
+            p->rc = -1;
+            p->c->id = 0;
+            *p->existing_id = 0;
+        }
     }
     if (cg_store_commit(in->store, &err)) {
         for (pending *p = batch; p; p = p->next) {

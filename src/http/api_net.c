@@ -1,106 +1,14 @@
 /*
- * The road-network area of API v1: GET /api/v1/route. Graphs are the files `civgrid net build`
- * writes beside the database (DB.car.graph, ...), mapped on first use per profile and mapped
- * again when the file changes (a rebuild renames a new file into place); a request holds the
- * graph it started with, so a swap never pulls it away mid-query. Search workspaces (a few bytes
- * per node each) are pooled per graph rather than allocated per request.
+ * The road-network area of API v1: GET /api/v1/route, on the graphs of http/graphs.h (mapped on
+ * first use per profile, mapped again when `civgrid net build` replaces the file).
  */
-#include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 
+#include "http/graphs.h"
 #include "http/http.h"
 #include "net/route.h"
 
 #define CONTENT_GEOJSON "application/geo+json"
-#define POOL_MAX        8
-
-typedef struct loaded {
-    cg_graph *g;
-    struct timespec mtime;
-    ino_t ino;
-    int refs; /* requests holding it, plus one while it is the current graph */
-    cg_search *pool[POOL_MAX];
-    int n_pool;
-} loaded;
-
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static loaded *current[CG_PROFILE_COUNT];
-
-static void release_locked(loaded *l)
-{
-    if (--l->refs > 0)
-        return;
-    for (int i = 0; i < l->n_pool; i++)
-        cg_search_free(l->pool[i]);
-    cg_graph_free(l->g);
-    free(l);
-}
-
-/* The current graph for profile p (loading or reloading it), with one reference taken. */
-static int acquire(cg_http_req *req, cg_profile p, loaded **out, cg_err *err)
-{
-    char path[1200];
-    if (cg_graph_path(cg_http_config_of(req)->db, p, path, sizeof path, err))
-        return -1;
-    struct stat sb;
-    int have = stat(path, &sb) == 0;
-    pthread_mutex_lock(&lock);
-    loaded *l = current[p];
-    if (l && have && l->ino == sb.st_ino && l->mtime.tv_sec == sb.st_mtim.tv_sec &&
-        l->mtime.tv_nsec == sb.st_mtim.tv_nsec) {
-        l->refs++;
-        pthread_mutex_unlock(&lock);
-        *out = l;
-        return 0;
-    }
-    cg_store *s;
-    loaded *n = calloc(1, sizeof *n);
-    int rc = -1;
-    if (!n)
-        cg_err_set(err, CG_ENOMEM, NULL, "out of memory");
-    else if (cg_http_store(req, &s, err) == 0 && cg_graph_load(path, p, s, &n->g, err) == 0)
-        rc = 0;
-    if (rc) {
-        free(n);
-        pthread_mutex_unlock(&lock);
-        return -1;
-    }
-    n->ino = sb.st_ino;
-    n->mtime = sb.st_mtim;
-    n->refs = 2;
-    if (l)
-        release_locked(l);
-    current[p] = n;
-    pthread_mutex_unlock(&lock);
-    *out = n;
-    return 0;
-}
-
-static int take_search(loaded *l, cg_search **out, cg_err *err)
-{
-    pthread_mutex_lock(&lock);
-    cg_search *s = l->n_pool ? l->pool[--l->n_pool] : NULL;
-    pthread_mutex_unlock(&lock);
-    if (s) {
-        *out = s;
-        return 0;
-    }
-    return cg_search_new(l->g, out, err);
-}
-
-static void give_back(loaded *l, cg_search *s)
-{
-    pthread_mutex_lock(&lock);
-    if (s && l->n_pool < POOL_MAX)
-        l->pool[l->n_pool++] = s;
-    else
-        cg_search_free(s);
-    release_locked(l);
-    pthread_mutex_unlock(&lock);
-}
 
 /* ---- GET /api/v1/route ---- */
 
@@ -117,8 +25,8 @@ static void handle_route(cg_http_req *req)
         cg_http_reply_error(req, &err);
         return;
     }
-    loaded *l;
-    if (acquire(req, p, &l, &err)) {
+    cg_http_graph *l;
+    if (cg_http_graph_acquire(req, p, &l, &err)) {
         cg_http_reply_error(req, &err);
         return;
     }
@@ -126,16 +34,17 @@ static void handle_route(cg_http_req *req)
     cg_search *s = NULL;
     cg_path route = {0};
     int rc = 0;
-    if (cg_graph_snap(l->g, from, CG_SNAP_MAX_M, &a, &err)) {
+    const cg_graph *g = cg_http_graph_get(l);
+    if (cg_graph_snap(g, from, CG_SNAP_MAX_M, &a, &err)) {
         snprintf(err.field, sizeof err.field, "from");
         rc = -1;
-    } else if (cg_graph_snap(l->g, to, CG_SNAP_MAX_M, &b, &err)) {
+    } else if (cg_graph_snap(g, to, CG_SNAP_MAX_M, &b, &err)) {
         snprintf(err.field, sizeof err.field, "to");
         rc = -1;
     }
     if (!rc)
-        rc = take_search(l, &s, &err) || cg_route_ch(s, &a, &b, 1, &route, &err);
-    give_back(l, s);
+        rc = cg_http_graph_search(l, &s, &err) || cg_route_ch(s, &a, &b, 1, &route, &err);
+    cg_http_graph_release(l, s);
     if (rc) {
         cg_http_reply_error(req, &err);
         return;

@@ -329,6 +329,12 @@ static void set_actor(cg_store *s, int64_t id, const char *name, const char *add
     cg_store_set_actor(s, &actor);
 }
 
+/* The bucket an anonymous call of route r takes from: base-map tiles have their own. */
+static cg_rate_bucket bucket_of(const cg_route *r)
+{
+    return strcmp(r->pattern, "/api/v1/basemap/{z}/{x}/{y}") == 0 ? CG_RATE_TILES : CG_RATE_PUBLIC;
+}
+
 int cg_http_auth_before(cg_http_req *req)
 {
     assert(req->route);
@@ -348,7 +354,12 @@ int cg_http_auth_before(cg_http_req *req)
                                            : "log in first (POST /api/v1/auth/login)");
             return -1;
         }
-        int wait = cg_rate_take(cg_http_rate_limiter(req, 0), req->client, cg_time_mono_ns());
+        /* One token a request: a large upload passes the gate on its headers and again before
+         * its handler (server.c). */
+        int wait = req->rate_taken ? 0
+                                   : cg_rate_take(cg_http_rate_limiter(req, bucket_of(req->route)),
+                                                  req->client, cg_time_mono_ns());
+        req->rate_taken = 1;
         if (wait) {
             reply_retry(req, wait, "too many requests from this address: slow down");
             return -1;
@@ -481,7 +492,8 @@ void cg_http_login(cg_http_req *req, const char *username, const char *password,
 {
     cg_err err;
     cg_err_clear(&err);
-    int wait = cg_rate_take(cg_http_rate_limiter(req, 1), req->client, cg_time_mono_ns());
+    int wait =
+        cg_rate_take(cg_http_rate_limiter(req, CG_RATE_LOGIN), req->client, cg_time_mono_ns());
     if (wait) {
         reply_retry(req, wait, "too many login attempts from this address: try again later");
         return;

@@ -36,8 +36,8 @@ void cg_rate_limiter_free(cg_rate_limiter *l);
 int cg_rate_take(cg_rate_limiter *l, const char *key, long long now_ns);
 /* Keys held now (<= max_keys). */
 size_t cg_rate_limiter_size(cg_rate_limiter *l);
-/* The server's limiters (server.c): logins (login != 0), or anonymous calls of public routes. */
-cg_rate_limiter *cg_http_rate_limiter(cg_http_req *req, int login);
+/* The server's limiters (server.c): logins, anonymous calls of public routes, base-map tiles. */
+cg_rate_limiter *cg_http_rate_limiter(cg_http_req *req, cg_rate_bucket bucket);
 
 /* ---- the gate (server.c calls these around every routed handler) ---- */
 

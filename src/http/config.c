@@ -35,6 +35,8 @@ void cg_http_config_defaults(cg_http_config *c)
     c->login_burst = 10;
     c->public_rate = 600;
     c->public_burst = 60;
+    c->tile_rate = 3000;
+    c->tile_burst = 400;
     c->rate_clients = 4096;
     c->connection_timeout = CG_HTTP_DEFAULT_TIMEOUT;
     c->max_connections = CG_HTTP_DEFAULT_MAX_CONN;
@@ -201,6 +203,10 @@ int cg_http_config_load(cg_http_config *c, const char *path, cg_err *err)
             rc = get_int_in(key, v, 1, 1000000, &c->public_rate, err);
         } else if (strcmp(key, "public_burst") == 0) {
             rc = get_int_in(key, v, 1, 1000000, &c->public_burst, err);
+        } else if (strcmp(key, "tile_rate") == 0) {
+            rc = get_int_in(key, v, 1, 1000000, &c->tile_rate, err);
+        } else if (strcmp(key, "tile_burst") == 0) {
+            rc = get_int_in(key, v, 1, 1000000, &c->tile_burst, err);
         } else if (strcmp(key, "rate_clients") == 0) {
             rc = get_int_in(key, v, 1, 1 << 24, &c->rate_clients, err);
         } else if (strcmp(key, "connection_timeout") == 0) {
@@ -229,9 +235,9 @@ int cg_http_config_load(cg_http_config *c, const char *path, cg_err *err)
             rc = cg_err_set(err, CG_EINVAL, key,
                             "unknown key (known: db, bind, port, threads, access_log, max_body, "
                             "web, session_hours, token_days, login_rate, login_burst, "
-                            "public_rate, public_burst, rate_clients, trusted_proxies, "
-                            "retention_days, connection_timeout, max_connections, "
-                            "photo_dir, case_timer_seconds, max_import_body, "
+                            "public_rate, public_burst, tile_rate, tile_burst, rate_clients, "
+                            "trusted_proxies, retention_days, connection_timeout, "
+                            "max_connections, photo_dir, case_timer_seconds, max_import_body, "
                             "max_import_features, open311_api_keys, "
                             "open311_jurisdiction, open311_contact)");
         }

@@ -6,15 +6,19 @@
  *   {"db": "civgrid.db", "bind": "127.0.0.1", "port": 8080, "threads": 2,
  *    "access_log": "-", "max_body": 1048576, "web": "web/dist",
  *    "session_hours": 12, "token_days": 30, "login_rate": 20, "login_burst": 10,
- *    "public_rate": 600, "public_burst": 60, "rate_clients": 4096,
+ *    "public_rate": 600, "public_burst": 60, "tile_rate": 3000, "tile_burst": 400,
+ *    "rate_clients": 4096,
  *    "trusted_proxies": "10.0.0.5,10.0.0.6", "connection_timeout": 30, "max_connections": 1024,
  *    "retention_days": 180, "photo_dir": "civgrid.db.photos", "case_timer_seconds": 60}
  *
  * Sessions: a console login (cookie) lives session_hours, a bearer token token_days. Rate limits
  * are token buckets per client address: *_rate requests a minute, bursts of *_burst, for at most
- * rate_clients addresses at once (the oldest is forgotten first). trusted_proxies are the reverse
- * proxies whose X-Forwarded-For names the client and whose X-Forwarded-Proto: https marks the
- * request as TLS (session cookies then get Secure); anyone else's forwarding headers are ignored.
+ * rate_clients addresses at once (the oldest is forgotten first). Anonymous base-map tiles have a
+ * bucket of their own (tile_rate, tile_burst), so a resident panning the map never uses up the
+ * public bucket their report needs (and tiles never starve the map). trusted_proxies are the
+ * reverse proxies whose X-Forwarded-For names the client and whose X-Forwarded-Proto: https marks
+ * the request as TLS (session cookies then get Secure); anyone else's forwarding headers are
+ * ignored.
  *
  * A connection silent for connection_timeout seconds is closed, whether idle between requests or
  * stalled in the middle of one (a client sending its headers a byte at a time, slower than that):
@@ -62,6 +66,7 @@ typedef struct {
     int token_days;                /* bearer tokens */
     int login_rate, login_burst;   /* per client address: per minute, bucket size */
     int public_rate, public_burst; /* anonymous calls of public endpoints, per address */
+    int tile_rate, tile_burst;     /* anonymous base-map tiles, per address (own bucket) */
     int rate_clients;              /* addresses the rate limiter remembers */
     char trusted_proxies[512];     /* comma-separated addresses; "" for none */
     int retention_days;            /* resident contacts are purged this long after closing */
@@ -83,8 +88,8 @@ int cg_http_config_trusts(const cg_http_config *c, const char *addr);
 
 /* Defaults: db civgrid.db, bind 127.0.0.1, port 8080, threads = cores, access log to stderr,
  * max_body 1 MiB, web = <source>/web/dist when that exists, sessions 12 h, tokens 30 days, login
- * 20/min (burst 10), public 600/min (burst 60), 4096 rate-limited addresses, no trusted proxy,
- * connection timeout 30 s, 1024 connections. */
+ * 20/min (burst 10), public 600/min (burst 60), tiles 3000/min (burst 400), 4096 rate-limited
+ * addresses, no trusted proxy, connection timeout 30 s, 1024 connections. */
 void cg_http_config_defaults(cg_http_config *c);
 
 /* Applies a JSON config file over c. Unknown keys, wrong types and out-of-range values are

@@ -74,6 +74,7 @@ struct cg_http_req {
     cg_buf upload;                 /* the body as it arrives (up to the limit) */
     long long body_limit;          /* the server's max_body, or the route's larger limit */
     int large_body;                /* counted among the large uploads in flight */
+    int rate_taken;                /* the gate took this request's rate-limit token already */
     /* A deferred reply (cg_http_defer): the continuation and whether it was woken. */
     void (*cont)(cg_http_req *req, void *arg);
     void *cont_arg;

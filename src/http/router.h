@@ -27,6 +27,11 @@ typedef void (*cg_http_handler)(cg_http_req *req);
  */
 #define CG_ROUTE_ACCOUNT ((int)CG_PERM_COUNT)
 
+/* Which per-address token bucket an anonymous call takes from (config.h): logins have their own,
+ * and so do base-map tiles (http/auth.c names their routes), so panning a map never uses up what
+ * a resident's report needs. Everything else public takes from CG_RATE_PUBLIC. */
+typedef enum { CG_RATE_PUBLIC, CG_RATE_LOGIN, CG_RATE_TILES } cg_rate_bucket;
+
 typedef struct {
     const char *method;  /* "GET", "POST", ... */
     const char *pattern; /* "/api/v1/grids/{code}" */

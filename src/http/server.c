@@ -95,7 +95,7 @@ struct cg_http_server {
     FILE *access_log; /* NULL: none; stderr lines go out with one write(2) each */
     int access_log_is_file;
 
-    cg_rate_limiter *public_limiter, *login_limiter;
+    cg_rate_limiter *public_limiter, *login_limiter, *tile_limiter;
     atomic_uint large_bodies; /* raised-limit uploads in flight */
     cg_http_cases *cases;
     cg_http_imports *imports;
@@ -514,9 +514,16 @@ const cg_http_config *cg_http_config_of(cg_http_req *req)
     return &req->server->cfg;
 }
 
-cg_rate_limiter *cg_http_rate_limiter(cg_http_req *req, int login)
+cg_rate_limiter *cg_http_rate_limiter(cg_http_req *req, cg_rate_bucket bucket)
 {
-    return login ? req->server->login_limiter : req->server->public_limiter;
+    switch (bucket) {
+    case CG_RATE_LOGIN:
+        return req->server->login_limiter;
+    case CG_RATE_TILES:
+        return req->server->tile_limiter;
+    default:
+        return req->server->public_limiter;
+    }
 }
 
 const char *cg_http_header(cg_http_req *req, const char *name)
@@ -1072,6 +1079,7 @@ static void server_free(cg_http_server *s)
         fclose(s->access_log);
     cg_rate_limiter_free(s->public_limiter);
     cg_rate_limiter_free(s->login_limiter);
+    cg_rate_limiter_free(s->tile_limiter);
     pthread_mutex_destroy(&s->atlas_lock);
     pthread_mutex_destroy(&s->reload_mu);
     pthread_cond_destroy(&s->reload_cv);
@@ -1120,7 +1128,8 @@ int cg_http_server_start(const cg_http_config *c, cg_http_server **out, cg_err *
     s->public_limiter =
         cg_rate_limiter_new(c->public_rate, c->public_burst, (size_t)c->rate_clients);
     s->login_limiter = cg_rate_limiter_new(c->login_rate, c->login_burst, (size_t)c->rate_clients);
-    if (!s->public_limiter || !s->login_limiter) {
+    s->tile_limiter = cg_rate_limiter_new(c->tile_rate, c->tile_burst, (size_t)c->rate_clients);
+    if (!s->public_limiter || !s->login_limiter || !s->tile_limiter) {
         cg_err_set(err, CG_ENOMEM, NULL, "out of memory for the rate limiters");
         goto fail;
     }

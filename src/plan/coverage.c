@@ -189,6 +189,13 @@ static int push_piece(cg_coverage *cov, size_t *cap, uint32_t seg, double lo, do
 int cg_coverage_run(cg_coverage_ctx *c, cg_search *s, const cg_snap *posts, size_t n,
                     const cg_coverage_opts *opts, cg_coverage *out, cg_err *err)
 {
+    return cg_coverage_run_with(c, &c->st, s, posts, n, opts, out, err);
+}
+
+int cg_coverage_run_with(const cg_coverage_ctx *c, cg_segtimes *st, cg_search *s,
+                         const cg_snap *posts, size_t n, const cg_coverage_opts *opts,
+                         cg_coverage *out, cg_err *err)
+{
     memset(out, 0, sizeof *out);
     static const double def_budget = CG_COVERAGE_DEFAULT_S;
     const double *budgets = opts && opts->budgets ? opts->budgets : &def_budget;
@@ -216,7 +223,7 @@ int cg_coverage_run(cg_coverage_ctx *c, cg_search *s, const cg_snap *posts, size
 
     double t0 = now_s();
     if (cg_search_bounded(s, posts, n, horizon, CG_FORWARD, err) != 0 ||
-        cg_segtimes_collect(&c->st, s, posts, n, horizon, err) != 0)
+        cg_segtimes_collect(st, s, posts, n, horizon, err) != 0)
         return -1;
     out->reached_nodes = cg_search_reached_count(s);
     double t1 = now_s();
@@ -230,7 +237,6 @@ int cg_coverage_run(cg_coverage_ctx *c, cg_search *s, const cg_snap *posts, size
         out->grid[i].worst_s = -1;
     out->all.worst_s = -1;
 
-    const cg_segtimes *st = &c->st;
     size_t cap = 0;
     int want_pieces = opts && opts->uncovered;
     int in_grids = opts && opts->uncovered_in_grids;

@@ -98,6 +98,14 @@ int cg_coverage_check_budget(double budget_s, const char *field, cg_err *err);
  */
 int cg_coverage_run(cg_coverage_ctx *c, cg_search *s, const cg_snap *posts, size_t n,
                     const cg_coverage_opts *opts, cg_coverage *out, cg_err *err);
+/*
+ * The same with the caller's segment times (cg_segtimes_init on cg_coverage_segs(c)) instead of
+ * the context's own: the context is then only read, so threads may share one (the server caches
+ * it), each with its own st and s.
+ */
+int cg_coverage_run_with(const cg_coverage_ctx *c, cg_segtimes *st, cg_search *s,
+                         const cg_snap *posts, size_t n, const cg_coverage_opts *opts,
+                         cg_coverage *out, cg_err *err);
 void cg_coverage_free(cg_coverage *cov);
 
 /*

@@ -80,6 +80,9 @@ void cg_store_rollback(cg_store *s);
 int cg_store_savepoint(cg_store *s, cg_err *err);
 int cg_store_savepoint_release(cg_store *s, cg_err *err);
 void cg_store_savepoint_rollback(cg_store *s);
+/* 1 while the open transaction can still commit: no put failed part-way and SQLite has not
+ * rolled it back (a put that failed before writing leaves it whole). */
+int cg_store_tx_whole(cg_store *s);
 
 /* A number that changes whenever grids are written (by any connection or process). */
 int64_t cg_store_grid_generation(cg_store *s);
@@ -350,6 +353,24 @@ typedef struct {
 } cg_case_filter;
 
 int cg_store_case_list(cg_store *s, const cg_case_filter *f, cg_case_cb cb, void *ctx, cg_err *err);
+
+/*
+ * Cases near a point for the duplicate search: the same answer as cg_store_case_list with
+ * states, category, [since, until), bbox, scope, CG_CASE_ORDER_NEWEST and limit, but found
+ * through an index of (category, ~100 m cell, report time), so only the candidates are read
+ * (not every case ever reported there); each is passed as its id and point.
+ */
+typedef struct {
+    uint32_t states;      /* bit set of (1u << cg_case_state); 0: any */
+    const char *category; /* this code and its sub-categories; NULL/"": any */
+    int64_t since, until; /* reported_at in [since, until) */
+    cg_bbox bbox;         /* point inside */
+    int limit;            /* the newest `limit`, 1..1024 */
+    const cg_scope *scope;
+} cg_case_near_query;
+typedef int (*cg_case_near_cb)(void *ctx, int64_t id, double lon, double lat);
+int cg_store_case_near(cg_store *s, const cg_case_near_query *q, cg_case_near_cb cb, void *ctx,
+                       cg_err *err);
 int cg_store_case_count(cg_store *s, const cg_case_filter *f, int64_t *count, cg_err *err);
 
 /*

@@ -440,6 +440,12 @@ def run_matrix(s, w):
             codes = [g["code"] for g in json.loads(raw)["grids"]]
             check(st == 200 and codes and all(c.startswith(w.a) for c in codes) and
                   w.b.encode() not in raw, "coverage as %s reaches outside its scope" % role)
+        row("GET", "/api/v1/pois")
+        st, raw = call(s, w, role, "GET", "/api/v1/pois?kind=police")
+        if not allowed(role, "grid.read"):
+            expect_refusal(role, "grid.read", st, raw, "pois")
+        else:
+            check(st == 200 and json.loads(raw)["count"] >= 1, "pois as %s: %d" % (role, st))
         row("POST", "/api/v1/posts/plan")
         st, raw = call(s, w, role, "POST", "/api/v1/posts/plan", body={"budget": 300})
         if not allowed(role, "grid.write"):

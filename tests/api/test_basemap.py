@@ -2,10 +2,13 @@
 anonymously: tiles inside and outside the district, zoom and tile numbers out of range (400
 naming the field), simplification (a curved road imported from an OSM file has fewer vertices at
 a low zoom than at a high one), buildings only from their zoom, the feature cap, ETags that move
-when the places change, and nothing about people in a tile."""
+when the places change, and nothing about people in a tile. Tiles take from a rate-limit bucket
+of their own: a resident panning the map never uses up what their report needs, and tiles stay
+limited."""
 import json
 import math
 import os
+from urllib.parse import urlencode
 
 from cgserver import Server, error_of
 from cgtest import TempDir, check, main, run
@@ -160,5 +163,70 @@ def test_basemap():
             check(max(lats) > 30.2525 and min(lats) < 30.2475, (min(lats), max(lats)))
 
 
+KEY = "tile-test-key-01"
+
+
+def resident_post(s, source):
+    """An anonymous Open311 report from `source`; returns the status."""
+    body = urlencode({"api_key": KEY, "service_code": "0101", "lat": 30.27, "long": 120.16,
+                      "description": "panned the map, then reported"}).encode()
+    st, _, _ = s.request("POST", "/open311/v2/requests.json", body, source=source, headers={
+        "Authorization": "", "Content-Type": "application/x-www-form-urlencoded"})
+    return st
+
+
+def test_tile_rate_limit():
+    with TempDir() as tmp:
+        run("demo", "--out", tmp, check=0)
+        db = os.path.join(tmp, "civgrid.db")
+        # Small buckets so the limits are reached quickly: 4 public calls, 80 tiles.
+        cfg = os.path.join(tmp, "small.json")
+        json.dump({"open311_api_keys": KEY, "public_rate": 1, "public_burst": 4,
+                   "tile_rate": 1, "tile_burst": 80}, open(cfg, "w"))
+        with Server(db, "--config", cfg) as s:
+            _, info, _ = s.json("/api/v1/basemap")  # public bucket: 1 of 4
+            b = info["bounds"]
+            z, x0, y0 = tile_of(b[0], b[3], 15)
+            tiles = [(z, x0 + i % 10, y0 + i // 10) for i in range(80)]
+            src = "127.0.0.21"
+            got = [s.request("GET", url(*t), headers={"Authorization": ""}, source=src)[0]
+                   for t in tiles]
+            check(got == [200] * 80, "80 tiles in a burst: %s" % got)
+            # the tile bucket is empty now: tiles are limited, with a Retry-After
+            st, hdr, body = s.request("GET", url(*tiles[0]), headers={"Authorization": ""},
+                                      source=src)
+            check(st == 429 and error_of(body)[0] == "rate_limited" and
+                  int(hdr["Retry-After"]) >= 1, (st, body[:200]))
+            # ... and a revalidation counts as a tile too (it is cheap, not free)
+            st, _, _ = s.request("GET", url(*tiles[1]), headers={
+                "Authorization": "", "If-None-Match": info["etag"]}, source=src)
+            check(st == 429, st)
+            # the same address's report still goes through: the public bucket is its own
+            # (one token each, though a report passes the gate twice: on its headers, for the
+            # larger body limit, and before its handler)
+            got = [resident_post(s, src) for _ in range(5)]
+            check(got == [200] * 4 + [429], "reports after 80 tiles: %s" % got)
+            # other addresses have full buckets of both kinds
+            check(s.request("GET", url(*tiles[0]), headers={"Authorization": ""},
+                            source="127.0.0.22")[0] == 200, "tile bucket per address")
+            check(resident_post(s, "127.0.0.22") == 200, "public bucket per address")
+
+        # The defaults: a hard pan (300 tiles at once, half of them revalidated) from one address
+        # passes, and the report afterwards too.
+        cfg = os.path.join(tmp, "default.json")
+        json.dump({"open311_api_keys": KEY}, open(cfg, "w"))
+        with Server(db, "--config", cfg) as s:
+            _, info, _ = s.json("/api/v1/basemap")
+            b = info["bounds"]
+            z, x0, y0 = tile_of(b[0], b[3], 16)
+            src = "127.0.0.23"
+            got = [s.request("GET", url(z, x0 + i % 20, y0 + i // 20), source=src, headers={
+                "Authorization": "", "If-None-Match": info["etag"] if i % 2 else "x"})[0]
+                for i in range(300)]
+            check(got.count(200) == 150 and got.count(304) == 150, "a pan of 300 tiles: %s" %
+                  sorted(set(got)))
+            check(resident_post(s, src) == 200, "the report after the pan")
+
+
 if __name__ == "__main__":
-    main([test_basemap])
+    main([test_basemap, test_tile_rate_limit])

@@ -4,7 +4,10 @@ coverage shares never fall as the budget grows and do rise between 1 and 5 minut
 covered grid's worst point is within the budget; an isochrone grows with its budget; dispatch
 ranks units by ETA and routes end at the incident; the planner's set covering reaches every
 household it can; bad input (budget 0 or over a day, no posts, a point far from roads, a
-missing graph) is a 400/409 or exit status naming the field."""
+missing graph) is a 400/409 or exit status naming the field. The server caches what coverage
+and plans are computed on: a repeated request is served from the cache with the same answer, and
+an import of places or a rebuilt graph makes the next request build afresh; each profile has its
+own graph."""
 import json
 import math
 import os
@@ -183,5 +186,85 @@ def test_no_graph():
         check(st == 3 and "run civgrid net build first" in err, err)
 
 
+def one_building_osm(path, lon, lat):
+    """A 12-household residential block of 20 m x 20 m at (lon, lat), as an OSM file."""
+    d = 0.0001
+    ring = [(lon - d, lat - d), (lon + d, lat - d), (lon + d, lat + d), (lon - d, lat + d)]
+    nodes = "".join('<node id="%d" version="1" lat="%.7f" lon="%.7f"/>' % (8800000001 + i, y, x)
+                    for i, (x, y) in enumerate(ring))
+    refs = "".join('<nd ref="%d"/>' % (8800000001 + i) for i in (0, 1, 2, 3, 0))
+    with open(path, "w", encoding="utf-8") as f:
+        f.write('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">%s<way id="8810000001" '
+                'version="1">%s<tag k="building" v="apartments"/><tag k="building:flats" v="12"/>'
+                '</way></osm>\n' % (nodes, refs))
+
+
+def test_cache_and_profiles():
+    with TempDir() as tmp:
+        db, bbox = demo(tmp)
+        posts = ";".join(pt(bbox, fx, fy) for fx, fy in ((0.3, 0.3), (0.7, 0.6)))
+        path = "/api/v1/coverage?posts=%s&budget=120" % posts
+        with Server(db, login=USER) as s:
+            st, h1, b1 = s.get(path)
+            check(st == 200 and h1["X-Plan-Cache"] == "miss", (st, dict(h1)))
+            st, h2, b2 = s.get(path)
+            check(st == 200 and h2["X-Plan-Cache"] == "hit" and b2 == b1,
+                  "the cached context answers the same")
+            # another level is another context
+            st, h3, b3 = s.get(path + "&level=community")
+            doc3 = json.loads(b3)
+            check(st == 200 and h3["X-Plan-Cache"] == "miss" and
+                  {g["level"] for g in doc3["grids"]} == {"community"}, doc3.get("error"))
+            households = sum(g["households"] for g in json.loads(b1)["grids"])
+
+            # places imported while the server runs: built afresh, and the new block counts
+            at = pt(bbox, 0.3, 0.3).split(",")
+            osm = os.path.join(tmp, "block.osm")
+            one_building_osm(osm, float(at[1]) + 0.0003, float(at[0]))
+            run("import", "osm", "--db", db, osm, check=0)
+            st, h4, b4 = s.get(path)
+            doc4 = json.loads(b4)
+            check(st == 200 and h4["X-Plan-Cache"] == "miss", (st, dict(h4), b4[:300]))
+            check(sum(g["households"] for g in doc4["grids"]) == households + 12,
+                  (sum(g["households"] for g in doc4["grids"]), households))
+            check(s.get(path)[1]["X-Plan-Cache"] == "hit", "cached again")
+
+            # a graph rebuilt beside the database: the next request maps it and builds afresh
+            run("net", "build", "--db", db, check=0)
+            st, h5, b5 = s.get(path)
+            check(st == 200 and h5["X-Plan-Cache"] == "miss", (st, dict(h5)))
+            check(json.loads(b5)["grids"] == doc4["grids"], "the same roads, the same coverage")
+
+            # other profiles need their own graph
+            st, body, _ = s.json(path + "&profile=foot")
+            check(st == 409 and "--profile foot" in body["error"]["message"], body)
+            st, body, _ = s.json(path + "&profile=boat")
+            check(st == 400 and body["error"]["field"] == "profile", body)
+            run("net", "build", "--db", db, "--profile", "foot", check=0)
+            st, foot, _ = s.json(path + "&profile=foot")
+            check(st == 200 and foot["profile"] == "foot", foot.get("error"))
+            car = json.loads(b5)
+            check(total_share(foot, 0) < total_share(car, 0),
+                  "on foot less road is reached in 2 minutes: %.3f vs %.3f" % (
+                      total_share(foot, 0), total_share(car, 0)))
+            # the stored police stations are posts the console starts from
+            st, pois, _ = s.json("/api/v1/pois?kind=police")
+            check(st == 200 and pois["count"] == len(pois["features"]) >= 1 and
+                  not pois["truncated"], pois)
+            check(all(f["properties"]["kind"] == "police" and f["properties"]["name_zh"]
+                      for f in pois["features"]), pois["features"][0])
+            st, one, _ = s.json("/api/v1/pois?kind=police&limit=1")
+            check(st == 200 and one["count"] == 1 and one["truncated"] == (pois["count"] > 1), one)
+            for q, field in (("kind=Police", "kind"), ("", "kind"), ("kind=police&limit=0",
+                                                                   "limit")):
+                st, body, _ = s.json("/api/v1/pois?" + q)
+                check(st == 400 and body["error"]["field"] == field, (q, body))
+            at = pt(bbox, 0.5, 0.5).split(",")
+            st, iso, hdr = s.json("/api/v1/isochrone?lat=%s&lon=%s&budget=60&buffer=0&profile=foot"
+                                  % (at[0], at[1]))
+            check(st == 200 and iso["features"][0]["properties"]["metres"] > 0, iso)
+
+
 if __name__ == "__main__":
-    main([test_coverage_and_isochrone, test_dispatch_and_posts, test_no_graph])
+    main([test_coverage_and_isochrone, test_dispatch_and_posts, test_no_graph,
+          test_cache_and_profiles])

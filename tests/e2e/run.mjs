@@ -107,8 +107,13 @@ const routes = cli(['serve', '--routes']);
 const has = (line) => routes.split('\n').some((l) => l.trim() === line);
 const HAS_CASES = has('POST /api/v1/cases') && has('GET /api/v1/cases');
 const HAS_O311 = routes.includes('/open311/v2/requests');
+const HAS_PLAN = has('GET /api/v1/coverage') && has('GET /api/v1/pois');
+
+// CG_E2E_ONLY=regex runs only the tests whose names match (while working on one page).
+const ONLY = process.env.CG_E2E_ONLY ? new RegExp(process.env.CG_E2E_ONLY) : null;
 
 async function test(name, needs, fn) {
+  if (ONLY && !ONLY.test(name)) needs = 'not in CG_E2E_ONLY';
   if (needs) {
     results.push([name, 'skip', needs]);
     console.log(`skip ${name}: ${needs}`);
@@ -171,6 +176,7 @@ const description = 'e2e 离线上报 ' + process.pid + ' 井盖缺失';
 
 async function main() {
   cli(['demo', '--out', join(tmp, 'demo')]);
+  cli(['net', 'build', '--db', db]); // the road graph of the coverage page
   for (const [who, [u, p, role, scope]] of Object.entries(ACCOUNTS)) {
     if (who === 'worker') continue;
     cli(['user', 'add', u, '--db', db, '--roles', role, ...(scope ? ['--scope', scope] : [])], p + '\n');
@@ -266,6 +272,74 @@ async function main() {
     await page.waitForSelector('.state.ok, .state.error');
     check(await page.locator('.tree [aria-selected=true]').count() === 1, 'the tree does not show the chosen grid');
     await shot(page, '04-console-grids');
+    check(!problems.length, problems.join('\n'));
+    await ctx.close();
+  });
+
+  await test('the coverage page maps posts, uncovered road, isochrones and proposed posts', HAS_PLAN ? null : 'no planning API in this build', async () => {
+    const { ctx, page, problems } = await newPage();
+    await consoleLogin(page, 'operator');
+    await page.click('[data-nav=coverage]');
+    // The stored police stations are the posts; the table and the map follow.
+    await page.waitForSelector('[data-testid=posts] li');
+    const police = (await api('GET', '/api/v1/pois?kind=police', undefined, admin)).doc.count;
+    check((await page.locator('[data-testid=posts] li').count()) === police, `expected ${police} posts from the police stations`);
+    await page.waitForSelector('[data-testid=cov-table] tbody tr');
+    const grids = (await api('GET', '/api/v1/grids?level=grid&limit=1', undefined, admin)).doc.total;
+    check((await page.locator('[data-testid=cov-table] tbody tr').count()) === grids, `the table does not list the ${grids} grids`);
+    await page.waitForSelector('.leaflet-overlay-pane svg path.uncovered-road');
+    const red = await page.locator('path.uncovered-road').count();
+    const d = await page.locator('path.uncovered-road').first().getAttribute('d');
+    check(red > 0 && d && d.length > 10, 'no uncovered road drawn');
+    check((await page.locator('path.cov-grid').count()) === grids, 'the grids are not all coloured');
+    check((await page.locator('.post-icon.existing').count()) === police, 'the posts are not on the map');
+    check((await page.locator('path.worst-point').count()) > 0, 'no slowest points drawn');
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=cov-map] canvas.basemap-tile')].some((c) => +c.dataset.roads > 0));
+    const share = async () => parseFloat(await page.textContent('[data-measure=road]'));
+    const two = await share();
+    check(two > 0 && two < 100, 'the road share within 2 minutes is ' + two);
+    await shot(page, '20-console-coverage');
+    // Sorting by road share puts the least covered grid first.
+    const roadColumn = () => page.$$eval('[data-testid=cov-table] tbody tr td:nth-child(2)', (tds) => tds.map((td) => parseFloat(td.textContent)));
+    let cells = await roadColumn();
+    check(cells[0] <= cells[cells.length - 1] && cells[0] < 100, 'not sorted by road share, least first: ' + cells.slice(0, 3) + ' … ' + cells.slice(-3));
+    await page.click('[data-sort=road]');
+    cells = await roadColumn();
+    check(cells[0] >= cells[cells.length - 1], 'not sorted by road share, most first: ' + cells.slice(0, 3) + ' … ' + cells.slice(-3));
+    check((await page.getAttribute('[data-sort=road] >> xpath=..', 'aria-sort')) === 'descending', 'aria-sort does not follow');
+    // The budget from the keyboard: 5 minutes reach more road than 2.
+    await page.focus('[data-budget="300"]');
+    await page.keyboard.press('Space');
+    await page.waitForFunction((v) => {
+      const el = document.querySelector('[data-measure=road]');
+      return el && parseFloat(el.textContent) > v;
+    }, two);
+    // back to the field's 2 minutes (at 5 the posts reach everything)
+    await page.focus('[data-budget="120"]');
+    await page.keyboard.press('Space');
+    await page.waitForFunction((v) => {
+      const el = document.querySelector('[data-measure=road]');
+      return el && parseFloat(el.textContent) < 100;
+    });
+    // A click on the map draws the isochrone of that point.
+    const box = await page.locator('[data-testid=cov-map]').boundingBox();
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.waitForSelector('path.iso-area', { timeout: 30000 });
+    check((await page.textContent('[data-testid=iso-info]')).match(/\d/), 'no isochrone figures');
+    await shot(page, '21-console-coverage-isochrone');
+    // A post added by clicking the map in "add" mode.
+    await page.click('[data-testid=click-add]', { force: true });
+    await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.4);
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=posts] li').length === n + 1, police);
+    // Proposed posts: the best 2 more, drawn apart, with the coverage they would give.
+    await page.fill('input.num', '2');
+    await page.click('[data-testid=propose]');
+    await page.waitForSelector('[data-testid=proposal]', { timeout: 90000 });
+    check((await page.locator('.post-icon.proposed').count()) === 2, 'two proposed posts are not drawn');
+    check((await page.textContent('[data-testid=cov-summary]')).includes('→'), 'the coverage with the proposal is not shown');
+    await shot(page, '22-console-coverage-proposal');
+    await page.click('[data-testid=adopt]');
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=posts] li').length === n + 3, police);
     check(!problems.length, problems.join('\n'));
     await ctx.close();
   });
@@ -441,6 +515,41 @@ async function main() {
     check((await page.textContent('[data-testid=lookup-status]')).trim() === '办理中', 'the status of a new report is not "being handled"');
     await shot(page, '12-resident-lookup');
     check(!problems.length, problems.join('\n'));
+    await ctx.close();
+  });
+
+  // Last: it stops the server, so nothing after it could reach one.
+  await test('the field map draws roads without signal from the tiles saved for the worker', null, async () => {
+    const { ctx, page, problems } = await newPage({ viewport: { width: 412, height: 860 }, isMobile: true, hasTouch: true });
+    await page.goto(base + '/field.html');
+    await page.fill('#username', ACCOUNTS.worker[0]);
+    await page.fill('#password', ACCOUNTS.worker[1]);
+    await page.click('#login button[type=submit]');
+    await page.waitForSelector('[data-tab=report]');
+    // The service worker controls the page (it claims it once active).
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await page.waitForFunction(() => !!navigator.serviceWorker.controller);
+    await page.click('[data-tab=report]');
+    await page.waitForFunction(() => [...document.querySelectorAll('.pickmap canvas.basemap-tile')].some((c) => +c.dataset.roads > 0));
+    await page.click('[data-testid=save-area]');
+    await page.waitForSelector('[data-testid=tiles-saved]', { timeout: 60000 });
+    const kept = await page.evaluate(async () => (await (await caches.open('civgrid-tiles-v1')).keys()).filter((r) => /\/api\/v1\/basemap\/\d+\/\d+\/\d+$/.test(r.url)).length);
+    check(kept >= 10, 'only ' + kept + ' tiles kept');
+    check((await page.textContent('[data-testid=offline-map]')).includes(String(kept)), 'the page does not say how many tiles are kept');
+    await shot(page, '23-field-offline-map-saved');
+    // No signal, and no server at all: the app opens from its shell and the map from the tiles.
+    await ctx.setOffline(true);
+    server.kill('SIGTERM');
+    await new Promise((r) => (server.exitCode !== null ? r() : server.on('exit', r)));
+    await page.reload();
+    await page.waitForSelector('[data-tab=report]');
+    await page.click('[data-tab=report]');
+    await page.waitForFunction(() => [...document.querySelectorAll('.pickmap canvas.basemap-tile')].some((c) => +c.dataset.roads > 0), null, { timeout: 30000 });
+    const painted = await page.evaluate(inkOfBasemap, '.pickmap');
+    check(painted.roads > 0 && painted.inked > 2000, 'the offline map drew no roads: ' + JSON.stringify(painted));
+    check((await page.locator('.leaflet-overlay-pane svg path.grid-shape').count()) >= 1, 'the worker\'s grid is not drawn offline');
+    await shot(page, '24-field-offline-map');
+    check(!problems.filter((p) => !/net::|Failed to fetch|NetworkError/.test(p)).length, problems.join('\n'));
     await ctx.close();
   });
 }

@@ -1,8 +1,9 @@
 /*
  * Tests of the case section of store/store.h against the SQLite backend, on real database files:
  * insert, read, versioned update, idempotent replay, scope, every list filter and order, counts,
- * history and notes, photos, statistics, rule documents, savepoints, and the migration of a
- * version-2 database to the case tables.
+ * history and notes, photos, statistics, rule documents, savepoints, the search of cases near a
+ * point (against the list and a full scan, on random data), and the migrations of version-2 and
+ * version-3 databases.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,12 +12,14 @@
 
 #include <cmocka.h>
 
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "store/sqlite/db.h" /* sq_case_near_cell */
 #include "store/store.h"
 #include "testutil.h"
 
@@ -143,7 +146,7 @@ static void test_insert_get_update(void **state)
 {
     (void)state;
     cg_store *s = open_new("cases_basic.db");
-    assert_int_equal(cg_store_schema_version(s), 3);
+    assert_int_equal(cg_store_schema_version(s), cg_store_schema_version_supported());
     cg_case c;
     fill(&c, "0101", "330106001001", 120.1, 30.2, T0, "路口井盖破损", "文一路 1 号");
     c.source = CG_SOURCE_RESIDENT;
@@ -916,9 +919,9 @@ static void test_migration_from_v2(void **state)
         sqlite3_exec(db,
                      "DROP TABLE cases; DROP TABLE cases_rtree; DROP TABLE case_events;"
                      "DROP TABLE case_photos; DROP TABLE idempotency;"
-                     "DROP TABLE case_fts; DROP TABLE docs;"
+                     "DROP TABLE case_fts; DROP TABLE docs; DROP TABLE case_near;"
                      "DELETE FROM counters WHERE name = 'rules_generation';"
-                     "DELETE FROM schema_version WHERE version = 3;",
+                     "DELETE FROM schema_version WHERE version >= 3;",
                      NULL, NULL, NULL),
         SQLITE_OK);
     sqlite3_close(db);
@@ -928,7 +931,7 @@ static void test_migration_from_v2(void **state)
     assert_int_equal(err.code, CG_ESCHEMA);
 
     assert_int_equal(cg_store_open(path, 0, &s, &err), 0);
-    assert_int_equal(cg_store_schema_version(s), 3);
+    assert_int_equal(cg_store_schema_version(s), cg_store_schema_version_supported());
     char buf[16];
     assert_int_equal(cg_store_meta_get(s, "keep", buf, sizeof buf, &err), 0);
     assert_string_equal(buf, "me");
@@ -938,6 +941,316 @@ static void test_migration_from_v2(void **state)
     assert_int_equal(c.id, 1);
     assert_true(cg_store_rules_generation(s) >= 0);
     cg_store_close(s);
+}
+
+/* ---- the duplicate search's R*Tree (cg_store_case_near) against the list and a full scan ---- */
+
+#define NEAR_N 1200
+
+typedef struct {
+    int64_t id;
+    char category[CG_CAT_CODE_MAX];
+    char grid[CG_CODE_MAX];
+    double lon, lat;
+    int has_point;
+    int64_t at;
+    cg_case_state state;
+} near_model;
+
+typedef struct {
+    int64_t ids[NEAR_N];
+    double lon[NEAR_N], lat[NEAR_N];
+    int n;
+} near_hits;
+
+static int near_collect(void *ctx, int64_t id, double lon, double lat)
+{
+    near_hits *h = ctx;
+    if (h->n < NEAR_N) {
+        h->ids[h->n] = id;
+        h->lon[h->n] = lon;
+        h->lat[h->n] = lat;
+        h->n++;
+    }
+    return 0;
+}
+
+static int list_collect(void *ctx, const cg_case *c)
+{
+    return near_collect(ctx, c->id, c->lon, c->lat);
+}
+
+/* Newest first, then the higher id (CG_CASE_ORDER_NEWEST). */
+static int newest_first(const void *a, const void *b)
+{
+    const near_model *x = *(const near_model *const *)a, *y = *(const near_model *const *)b;
+    if (x->at != y->at)
+        return x->at < y->at ? 1 : -1;
+    return (x->id < y->id) - (x->id > y->id);
+}
+
+static uint64_t near_rng = 88172645463325252ull;
+static uint64_t next_rand(void)
+{
+    near_rng ^= near_rng << 13;
+    near_rng ^= near_rng >> 7;
+    near_rng ^= near_rng << 17;
+    return near_rng;
+}
+static double uniform(double lo, double hi)
+{
+    return lo + (hi - lo) * (double)(next_rand() >> 11) / 9007199254740992.0;
+}
+#define PICK(a) ((a)[next_rand() % (sizeof(a) / sizeof((a)[0]))])
+
+/*
+ * Random cases (categories of every length, odd codes included; moved, recategorised and
+ * closed after the insert; some without a point; grids inside and outside a scope) and random
+ * searches: cg_store_case_near must give exactly what cg_store_case_list gives with the same
+ * filters (what the duplicate search used before), and what a full scan of the model gives.
+ */
+static void test_near_random(void **state)
+{
+    (void)state;
+    cg_store *s = open_new("cases_near.db");
+    cg_err err = {0};
+    static near_model m[NEAR_N];
+    static const char *const cats[] = {"01",     "0101", "0101", "0102", "010101", "010102",
+                                       "0201",   "0202", "02",   "0A",   "01x",    "0101!",
+                                       "010199", "0103", "0104", "0301"};
+    static const char *const grids[] = {"330106001001", "330106001002", "330106002001", ""};
+    const double x0 = 120.0, y0 = 30.0, w = 0.003; /* ~300 m */
+    const int64_t span = 4 * 86400;
+    assert_int_equal(cg_store_begin(s, &err), 0);
+    for (int i = 0; i < NEAR_N; i++) {
+        cg_case c;
+        fill(&c, PICK(cats), PICK(grids), uniform(x0, x0 + w), uniform(y0, y0 + w),
+             T0 + (int64_t)(next_rand() % span), "near", "");
+        /* a few share a report time and place exactly (ties in the order) */
+        if (i > 0 && next_rand() % 10 == 0) {
+            c.reported_at = m[i - 1].at;
+            c.updated_at = c.reported_at;
+            c.lon = m[i - 1].lon;
+            c.lat = m[i - 1].lat;
+        }
+        c.has_point = next_rand() % 20 != 0;
+        if (!c.has_point)
+            c.lon = c.lat = 0;
+        add(s, &c);
+        /* Moved, recategorised, closed: the R*Tree follows the row. */
+        int change = (int)(next_rand() % 6);
+        if (change == 1) {
+            c.lon = uniform(x0, x0 + w);
+            c.lat = uniform(y0, y0 + w);
+            c.has_point = 1;
+        } else if (change == 2) {
+            snprintf(c.category, sizeof c.category, "%s", PICK(cats));
+        } else if (change == 3) {
+            c.status.state = (cg_case_state)(1 + next_rand() % (CG_CASE_STATE_COUNT - 1));
+        } else if (change == 4) {
+            c.has_point = 0;
+        }
+        if (change >= 1 && change <= 4) {
+            c.updated_at = c.reported_at + 10;
+            assert_int_equal(cg_store_case_update(s, &c, NULL, &err), 0);
+        }
+        m[i] = (near_model){.id = c.id,
+                            .lon = c.lon,
+                            .lat = c.lat,
+                            .has_point = c.has_point,
+                            .at = c.reported_at,
+                            .state = c.status.state};
+        snprintf(m[i].category, sizeof m[i].category, "%s", c.category);
+        snprintf(m[i].grid, sizeof m[i].grid, "%s", c.grid_code);
+    }
+    assert_int_equal(cg_store_commit(s, &err), 0);
+
+    static const char *const prefixes[] = {"01", "0101", "0101",  "010101", "0102", "02",   "0",
+                                           "0A", "01x",  "0101!", "",       "0301", "0103", "0104"};
+    static const char *const scopes[] = {"", "", "330106001", "330106002001", "3301060010"};
+    uint32_t open = 0;
+    for (int st = CG_CASE_REPORTED; st < CG_CASE_STATE_COUNT; st++)
+        if (!cg_case_state_final((cg_case_state)st) && !cg_case_state_closed((cg_case_state)st))
+            open |= 1u << st;
+    static near_hits got, want;
+    static const near_model *scan[NEAR_N];
+    long total_hits = 0;
+    for (int q = 0; q < 400; q++) {
+        double lon = uniform(x0, x0 + w), lat = uniform(y0, y0 + w);
+        if (q % 7 == 0) { /* right on a case */
+            const near_model *k = &m[next_rand() % NEAR_N];
+            lon = k->lon;
+            lat = k->lat;
+        }
+        double r = q % 3 == 0 ? 0.0002 : 0.0006;
+        int64_t at = T0 + (int64_t)(next_rand() % (span + 86400));
+        cg_scope sc;
+        memset(&sc, 0, sizeof sc);
+        snprintf(sc.code, sizeof sc.code, "%s", PICK(scopes));
+        cg_case_near_query nq = {.states = q % 5 == 0 ? (uint32_t)(next_rand() & 0x7ffe) : open,
+                                 .category = PICK(prefixes),
+                                 .since = at - 86400,
+                                 .until = at + 1,
+                                 .bbox = {lon - r, lat - r, lon + r, lat + r},
+                                 .limit = q % 4 == 0 ? 3 : 256,
+                                 .scope = sc.code[0] ? &sc : NULL};
+        got.n = want.n = 0;
+        if (cg_store_case_near(s, &nq, near_collect, &got, &err))
+            fail_msg("near: %s", err.message);
+        cg_case_filter f = {.states = nq.states,
+                            .category = nq.category,
+                            .since = nq.since,
+                            .until = nq.until,
+                            .bbox = &nq.bbox,
+                            .order = CG_CASE_ORDER_NEWEST,
+                            .limit = nq.limit,
+                            .scope = nq.scope};
+        if (cg_store_case_list(s, &f, list_collect, &want, &err))
+            fail_msg("list: %s", err.message);
+        assert_int_equal(got.n, want.n);
+        for (int i = 0; i < got.n; i++) {
+            assert_int_equal(got.ids[i], want.ids[i]);
+            assert_true(got.lon[i] == want.lon[i] && got.lat[i] == want.lat[i]);
+        }
+        /* The full scan. */
+        int n = 0;
+        size_t plen = strlen(nq.category);
+        size_t slen = strlen(sc.code);
+        for (int i = 0; i < NEAR_N; i++) {
+            const near_model *k = &m[i];
+            if (!k->has_point || !(nq.states >> k->state & 1) || k->at < nq.since ||
+                k->at >= nq.until || strncmp(k->category, nq.category, plen) != 0 ||
+                k->lon < nq.bbox.min_x || k->lon > nq.bbox.max_x || k->lat < nq.bbox.min_y ||
+                k->lat > nq.bbox.max_y || (slen && strncmp(k->grid, sc.code, slen) != 0) ||
+                (slen && !k->grid[0]))
+                continue;
+            scan[n++] = k;
+        }
+        qsort(scan, (size_t)n, sizeof scan[0], newest_first);
+        if (n > nq.limit)
+            n = nq.limit;
+        assert_int_equal(got.n, n);
+        for (int i = 0; i < n; i++)
+            assert_int_equal(got.ids[i], scan[i]->id);
+        total_hits += n;
+    }
+    /* The searches found something (the comparison is not between empty lists). */
+    assert_true(total_hits > 400);
+    cg_store_close(s);
+}
+
+/* Near a pole the box spans too many cells: the same answer through the list. Cells at the
+ * edges of the world. */
+static void test_near_edges(void **state)
+{
+    (void)state;
+    cg_store *s = open_new("cases_near_edges.db");
+    cg_err err = {0};
+    cg_case a, b, c;
+    fill(&a, "0101", "", 10.0, 89.9999, T0, "pole", "");
+    fill(&b, "0101", "", 180.0, -90.0, T0, "corner", "");
+    fill(&c, "0101", "", -180.0, 0.0, T0, "west", "");
+    add(s, &a);
+    add(s, &b);
+    add(s, &c);
+    static near_hits h;
+    cg_case_near_query q = {.category = "0101",
+                            .since = T0 - 10,
+                            .until = T0 + 10,
+                            .bbox = {-170, 89.999, 170, 90},
+                            .limit = 10};
+    h.n = 0;
+    assert_int_equal(cg_store_case_near(s, &q, near_collect, &h, &err), 0);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.ids[0], a.id);
+    q.bbox = (cg_bbox){179.9995, -90.0005, 180.0005, -89.9995};
+    h.n = 0;
+    assert_int_equal(cg_store_case_near(s, &q, near_collect, &h, &err), 0);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.ids[0], b.id);
+    q.bbox = (cg_bbox){-180.0005, -0.0005, -179.9995, 0.0005};
+    h.n = 0;
+    assert_int_equal(cg_store_case_near(s, &q, near_collect, &h, &err), 0);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.ids[0], c.id);
+    q.limit = 0;
+    assert_int_equal(cg_store_case_near(s, &q, near_collect, &h, &err), -1);
+    assert_string_equal(err.field, "limit");
+    cg_store_close(s);
+}
+
+/*
+ * SQLite-specific: a version-3 database (without case_near, made by taking a fresh one back)
+ * upgrades on open: every case with a point is indexed, and the duplicate search finds them.
+ */
+static void test_migration_from_v3(void **state)
+{
+    (void)state;
+    const char *path = cg_test_tmppath("cases_v3.db");
+    cg_store *s = open_new("cases_v3.db");
+    cg_err err = {0};
+    cg_case a, b, c;
+    fill(&a, "0101", "330106001001", 120.0001, 30.0001, T0, "a", "");
+    fill(&b, "0102", "330106001001", 120.0002, 30.0002, T0 + 10, "b", "");
+    fill(&c, "0101", "330106001001", 0, 0, T0 + 20, "no point", "");
+    c.has_point = 0;
+    add(s, &a);
+    add(s, &b);
+    add(s, &c);
+    cg_store_close(s);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP TABLE case_near;"
+                                  "DELETE FROM schema_version WHERE version >= 4;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(cg_store_open(path, 0, &s, &err), 0);
+    assert_int_equal(cg_store_schema_version(s), cg_store_schema_version_supported());
+    cg_case_near_query q = {.category = "01",
+                            .since = T0 - 100,
+                            .until = T0 + 100,
+                            .bbox = {119.9999, 29.9999, 120.0004, 30.0004},
+                            .limit = 256};
+    static near_hits h;
+    h.n = 0;
+    assert_int_equal(cg_store_case_near(s, &q, near_collect, &h, &err), 0);
+    assert_int_equal(h.n, 2);
+    assert_int_equal(h.ids[0], b.id);
+    assert_int_equal(h.ids[1], a.id);
+    q.category = "0101";
+    h.n = 0;
+    assert_int_equal(cg_store_case_near(s, &q, near_collect, &h, &err), 0);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.ids[0], a.id);
+    /* New cases are indexed as they are written. */
+    cg_case d;
+    fill(&d, "0101", "330106001001", 120.0003, 30.0003, T0 + 30, "d", "");
+    add(s, &d);
+    h.n = 0;
+    assert_int_equal(cg_store_case_near(s, &q, near_collect, &h, &err), 0);
+    assert_int_equal(h.n, 2);
+    assert_int_equal(h.ids[0], d.id);
+    cg_store_close(s);
+    /* The migration's cells (SQL) are the writer's (C). */
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT d.cell, c.lon, c.lat FROM case_near d "
+                                        "JOIN cases c ON c.id = d.id ORDER BY d.id",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    int rows = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        assert_int_equal(
+            sqlite3_column_int64(st, 0),
+            sq_case_near_cell(sqlite3_column_double(st, 1), sqlite3_column_double(st, 2)));
+        rows++;
+    }
+    assert_int_equal(rows, 3);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
 }
 
 int main(void)
@@ -954,6 +1267,9 @@ int main(void)
         cmocka_unit_test(test_docs),
         cmocka_unit_test(test_savepoints),
         cmocka_unit_test(test_migration_from_v2),
+        cmocka_unit_test(test_near_random),
+        cmocka_unit_test(test_near_edges),
+        cmocka_unit_test(test_migration_from_v3),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

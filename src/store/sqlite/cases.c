@@ -1,8 +1,8 @@
 /*
  * Cases in SQLite (store.h, "cases"): inserts with their report entry, contact and idempotency
  * key; versioned updates with their history entry; notes, photos, reads, filtered lists and
- * counts, statistics from the history, idempotency purges, and the rule documents. Tables:
- * schema.c, version 3.
+ * counts, the search of cases near a point (the duplicate search), statistics from the history,
+ * idempotency purges, and the rule documents. Tables: schema.c, versions 3 and 4.
  *
  * Every write runs inside sq_write_begin/sq_write_end with its history entry and its audit entry,
  * so a case, its history and the log never disagree. Audit summaries stay short (action, state,
@@ -35,6 +35,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "core/log.h"
 
 #define CASE_COLUMNS                                                                               \
     "c.id, c.version, c.token, c.source, c.category, c.description, c.has_point, c.lon, c.lat, "   \
@@ -311,6 +312,48 @@ static int rtree_put(cg_store *s, const cg_case *c, cg_err *err)
     return sq_exec(s, &l, err);
 }
 
+/* ---- the duplicate search's index (case_near: category, cell, reported_at, id) ---- */
+
+/* A cell is 0.001 degree of longitude by 0.001 of latitude (~111 m north-south), numbered from
+ * the south-west corner of the world; SQL computes the same number (schema.c, version 4). */
+#define NEAR_CELL_DEG 0.001
+#define NEAR_ROW      1000000 /* cells per row of the numbering (> 360 / NEAR_CELL_DEG) */
+
+static int64_t near_col(double lon)
+{
+    return (int64_t)((lon + 180.0) * 1000.0);
+}
+
+static int64_t near_row(double lat)
+{
+    return (int64_t)((lat + 90.0) * 1000.0);
+}
+
+int64_t sq_case_near_cell(double lon, double lat)
+{
+    return near_col(lon) * NEAR_ROW + near_row(lat);
+}
+
+static int near_put(cg_store *s, const char *category, double lon, double lat, int64_t reported_at,
+                    int64_t id, int remove, cg_err *err)
+{
+    sq_lease l;
+    if (remove ? sq_acquire(s, SQ_CASE_NEAR_DELETE,
+                            "DELETE FROM case_near WHERE category = ?1 AND cell = ?2 AND "
+                            "reported_at = ?3 AND id = ?4",
+                            &l, err)
+               : sq_acquire(s, SQ_CASE_NEAR_PUT,
+                            "INSERT OR REPLACE INTO case_near (category, cell, reported_at, id) "
+                            "VALUES (?1, ?2, ?3, ?4)",
+                            &l, err))
+        return -1;
+    sqlite3_bind_text(l.st, 1, category, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(l.st, 2, sq_case_near_cell(lon, lat));
+    sqlite3_bind_int64(l.st, 3, reported_at);
+    sqlite3_bind_int64(l.st, 4, id);
+    return sq_exec(s, &l, err);
+}
+
 static int rtree_delete(cg_store *s, int64_t id, cg_err *err)
 {
     sq_lease l;
@@ -371,7 +414,8 @@ static int insert_row(cg_store *s, cg_case *c, cg_err *err)
     if (sq_exec(s, &l, err))
         return -1;
     c->id = sqlite3_last_insert_rowid(s->db);
-    if (c->has_point && rtree_put(s, c, err))
+    if (c->has_point && (rtree_put(s, c, err) ||
+                         near_put(s, c->category, c->lon, c->lat, c->reported_at, c->id, 0, err)))
         return -1;
     cg_buf body;
     cg_buf_init(&body);
@@ -575,13 +619,17 @@ typedef struct {
     int64_t version;
     int has_point;
     double lon, lat;
+    int64_t reported_at;
+    char category[CG_CAT_CODE_MAX];
 } stored_head;
 
 static int head_read(cg_store *s, int64_t id, stored_head *h, cg_err *err)
 {
     sq_lease l;
     if (sq_acquire(s, SQ_CASE_POINT_GET,
-                   "SELECT version, has_point, lon, lat FROM cases WHERE id = ?1", &l, err))
+                   "SELECT version, has_point, lon, lat, reported_at, category FROM cases "
+                   "WHERE id = ?1",
+                   &l, err))
         return -1;
     sqlite3_bind_int64(l.st, 1, id);
     int rc = sqlite3_step(l.st);
@@ -590,6 +638,8 @@ static int head_read(cg_store *s, int64_t id, stored_head *h, cg_err *err)
         h->has_point = sqlite3_column_int(l.st, 1);
         h->lon = sqlite3_column_double(l.st, 2);
         h->lat = sqlite3_column_double(l.st, 3);
+        h->reported_at = sqlite3_column_int64(l.st, 4);
+        sq_column_text(l.st, 5, h->category, sizeof h->category);
     }
     sq_release(&l);
     if (rc == SQLITE_DONE)
@@ -653,8 +703,16 @@ int cg_store_case_update(cg_store *s, cg_case *c, cg_case_event *ev, cg_err *err
                         "the case changed meanwhile (version %" PRId64 ", not %" PRId64 ")",
                         h.version, c->version) == 0;
     ok = ok && update_row(s, c, err) == 0;
-    if (ok && (h.has_point != (c->has_point != 0) || h.lon != c->lon || h.lat != c->lat))
+    int moved = h.has_point != (c->has_point != 0) || h.lon != c->lon || h.lat != c->lat;
+    if (ok && moved)
         ok = c->has_point ? rtree_put(s, c, err) == 0 : rtree_delete(s, c->id, err) == 0;
+    /* case_near holds the category, the cell and the report time (which never changes). */
+    if (ok && (moved || strcmp(h.category, c->category) != 0)) {
+        if (h.has_point)
+            ok = near_put(s, h.category, h.lon, h.lat, h.reported_at, c->id, 1, err) == 0;
+        if (ok && c->has_point)
+            ok = near_put(s, c->category, c->lon, c->lat, h.reported_at, c->id, 0, err) == 0;
+    }
     if (ok && ev)
         ok = event_put(s, c->id, ev, err) == 0;
     if (ok) {
@@ -1037,6 +1095,231 @@ int cg_store_case_list(cg_store *s, const cg_case_filter *f, cg_case_cb cb, void
     sq_release(&l);
     bounds_free(&b);
     return result;
+}
+
+/* ---- cases near a point (the duplicate search) ---- */
+
+#define NEAR_MAX_CELLS 64   /* more (a box near a pole): the list's own search */
+#define NEAR_LIMIT_MAX 1024 /* candidates kept, newest first */
+
+typedef struct {
+    int64_t id, at;
+    double lon, lat;
+} near_hit;
+
+/* Keeps the newest `cap` hits in `top`, newest first (reported_at, then id, descending). */
+static void near_keep(near_hit *top, int *n, int cap, const near_hit *h)
+{
+    int i = *n;
+    while (i > 0 && (h->at > top[i - 1].at || (h->at == top[i - 1].at && h->id > top[i - 1].id)))
+        i--;
+    if (i >= cap)
+        return;
+    int last = *n < cap ? *n : cap - 1;
+    memmove(&top[i + 1], &top[i], (size_t)(last - i) * sizeof *top);
+    top[i] = *h;
+    if (*n < cap)
+        (*n)++;
+}
+
+typedef struct {
+    cg_case_near_cb cb;
+    void *ctx;
+} near_relay;
+
+static int near_relay_case(void *ctx, const cg_case *c)
+{
+    near_relay *r = ctx;
+    return r->cb(r->ctx, c->id, c->lon, c->lat);
+}
+
+int cg_store_case_near(cg_store *s, const cg_case_near_query *q, cg_case_near_cb cb, void *ctx,
+                       cg_err *err)
+{
+    if (q->limit < 1 || q->limit > NEAR_LIMIT_MAX)
+        return cg_err_set(err, CG_EINVAL, "limit", "a search nearby keeps 1 to %d cases",
+                          NEAR_LIMIT_MAX);
+    const cg_bbox *bb = &q->bbox;
+    if (!(bb->min_x <= bb->max_x && bb->min_y <= bb->max_y))
+        return cg_err_set(err, CG_EINVAL, "bbox", "the box of a search nearby is empty");
+    /* The cells under the box (clamped to the world: no case lies outside it). */
+    double x0 = bb->min_x < -180 ? -180 : bb->min_x, x1 = bb->max_x > 180 ? 180 : bb->max_x;
+    double y0 = bb->min_y < -90 ? -90 : bb->min_y, y1 = bb->max_y > 90 ? 90 : bb->max_y;
+    if (x0 > x1 || y0 > y1)
+        return 0;
+    int64_t c0 = near_col(x0), c1 = near_col(x1), r0 = near_row(y0), r1 = near_row(y1);
+    if ((c1 - c0 + 1) * (r1 - r0 + 1) > NEAR_MAX_CELLS) {
+        cg_case_filter f = {.states = q->states,
+                            .category = q->category,
+                            .since = q->since,
+                            .until = q->until,
+                            .bbox = &q->bbox,
+                            .order = CG_CASE_ORDER_NEWEST,
+                            .limit = q->limit,
+                            .scope = q->scope};
+        near_relay r = {cb, ctx};
+        return cg_store_case_list(s, &f, near_relay_case, &r, err);
+    }
+    const char *cat = q->category ? q->category : "";
+    char cat_hi[CG_CAT_CODE_MAX] = "", scope_lo[CG_CODE_MAX], scope_hi[CG_CODE_MAX];
+    if ((*cat && prefix_hi(cat, cat_hi, sizeof cat_hi, "category", err)) ||
+        sq_scope_range(q->scope, scope_lo, scope_hi, err))
+        return -1;
+    near_hit *top = malloc((size_t)q->limit * sizeof *top);
+    if (!top)
+        return cg_err_set(err, CG_ENOMEM, "", "out of memory searching cases nearby");
+    int n = 0, rc = SQLITE_OK, result = 0;
+    /*
+     * case_near is ordered by (category, cell, reported_at, id). The categories of the range
+     * are found one seek at a time (a code and its sub-codes are few), and for each category
+     * and each cell under the box one seek reads exactly the entries of the period; the row
+     * then decides, with the same conditions as cg_store_case_list's filters. No category: all
+     * of them (the upper bound is then a blob, which sorts after every text).
+     */
+    sq_lease cats, hits;
+    if (sq_acquire(s, SQ_CASE_NEAR_CATEGORY,
+                   "SELECT category FROM case_near WHERE category >= :from AND "
+                   "category < :hi ORDER BY category LIMIT 1",
+                   &cats, err)) {
+        free(top);
+        return -1;
+    }
+    if (sq_acquire(s, SQ_CASE_NEAR,
+                   "SELECT c.id, c.reported_at, c.lon, c.lat FROM case_near d CROSS JOIN cases c"
+                   " ON c.id = d.id WHERE d.category = :cat AND d.cell = :cell"
+                   " AND d.reported_at >= :since AND d.reported_at < :until"
+                   " AND c.has_point = 1 AND c.lon BETWEEN :min_x AND :max_x"
+                   " AND c.lat BETWEEN :min_y AND :max_y"
+                   " AND c.reported_at >= :since AND c.reported_at < :until"
+                   " AND c.category >= :lo AND c.category < :hi AND (:states >> c.state) & 1"
+                   " AND (:scope_lo = '' OR (c.grid_code >= :scope_lo AND c.grid_code < :scope_hi"
+                   " AND EXISTS (SELECT 1 FROM grids g WHERE g.code = c.grid_code)))",
+                   &hits, err)) {
+        sq_release(&cats);
+        free(top);
+        return -1;
+    }
+    static const unsigned char after_all[] = {0xFF};
+    bind_text(hits.st, ":lo", cat);
+    if (*cat) {
+        bind_text(cats.st, ":hi", cat_hi);
+        bind_text(hits.st, ":hi", cat_hi);
+    } else {
+        sqlite3_bind_blob(cats.st, sqlite3_bind_parameter_index(cats.st, ":hi"), after_all, 1,
+                          SQLITE_STATIC);
+        sqlite3_bind_blob(hits.st, sqlite3_bind_parameter_index(hits.st, ":hi"), after_all, 1,
+                          SQLITE_STATIC);
+    }
+    sq_bind_bbox(hits.st, &q->bbox);
+    bind_int64(hits.st, ":since", q->since);
+    bind_int64(hits.st, ":until", q->until);
+    bind_int64(hits.st, ":states", q->states ? (int64_t)q->states : (int64_t)0x7fffffff);
+    bind_text(hits.st, ":scope_lo", scope_lo);
+    bind_text(hits.st, ":scope_hi", scope_hi);
+    /* The next category at or after `from`: the search's own code first, then the one just
+     * done followed by "\x01", which sorts before every longer code and after the code itself
+     * (text has no NUL): one lower bound, so the seek starts there, never scanning a category's
+     * entries to get past them. */
+    char category[256], from[258];
+    snprintf(from, sizeof from, "%s", cat);
+    for (;;) {
+        sqlite3_reset(cats.st);
+        bind_text(cats.st, ":from", from);
+        rc = sqlite3_step(cats.st);
+        if (rc != SQLITE_ROW)
+            break;
+        int len = sqlite3_column_bytes(cats.st, 0);
+        if (len >= (int)sizeof category) {
+            result = cg_err_set(err, CG_EINVAL, "category", "a stored category is too long");
+            break;
+        }
+        memcpy(category, sqlite3_column_text(cats.st, 0), (size_t)len + 1);
+        memcpy(from, category, (size_t)len);
+        from[len] = '\x01';
+        from[len + 1] = '\0';
+        sqlite3_reset(hits.st); /* a statement binds only after a reset */
+        bind_text(hits.st, ":cat", category);
+        for (int64_t col = c0; col <= c1 && rc == SQLITE_ROW; col++)
+            for (int64_t row = r0; row <= r1; row++) {
+                sqlite3_reset(hits.st);
+                bind_int64(hits.st, ":cell", col * NEAR_ROW + row);
+                while ((rc = sqlite3_step(hits.st)) == SQLITE_ROW) {
+                    near_hit h = {
+                        sqlite3_column_int64(hits.st, 0), sqlite3_column_int64(hits.st, 1),
+                        sqlite3_column_double(hits.st, 2), sqlite3_column_double(hits.st, 3)};
+                    near_keep(top, &n, q->limit, &h);
+                }
+                if (rc != SQLITE_DONE)
+                    break;
+                rc = SQLITE_ROW;
+            }
+        if (rc != SQLITE_ROW)
+            break;
+    }
+    if (!result && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        result = sq_fail(s, rc, "searching cases nearby", err);
+    sq_release(&hits);
+    sq_release(&cats);
+    for (int i = 0; !result && i < n; i++)
+        if (cb(ctx, top[i].id, top[i].lon, top[i].lat))
+            break;
+    free(top);
+    return result;
+}
+
+/* Logs every 10 s of a long migration step (a progress handler; never interrupts). */
+typedef struct {
+    const char *path;
+    time_t start, last;
+} fill_progress;
+
+static int fill_tick(void *arg)
+{
+    fill_progress *p = arg;
+    time_t now = time(NULL);
+    if (now - p->last >= 10) {
+        p->last = now;
+        cg_log_info("database '%s': still indexing cases for the duplicate search (%lld s)",
+                    p->path, (long long)(now - p->start));
+    }
+    return 0;
+}
+
+int sq_case_near_fill(cg_store *s, cg_err *err)
+{
+    int64_t total = 0;
+    sqlite3_stmt *st = NULL;
+    int rc =
+        sqlite3_prepare_v2(s->db, "SELECT count(*) FROM cases WHERE has_point = 1", -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        total = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK)
+        return sq_fail(s, rc, "indexing the case points", err);
+    fill_progress p = {s->path, time(NULL), time(NULL)};
+    if (total > 100000) {
+        cg_log_info("database '%s': indexing %lld cases for the duplicate search (schema "
+                    "version 4; about 10 s per million) ...",
+                    s->path, (long long)total);
+        sqlite3_progress_handler(s->db, 100000, fill_tick, &p);
+    }
+    /* The cell numbers of sq_case_near_cell ((lon + 180) * 1000 truncated, in doubles), sorted
+     * first: appending in key order is ~2x faster than inserting in id order. */
+    rc = sqlite3_exec(s->db,
+                      "INSERT INTO case_near (category, cell, reported_at, id) "
+                      "SELECT category, CAST((lon + 180.0) * 1000.0 AS INTEGER) * 1000000 + "
+                      "CAST((lat + 90.0) * 1000.0 AS INTEGER), reported_at, id FROM cases "
+                      "WHERE has_point = 1 ORDER BY 1, 2, 3, 4",
+                      NULL, NULL, NULL);
+    sqlite3_progress_handler(s->db, 0, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return sq_fail(s, rc, "indexing the case points", err);
+    if (total > 100000)
+        cg_log_info("database '%s': %lld cases indexed in %lld s", s->path, (long long)total,
+                    (long long)(time(NULL) - p.start));
+    return 0;
 }
 
 int cg_store_case_count(cg_store *s, const cg_case_filter *f, int64_t *count, cg_err *err)

@@ -110,6 +110,10 @@ typedef enum {
     SQ_CASE_INSERT,
     SQ_CASE_RTREE_PUT,
     SQ_CASE_RTREE_DELETE,
+    SQ_CASE_NEAR,
+    SQ_CASE_NEAR_CATEGORY,
+    SQ_CASE_NEAR_PUT,
+    SQ_CASE_NEAR_DELETE,
     SQ_CASE_FTS_PUT,
     SQ_CASE_GET,
     SQ_CASE_BY_TOKEN,
@@ -236,6 +240,11 @@ int sq_contact_close(cg_store *s, const char *case_ref, int64_t closed_at, cg_er
 
 /* Finalizes the case list statements (cases.c), at close. */
 void sq_case_lists_free(cg_store *s);
+
+/* The cell of a point in case_near (cases.c): 0.001 by 0.001 degree. */
+int64_t sq_case_near_cell(double lon, double lat);
+/* Fills case_near from the cases table (the version 4 migration, schema.c). */
+int sq_case_near_fill(cg_store *s, cg_err *err);
 
 /* Copies a text column into a fixed buffer, truncating at a character boundary if needed. */
 void sq_column_text(sqlite3_stmt *st, int col, char *dst, size_t cap);

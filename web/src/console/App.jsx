@@ -7,6 +7,7 @@ import { LangSwitch, Loading, LoginForm, ErrorBox, useT } from '../lib/ui.jsx';
 import { MapView } from './MapView.jsx';
 import { Cases } from './Cases.jsx';
 import { Grids } from './Grids.jsx';
+import { Coverage } from './Coverage.jsx';
 import { Users } from './Users.jsx';
 import { Stats } from './Stats.jsx';
 import { Settings } from './Settings.jsx';
@@ -61,6 +62,7 @@ export function App() {
   const nav = [
     ['map', t('nav.map')],
     ['cases', t('nav.cases')],
+    ['coverage', t('nav.coverage')],
     ['grids', t('nav.grids')],
     perms.includes('user.read') && ['users', t('nav.users')],
     ['stats', t('nav.stats')],
@@ -85,6 +87,9 @@ export function App() {
       break;
     case 'grids':
       body = <Grids ctx={ctx} selected={r.arg[0] || null} />;
+      break;
+    case 'coverage':
+      body = <Coverage ctx={ctx} />;
       break;
     case 'users':
       body = <Users ctx={ctx} />;

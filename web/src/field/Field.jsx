@@ -11,10 +11,12 @@ import { nameOf, i18n } from '../lib/i18n.js';
 import { LocationPicker } from '../lib/LocationPicker.jsx';
 import { ErrorBox, Empty, LangSwitch, Loading, LoginForm, useT, tabKeys } from '../lib/ui.jsx';
 import { sendItem } from './outbox.js';
+import { bboxOf, saveArea, storedTiles, SAVE_MAX } from '../lib/offline-tiles.js';
 
 const TOKEN = 'civgrid.field.token';
 const ME = 'civgrid.field.me';
 const TASKS = 'civgrid.field.tasks';
+const GRIDS = 'civgrid.field.grids'; // the worker's grids, so the map opens on them offline
 const FIELD_ACTIONS = ['accept', 'handle', 'return', 'request_extension'];
 
 function stored(key) {
@@ -140,6 +142,55 @@ function StepForm({ acts, onStep, onCancel }) {
   );
 }
 
+/** The base map without signal: how many tiles this phone keeps, and saving the worker's area. */
+function OfflineMap({ grids }) {
+  const t = useT();
+  const [count, setCount] = useState(null);
+  const [saving, setSaving] = useState(null); // {done, total} while saving
+  const [result, setResult] = useState(null);
+  const [error, setError] = useState(null);
+  const supported = typeof caches !== 'undefined';
+  const refresh = () => storedTiles().then(setCount, () => setCount(null));
+  useEffect(() => {
+    if (supported) refresh();
+  }, []);
+  if (!supported) return <p class="hint">{t('field.offlineMapUnsupported')}</p>;
+  const bbox = bboxOf(grids);
+  async function save() {
+    setError(null);
+    setResult(null);
+    setSaving({ done: 0, total: 0 });
+    try {
+      const token = stored(TOKEN);
+      const r = await saveArea(bbox, { headers: token ? { Authorization: 'Bearer ' + token } : {}, onProgress: (done, total) => setSaving({ done, total }) });
+      setResult(r);
+      if (!r.saved) setError(t('field.offlineMapFailed'));
+    } catch (e) {
+      setError(t('field.offlineMapFailed') + ' (' + String(e && e.message ? e.message : e) + ')');
+    }
+    setSaving(null);
+    refresh();
+  }
+  return (
+    <div class="offline-map" data-testid="offline-map">
+      <p class="hint" role="status" aria-live="polite">
+        {count === null ? t('field.offlineMapUnknown') : t('field.offlineMapCount', { count })}{' '}
+        {result && <span data-testid="tiles-saved">{t('field.offlineMapSaved', { saved: result.saved, total: result.total })}</span>}
+      </p>
+      {saving ? (
+        <Loading text={t('field.offlineMapSaving', { done: saving.done, total: saving.total })} />
+      ) : (
+        <button type="button" onClick={save} disabled={!bbox || !navigator.onLine} data-testid="save-area">
+          {t('field.offlineMapSave')}
+        </button>
+      )}
+      {!bbox && <p class="hint">{t('field.offlineMapNoArea')}</p>}
+      <p class="hint">{t('field.offlineMapHint', { max: SAVE_MAX })}</p>
+      <ErrorBox error={error} />
+    </div>
+  );
+}
+
 function ReportForm({ queue, flush, onQueued }) {
   const t = useT();
   const [cats, setCats] = useState(null);
@@ -148,7 +199,13 @@ function ReportForm({ queue, flush, onQueued }) {
   const [error, setError] = useState(null);
   useEffect(() => {
     loadCategories(categories).then(setCats);
-    get('/api/v1/grids?format=geojson&level=grid&limit=2000').then(setGrids, () => {});
+    get('/api/v1/grids?format=geojson&level=grid&limit=2000').then(
+      (fc) => {
+        store(GRIDS, fc);
+        setGrids(fc);
+      },
+      () => setGrids(stored(GRIDS)),
+    );
   }, []);
   async function submit(e) {
     e.preventDefault();
@@ -188,6 +245,7 @@ function ReportForm({ queue, flush, onQueued }) {
       <label for="description">{t('report.description')}</label>
       <textarea id="description" name="description" required maxlength="4000" rows="3" />
       <LocationPicker value={where} onChange={setWhere} gridsFc={grids} />
+      <OfflineMap grids={grids} />
       <label for="address">{t('report.address')}</label>
       <input id="address" name="address" maxlength="256" />
       <label for="photo">{t('report.photo')}</label>
@@ -304,6 +362,7 @@ export function Field() {
     store(TOKEN, null);
     store(ME, null);
     store(TASKS, null);
+    store(GRIDS, null);
     setToken('');
     setMe(null);
   }
