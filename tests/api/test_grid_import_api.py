@@ -55,6 +55,7 @@ def poll(s, location, headers=None):
         seen.append(doc)
         if doc["state"] in TERMINAL:
             return doc, seen
+        time.sleep(0.02)  # pacing between polls, not synchronisation: the loop waits on state
     raise AssertionError("import %s did not finish within %ds: %s" % (location, DEADLINE,
                                                                      seen[-1]))
 
@@ -129,6 +130,34 @@ def test_good_file_imports():
             check(doc["state"] == "imported" and doc["result"]["written"] == 0 and
                   doc["result"]["unchanged"] == 15, doc["result"])
             check(len(audit(s, "grid.put")) == 15, "an unchanged import wrote grids")
+            # a job of 2,404 features is seen running, its progress moving through the phases
+            doc, seen = run_import(s, body_of(many_grids()), "?dry_run=true")
+            check(doc["state"] == "validated" and doc["result"]["accepted"] == 2404, doc["state"])
+            running = [d["progress"] for d in seen if d["state"] == "running"]
+            check(running and any(p["phase"] in ("validating", "checking") for p in running),
+                  "never seen running: %s" % [d["progress"] for d in seen][:5])
+            check(all(0 <= p["percent"] < 100 for p in running) and
+                  seen[-1]["progress"]["percent"] == 100, [p["percent"] for p in running][:20])
+
+
+def many_grids(communities=3, per=800):
+    """A street of `communities` communities of `per` square grids each, for a job long enough
+    to be seen running."""
+    def square(x, y, d):
+        return {"type": "Polygon", "coordinates": [[[x, y], [x + d, y], [x + d, y + d],
+                                                    [x, y + d], [x, y]]]}
+    features = [{"type": "Feature", "properties": {"code": "330107001", "name": "大街道"},
+                 "geometry": square(120.0, 30.0, 0.3 * communities)}]
+    for c in range(communities):
+        code = "330107001%03d" % (c + 1)
+        x0 = 120.0 + 0.3 * c
+        features.append({"type": "Feature", "properties": {"code": code, "name": "社区%d" % c},
+                         "geometry": square(x0, 30.0, 0.3)})
+        for g in range(per):
+            features.append({"type": "Feature", "properties": {
+                "code": code + "%03d" % (g + 1), "name": "网格%d" % g, "grade": "routine"},
+                "geometry": square(x0 + (g % 30) * 0.01, 30.0 + (g // 30) * 0.01, 0.01)})
+    return {"type": "FeatureCollection", "features": features}
 
 
 def bad_file():
@@ -261,6 +290,24 @@ def test_zipped_shapefiles():
             check(st == 400 and error_of(raw)[1] == "encoding", raw)
 
 
+def test_shutdown_during_an_import():
+    """SIGTERM while a large import runs: the server still stops promptly and cleanly, and the
+    database holds the whole import or none of it."""
+    with TempDir() as tmp:
+        db = make_db(tmp)
+        with Server(db, login=ADMIN) as s:
+            st, _, raw = start(s, body_of(many_grids()))
+            check(st == 202, raw[:200])
+            t0 = time.monotonic()
+            code = s.stop()
+            check(code == 0 and time.monotonic() - t0 < 20, "stop: %d after %.1fs" %
+                  (code, time.monotonic() - t0))
+        with Server(db, login=ADMIN) as s:
+            st, _, raw = s.request("GET", "/api/v1/grids?limit=1")
+            total = json.loads(raw)["total"]
+            check(total in (15, 15 + 2404), "a stopped import left %d grids" % total)
+
+
 def test_permissions_scope_and_limits():
     with TempDir() as tmp:
         db = make_db(tmp)
@@ -326,4 +373,5 @@ def test_permissions_scope_and_limits():
 
 if __name__ == "__main__":
     main([test_good_file_imports, test_bad_features_reject_the_whole_file,
-          test_zipped_shapefiles, test_permissions_scope_and_limits])
+          test_zipped_shapefiles, test_shutdown_during_an_import,
+          test_permissions_scope_and_limits])

@@ -345,13 +345,20 @@ async function main() {
   });
 
   await test('an operator imports a grid file with one bad feature and sees the report', has('POST /api/v1/grids/imports') ? null : 'no grid import route in this build', async () => {
-    // The worker's grid as it is (valid, unchanged) and a new sibling without a name (rejected).
+    // The worker's grid redrawn half as large again about its centre (valid, but overlapping its
+    // siblings: topology findings) and a new sibling without a name (rejected).
     const full = (await api('GET', '/api/v1/grids/' + g.code, undefined, admin)).doc;
     const sibling = full.parent + '099';
+    const grown = JSON.parse(JSON.stringify(full.geometry));
+    const polys = grown.type === 'MultiPolygon' ? grown.coordinates : [grown.coordinates];
+    for (const poly of polys) for (const ring of poly) for (const pt of ring) {
+      pt[0] = lon + (pt[0] - lon) * 1.5;
+      pt[1] = lat + (pt[1] - lat) * 1.5;
+    }
     const file = {
       type: 'FeatureCollection',
       features: [
-        { type: 'Feature', properties: { code: full.code, name: full.name_zh, name_en: full.name_en, grade: full.grade, households: full.households }, geometry: full.geometry },
+        { type: 'Feature', properties: { code: full.code, name: full.name_zh, name_en: full.name_en, grade: full.grade, households: full.households }, geometry: grown },
         { type: 'Feature', properties: { code: sibling, grade: 'routine' }, geometry: full.geometry },
       ],
     };
@@ -379,6 +386,15 @@ async function main() {
     await page.waitForSelector('.leaflet-tooltip.import-tip');
     check((await page.textContent('.leaflet-tooltip.import-tip')).includes(sibling), 'the tooltip does not name the rejected feature');
     check((await page.locator('[data-testid=import-rejects] tbody tr.on').count()) === 1, 'the chosen row is not marked');
+    // the grown grid overlaps its siblings: findings listed and drawn; clicking a row zooms to it
+    const findingRows = page.locator('[data-testid=import-findings] tbody tr');
+    check((await findingRows.count()) >= 1, 'the overlapping grid gave no topology finding');
+    check((await findingRows.first().textContent()).includes(full.code), 'the finding does not name ' + full.code);
+    check((await page.locator('.leaflet-overlay-pane svg path.import-finding').count()) >= 1, 'no finding drawn on the map');
+    await findingRows.first().click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=import-findings] tbody tr.on').length === 1);
+    await shot(page, '13b-console-grid-import-finding');
+    await page.locator('[data-testid=import-rejects] tbody tr').first().click();
     await shot(page, '13-console-grid-import');
     // nothing was written: the grid has its versions, the sibling does not exist
     const versionsAfter = (await api('GET', '/api/v1/grids/' + g.code + '/history', undefined, admin)).doc.versions.length;

@@ -1,6 +1,7 @@
 // The Grids page's import: choose a GeoJSON file or a zipped Shapefile, check it or import it, watch the job's progress,
 // then read the report: the rejected features and the topology findings in keyboard-usable
-// tables, drawn on the page's map (a row's button zooms to its feature). The import runs on the
+// tables, drawn on the page's map (clicking a row, or its button from the keyboard, zooms to its
+// feature). The import runs on the
 // server as a job (lib/gridimport.js); nothing is written unless every feature is valid.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { startImport, pollImport, reportFeatures, FIELD_OPTIONS } from '../lib/gridimport.js';
@@ -140,7 +141,7 @@ function ImportProgress({ job }) {
         <span>{p.percent ?? 0}%</span>
       </div>
       <progress max="100" value={p.percent ?? 0} aria-labelledby="import-phase" data-state={job.state} />
-      {p.total > 0 && <p class="hint">{t('gridImport.counts', { validated: p.validated, total: p.total, written: p.written })}</p>}
+      {p.total > 0 && <p class="hint">{t(job.dry_run ? 'gridImport.countsDry' : 'gridImport.counts', { validated: p.validated, total: p.total, written: p.written })}</p>}
     </div>
   );
 }
@@ -206,11 +207,14 @@ export function ImportReport({ imp, map }) {
     };
   }, [result, map.current, i18n.language]);
 
+  const opened = useRef(null);
   function show(key) {
     const l = layers.current.get(key);
     const m = map.current;
     setChosen(key);
     if (!l || !m) return;
+    if (opened.current && opened.current !== l) opened.current.closeTooltip();
+    opened.current = l;
     m.invalidateSize({ animate: false });
     if (l.getBounds) m.fitBounds(l.getBounds().pad(0.5), { animate: false, maxZoom: 18 });
     else m.setView(l.getLatLng(), Math.max(m.getZoom(), 17), { animate: false });
@@ -248,7 +252,7 @@ export function ImportReport({ imp, map }) {
                 const key = 'reject-' + r.index;
                 const drawable = layers.current.has(key) || r.geometry || r.point;
                 return (
-                  <tr key={key} class={chosen === key ? 'on' : ''} data-index={r.index}>
+                  <tr key={key} class={(chosen === key ? 'on ' : '') + (drawable ? 'pick' : '')} data-index={r.index} onClick={drawable ? () => show(key) : undefined}>
                     <td>{r.index + 1}</td>
                     <td>
                       <code>{r.code || '—'}</code>
@@ -260,7 +264,7 @@ export function ImportReport({ imp, map }) {
                     <td>{r.reason}</td>
                     <td>
                       {drawable ? (
-                        <button type="button" class="small" onClick={() => show(key)} aria-label={t('gridImport.showOne', { n: r.index + 1 })}>
+                        <button type="button" class="small" onClick={(e) => (e.stopPropagation(), show(key))} aria-label={t('gridImport.showOne', { n: r.index + 1 })}>
                           {t('gridImport.show')}
                         </button>
                       ) : (
@@ -294,7 +298,7 @@ export function ImportReport({ imp, map }) {
             {result.findings.map((f, i) => {
               const key = 'finding-' + i;
               return (
-                <tr key={key} class={chosen === key ? 'on' : ''}>
+                <tr key={key} class={'pick' + (chosen === key ? ' on' : '')} onClick={() => show(key)}>
                   <td>{t('finding.' + f.kind)}</td>
                   <td>
                     <code>{f.code}</code>
@@ -304,7 +308,7 @@ export function ImportReport({ imp, map }) {
                   </td>
                   <td>{f.area_m2 ? Math.round(f.area_m2) + ' m²' : '—'}</td>
                   <td>
-                    <button type="button" class="small" onClick={() => show(key)} aria-label={t('gridImport.showFinding', { n: i + 1 })}>
+                    <button type="button" class="small" onClick={(e) => (e.stopPropagation(), show(key))} aria-label={t('gridImport.showFinding', { n: i + 1 })}>
                       {t('gridImport.show')}
                     </button>
                   </td>

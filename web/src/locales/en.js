@@ -93,7 +93,7 @@ export default {
     encoding: 'Shapefile encoding', encodingAuto: 'Automatic (from the .cpg)',
     start: 'Start', working: 'Working…',
     phase: { queued: 'Waiting', reading: 'Reading the file', validating: 'Checking each feature', checking: 'Topology check', writing: 'Writing', done: 'Done' },
-    counts: '{{validated}} of {{total}} features checked, {{written}} grids written',
+    counts: '{{validated}} of {{total}} features checked, {{written}} grids written', countsDry: '{{validated}} of {{total}} features checked (check only)',
     imported: 'Imported: {{written}} grids written, {{unchanged}} unchanged.', validated: 'Check passed: all {{count}} features are valid (nothing written).',
     rejected: '{{rejected}} of {{features}} features were rejected, so nothing was written. Fix them as listed and import again.', failed: 'The import failed; nothing was written: {{detail}}',
     report: 'Import report', closeReport: 'Close the report', rejectsTitle: 'Rejected features ({{count}})', listed: 'Only the first {{listed}} of {{total}} are listed.',

@@ -93,7 +93,7 @@ export default {
     encoding: 'Shapefile 编码', encodingAuto: '自动（按 .cpg）',
     start: '开始', working: '处理中…',
     phase: { queued: '排队中', reading: '读取文件', validating: '逐个校验要素', checking: '拓扑检查', writing: '写入数据库', done: '完成' },
-    counts: '已校验 {{validated}} / {{total}} 个要素，已写入 {{written}} 个网格',
+    counts: '已校验 {{validated}} / {{total}} 个要素，已写入 {{written}} 个网格', countsDry: '已校验 {{validated}} / {{total}} 个要素（只检查）',
     imported: '导入完成：写入 {{written}} 个网格，{{unchanged}} 个未变。', validated: '检查通过：{{count}} 个要素全部有效（未写入）。',
     rejected: '{{features}} 个要素中有 {{rejected}} 个未通过，整个文件未写入。请按下表修改后重新导入。', failed: '导入失败，未写入任何数据：{{detail}}',
     report: '导入报告', closeReport: '关闭报告', rejectsTitle: '未通过的要素（{{count}} 个）', listed: '仅列出前 {{listed}} 个（共 {{total}} 个）。',
