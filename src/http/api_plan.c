@@ -109,16 +109,16 @@ static void free_list(plan_ctx *l)
     }
 }
 
-/* Drops cached contexts that can never be asked for again (an older graph of the same profile,
- * an older grid or places generation), then the least recently used ones past the bounds. */
-static void evict_locked(cg_profile p, uint64_t graph, int64_t atlas_gen, int64_t places_gen,
-                         plan_ctx **to_free)
+/* Drops cached contexts that can never be asked for again (an older graph of the same profile;
+ * with gens, an older grid or places generation than k's), then the least recently used ones
+ * past the bounds. */
+static void evict_locked(const plan_ctx *k, int gens, plan_ctx **to_free)
 {
     for (plan_ctx **pp = &cache; *pp;) {
         plan_ctx *c = *pp;
-        int stale = c->profile == p && c->graph != graph;
-        if (c->kind != CTX_SEGS)
-            stale |= c->atlas_gen != atlas_gen || c->places_gen != places_gen;
+        int stale = c->profile == k->profile && c->graph != k->graph;
+        if (gens && c->kind != CTX_SEGS)
+            stale |= c->atlas_gen != k->atlas_gen || c->places_gen != k->places_gen;
         if (stale) {
             *pp = c->next;
             unref_locked(c, to_free);
@@ -235,10 +235,12 @@ done:
 
 /*
  * The context of `kind` for this request (built when missing), with a reference taken (give it
- * back with ctx_put). `h` is the request's graph; level only for CTX_COVERAGE.
+ * back with ctx_put). `h` is the request's graph; level only for CTX_COVERAGE. The answer says
+ * X-Plan-Cache: hit or miss, for the demand points when a request also takes them
+ * (with_demand: the segment table is then not reported).
  */
-static int ctx_get(cg_http_req *req, cg_http_graph *h, ctx_kind kind, int level, plan_ctx **out,
-                   cg_err *err)
+static int ctx_get(cg_http_req *req, cg_http_graph *h, ctx_kind kind, int level, int with_demand,
+                   plan_ctx **out, cg_err *err)
 {
     plan_ctx *k = calloc(1, sizeof *k);
     if (!k)
@@ -259,8 +261,7 @@ static int ctx_get(cg_http_req *req, cg_http_graph *h, ctx_kind kind, int level,
     }
     plan_ctx *to_free = NULL, *found = NULL;
     pthread_mutex_lock(&cache_lock);
-    if (kind != CTX_SEGS)
-        evict_locked(k->profile, k->graph, k->atlas_gen, k->places_gen, &to_free);
+    evict_locked(k, kind != CTX_SEGS, &to_free);
     for (plan_ctx *c = cache; c && !found; c = c->next)
         if (key_eq(c, k))
             found = c;
@@ -272,11 +273,13 @@ static int ctx_get(cg_http_req *req, cg_http_graph *h, ctx_kind kind, int level,
     free_list(to_free);
     if (found) {
         free(k);
-        cg_http_add_header(req, "X-Plan-Cache", "hit");
+        if (kind != CTX_SEGS || !with_demand)
+            cg_http_add_header(req, "X-Plan-Cache", "hit");
         *out = found;
         return 0;
     }
-    cg_http_add_header(req, "X-Plan-Cache", "miss");
+    if (kind != CTX_SEGS || !with_demand)
+        cg_http_add_header(req, "X-Plan-Cache", "miss");
     /* Built outside the lock; two first requests for one key may both build, and the second to
      * finish uses the first's. */
     cg_http_graph_hold(h);
@@ -302,7 +305,7 @@ static int ctx_get(cg_http_req *req, cg_http_graph *h, ctx_kind kind, int level,
         k->used = ++cache_tick;
         k->next = cache;
         cache = k;
-        evict_locked(k->profile, k->graph, k->atlas_gen, k->places_gen, &to_free);
+        evict_locked(k, k->kind != CTX_SEGS, &to_free);
     }
     pthread_mutex_unlock(&cache_lock);
     free_list(to_free);
@@ -487,7 +490,7 @@ static void handle_isochrone(cg_http_req *req)
         profile_of(cg_query_get(&req->query, "profile"), "profile", &p, &err) != 0 ||
         plan_graph(req, p, &h, &err) != 0 ||
         query_point(req, cg_http_graph_get(h), &at, &err) != 0 ||
-        ctx_get(req, h, CTX_SEGS, 0, &c, &err) != 0 || !(st = st_take(c, &err)) ||
+        ctx_get(req, h, CTX_SEGS, 0, 0, &c, &err) != 0 || !(st = st_take(c, &err)) ||
         cg_http_graph_search(h, &s, &err) != 0 ||
         cg_isochrone_compute(st, s, &at, budget, buffer, &iso, &err) != 0) {
         cg_http_reply_error(req, &err);
@@ -567,7 +570,7 @@ static void handle_coverage(cg_http_req *req)
         profile_of(cg_query_get(&req->query, "profile"), "profile", &p, &err) != 0 ||
         plan_graph(req, p, &h, &err) != 0 ||
         query_points(req, cg_http_graph_get(h), "posts", &posts, &n_posts, &err) != 0 ||
-        ctx_get(req, h, CTX_COVERAGE, (int)level, &c, &err) != 0 || !(st = st_take(c, &err)) ||
+        ctx_get(req, h, CTX_COVERAGE, (int)level, 0, &c, &err) != 0 || !(st = st_take(c, &err)) ||
         cg_http_graph_search(h, &q, &err) != 0 ||
         cg_coverage_run_with(c->cov, st, q, posts, n_posts, &co, &cov, &err) != 0) {
         cg_http_reply_error(req, &err);
@@ -699,8 +702,8 @@ static void handle_posts_plan(cg_http_req *req)
     if (profile_of(v ? json_string_value(v) : NULL, "profile", &p, &err) ||
         body_points(root, "fixed", &fixed, &n_fixed, &err) ||
         body_points(root, "sites", &sites, &n_sites, &err) || plan_graph(req, p, &h, &err) ||
-        ctx_get(req, h, CTX_SEGS, 0, &segs, &err) || ctx_get(req, h, CTX_DEMAND, 0, &dem, &err) ||
-        cg_http_graph_search(h, &q, &err) ||
+        ctx_get(req, h, CTX_SEGS, 0, 1, &segs, &err) ||
+        ctx_get(req, h, CTX_DEMAND, 0, 1, &dem, &err) || cg_http_graph_search(h, &q, &err) ||
         cg_posts_plan(&segs->segs, q, dem->dem, dem->n_dem, sites, n_sites, fixed, n_fixed, &o, &r,
                       &err))
         goto fail;

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import struct
+import time
 
 from cgserver import Server, add_user
 from cgtest import TempDir, check, main, run
@@ -149,8 +150,9 @@ def test_dispatch_and_posts():
             st, body, _ = s.json("/api/v1/dispatch?lat=%s&lon=%s&units=0,0" % (inc[0], inc[1]))
             check(st == 400 and body["error"]["field"] == "units", body)
 
-            st, _, body = s.request("POST", "/api/v1/posts/plan", {"budget": 300})
+            st, hdr, body = s.request("POST", "/api/v1/posts/plan", {"budget": 300})
             plan = json.loads(body)
+            check(hdr.get_all("X-Plan-Cache") == ["miss"], hdr.get_all("X-Plan-Cache"))
             check(st == 200, plan)
             p = plan["plan"]
             check(p["uncoverable"] == 0 and p["covered_weight"] == p["total_weight"] > 0, p)
@@ -229,11 +231,54 @@ def test_cache_and_profiles():
                   (sum(g["households"] for g in doc4["grids"]), households))
             check(s.get(path)[1]["X-Plan-Cache"] == "hit", "cached again")
 
+            # a grid redrawn (imported again, half its size) while the server runs: once the
+            # server reads the new version, coverage is built afresh and measures the new shape
+            g = doc4["grids"][0]
+            st, full, _ = s.json("/api/v1/grids/" + g["code"])
+            check(st == 200, full)
+            ring = full["geometry"]["coordinates"][0][0]
+            cx = sum(p[0] for p in ring[:-1]) / (len(ring) - 1)
+            cy = sum(p[1] for p in ring[:-1]) / (len(ring) - 1)
+            small = [[cx + (x - cx) * 0.5, cy + (y - cy) * 0.5] for x, y in ring]
+            with open(os.path.join(tmp, "redraw.geojson"), "w") as f:
+                json.dump({"type": "FeatureCollection", "features": [{"type": "Feature",
+                           "properties": {"code": g["code"], "name": full["name_zh"],
+                                          "name_en": full["name_en"]},
+                           "geometry": {"type": "Polygon", "coordinates": [small]}}]}, f)
+            run("import", "grids", os.path.join(tmp, "redraw.geojson"), "--db", db, check=0)
+            # the server picks up grid writes within a second: wait for the new version to show
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                st, now, _ = s.json("/api/v1/grids/" + g["code"])
+                if now["area_m2"] < 0.5 * full["area_m2"]:
+                    break
+                s.json("/api/v1/grids/" + g["code"] + "/history")  # a round trip, not a sleep
+            check(now["area_m2"] < 0.5 * full["area_m2"], "the new version never showed")
+            st, h6, b6 = s.get(path)
+            g6 = [x for x in json.loads(b6)["grids"] if x["code"] == g["code"]]
+            check(st == 200 and h6["X-Plan-Cache"] == "miss", (st, dict(h6)))
+            check(g6 and g6[0]["road_m"] < g["road_m"], (g6, g["road_m"]))
+            doc4 = json.loads(b6)
+
             # a graph rebuilt beside the database: the next request maps it and builds afresh
             run("net", "build", "--db", db, check=0)
             st, h5, b5 = s.get(path)
             check(st == 200 and h5["X-Plan-Cache"] == "miss", (st, dict(h5)))
             check(json.loads(b5)["grids"] == doc4["grids"], "the same roads, the same coverage")
+
+            # many requests at once share the cached contexts and answer as one request alone
+            # does: different posts and budgets, coverage and isochrones mixed, 6 threads
+            queries = ["/api/v1/coverage?posts=%s&budget=%d" % (
+                ";".join(pt(bbox, fx, fy) for fx, fy in ((0.2 + 0.1 * i, 0.3), (0.6, 0.2 + 0.1 * i))),
+                b) for i in range(4) for b in (60, 180)]
+            queries += ["/api/v1/isochrone?lat=%s&lon=%s&budget=%d&buffer=0" % (
+                *pt(bbox, 0.3 + 0.1 * i, 0.5).split(","), 90) for i in range(4)]
+            alone = {q: s.get(q)[2] for q in queries}
+            import concurrent.futures
+            with concurrent.futures.ThreadPoolExecutor(6) as pool:
+                got = list(pool.map(lambda q: (q, s.get(q)), queries * 3))
+            for q, (st, hdr, body) in got:
+                check(st == 200 and body == alone[q], "concurrent %s: %d" % (q, st))
 
             # other profiles need their own graph
             st, body, _ = s.json(path + "&profile=foot")

@@ -340,6 +340,13 @@ async function main() {
     await shot(page, '22-console-coverage-proposal');
     await page.click('[data-testid=adopt]');
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid=posts] li').length === n + 3, police);
+    // in English too
+    await page.selectOption('header [data-testid=lang]', 'en');
+    await page.waitForFunction(() => document.querySelector('.coverage h1').textContent === 'Response-time coverage');
+    await page.waitForSelector('[data-testid=cov-table] tbody tr');
+    check((await page.textContent('[data-testid=cov-table] thead')).includes('Slowest point'), 'the table is not in English');
+    await shot(page, '22b-console-coverage-en');
+    await page.selectOption('header [data-testid=lang]', 'zh-CN');
     check(!problems.length, problems.join('\n'));
     await ctx.close();
   });
@@ -569,7 +576,8 @@ async function main() {
     await page.reload();
     await page.waitForSelector('[data-tab=report]');
     await page.click('[data-tab=report]');
-    await page.waitForFunction(() => [...document.querySelectorAll('.pickmap canvas.basemap-tile')].some((c) => +c.dataset.roads > 0), null, { timeout: 30000 });
+    // (the map settles on the worker's grids once they are read from storage: wait for paint)
+    await page.waitForFunction((f) => new Function('return ' + f)()('.pickmap').inked > 2000, inkOfBasemap.toString(), { timeout: 30000 }).catch(() => {});
     const painted = await page.evaluate(inkOfBasemap, '.pickmap');
     check(painted.roads > 0 && painted.inked > 2000, 'the offline map drew no roads: ' + JSON.stringify(painted));
     check((await page.locator('.leaflet-overlay-pane svg path.grid-shape').count()) >= 1, 'the worker\'s grid is not drawn offline');
