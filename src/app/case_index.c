@@ -238,9 +238,8 @@ static int slot_set(cg_case_index *ix, int64_t id, uint32_t value)
             ix->serving = 0;
             return -1;
         }
-        int64_t n = ix->n_slot ? ix->n_slot : 1024;
-        while (n <= id)
-            n *= 2;
+        /* Room for an eighth more: new ids arrive one by one. */
+        int64_t n = id + id / 8 + 1024;
         uint32_t *slot = realloc(ix->slot, (size_t)n * sizeof *slot);
         if (!slot)
             return cg_err_set(ix->err, CG_ENOMEM, "", "out of memory for the case index");
@@ -705,7 +704,10 @@ int cg_case_index_list(cg_case_index *ix, cg_store *s, const cg_case_filter *f, 
     size_t n = 0;
     int st = SYNC_FAIL;
     pthread_mutex_lock(&ix->mu);
-    if (cg_store_read_begin(s, err) == 0) {
+    if (cg_store_read_begin(s, err) != 0) {
+        st = SYNC_ASIDE; /* s is inside a transaction of its own: SQL sees what it wrote */
+        cg_err_clear(err);
+    } else {
         cg_case_mark m;
         if (cg_store_case_mark(s, &m, err) == 0)
             st = sync_to(ix, s, &m, err);

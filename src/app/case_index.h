@@ -50,8 +50,9 @@ int cg_case_index_fits(const cg_case_filter *f);
  * Lists f (its limit must be 1..CG_CASE_INDEX_LIMIT_MAX) through the index: the cases of the
  * page, read from s by id, go to cb in order and *total is the number matching without limit and
  * offset: exactly what cg_store_case_count and cg_store_case_list on s give. Returns 0; 1 when
- * the index does not serve this filter (nothing was called: list through SQL); -1 with err when
- * reading the store failed. s must not be inside a transaction.
+ * the index does not serve this filter, or s is inside a transaction (nothing was called: list
+ * through SQL, which sees the transaction's own writes); -1 with err when reading the store
+ * failed.
  */
 #define CG_CASE_INDEX_LIMIT_MAX 1000
 int cg_case_index_list(cg_case_index *ix, cg_store *s, const cg_case_filter *f, cg_case_cb cb,

@@ -13,6 +13,9 @@
 #include "core/datetime.h"
 #include "geo/geojson.h"
 
+/* A string literal (its length known at compile time). */
+#define put_lit(b, lit) cg_buf_append((b), (lit), sizeof(lit) - 1)
+
 /* A signed integer in decimal (printf is most of the cost of a page of cases). */
 static void put_i64(cg_buf *b, int64_t v)
 {
@@ -31,23 +34,21 @@ static void put_i64(cg_buf *b, int64_t v)
 /* An instant as ISO 8601 in Asia/Shanghai ("2026-11-24T10:00:00+08:00"); null when 0. */
 static void put_time(cg_buf *b, int64_t t)
 {
-    char iso[CG_ISO_LOCAL_LEN + 1];
-    if (!t || !cg_time_iso_local(t, iso)) {
-        cg_buf_puts(b, "null");
+    char quoted[CG_ISO_LOCAL_LEN + 3];
+    if (!t || !cg_time_iso_local(t, quoted + 1)) {
+        put_lit(b, "null");
         return;
     }
-    cg_buf_putc(b, '"');
-    cg_buf_append(b, iso, CG_ISO_LOCAL_LEN);
-    cg_buf_putc(b, '"');
+    quoted[0] = quoted[CG_ISO_LOCAL_LEN + 1] = '"';
+    cg_buf_append(b, quoted, CG_ISO_LOCAL_LEN + 2);
 }
 
-static void put_key_time(cg_buf *b, const char *key, int64_t t)
-{
-    cg_buf_puts(b, ",\"");
-    cg_buf_puts(b, key);
-    cg_buf_puts(b, "\":");
-    put_time(b, t);
-}
+/* ,"key":<time> with the key's literal written in one append. */
+#define put_key_time(b, key, t)                                                                    \
+    do {                                                                                           \
+        put_lit(b, ",\"" key "\":");                                                               \
+        put_time(b, t);                                                                            \
+    } while (0)
 
 /* A string, or null when empty. */
 static void put_string_or_null(cg_buf *b, const char *s)
@@ -55,64 +56,64 @@ static void put_string_or_null(cg_buf *b, const char *s)
     if (s && *s)
         cg_json_write_string(b, s);
     else
-        cg_buf_puts(b, "null");
+        put_lit(b, "null");
 }
 
 void cg_case_json(const cg_case *c, const cg_case_rules *rules, int64_t now, cg_buf *out)
 {
-    cg_buf_puts(out, "{\"id\":");
+    put_lit(out, "{\"id\":");
     put_i64(out, c->id);
-    cg_buf_puts(out, ",\"version\":");
+    put_lit(out, ",\"version\":");
     put_i64(out, c->version);
-    cg_buf_puts(out, ",\"source\":\"");
+    put_lit(out, ",\"source\":\"");
     cg_buf_puts(out, cg_case_source_name(c->source));
     cg_buf_putc(out, '"');
-    cg_buf_puts(out, ",\"category\":");
+    put_lit(out, ",\"category\":");
     cg_json_write_string(out, c->category);
     const cg_category *cat = rules ? cg_taxonomy_find(&rules->taxonomy, c->category) : NULL;
-    cg_buf_puts(out, ",\"category_name\":");
+    put_lit(out, ",\"category_name\":");
     if (cat) {
-        cg_buf_puts(out, "{\"zh\":");
+        put_lit(out, "{\"zh\":");
         cg_json_write_string(out, cat->name_zh);
-        cg_buf_puts(out, ",\"en\":");
+        put_lit(out, ",\"en\":");
         cg_json_write_string(out, cat->name_en);
         cg_buf_putc(out, '}');
     } else {
-        cg_buf_puts(out, "null");
+        put_lit(out, "null");
     }
-    cg_buf_puts(out, ",\"description\":");
+    put_lit(out, ",\"description\":");
     cg_json_write_string(out, c->description);
     if (c->has_point)
         cg_buf_printf(out, ",\"lon\":%.15g,\"lat\":%.15g", c->lon, c->lat);
     else
-        cg_buf_puts(out, ",\"lon\":null,\"lat\":null");
-    cg_buf_puts(out, ",\"address\":");
+        put_lit(out, ",\"lon\":null,\"lat\":null");
+    put_lit(out, ",\"address\":");
     cg_json_write_string(out, c->address);
-    cg_buf_puts(out, ",\"grid\":");
+    put_lit(out, ",\"grid\":");
     put_string_or_null(out, c->grid_code);
-    cg_buf_puts(out, ",\"priority\":");
+    put_lit(out, ",\"priority\":");
     put_i64(out, c->priority);
-    cg_buf_puts(out, ",\"state\":\"");
+    put_lit(out, ",\"state\":\"");
     cg_buf_puts(out, cg_case_state_name(c->status.state));
-    cg_buf_puts(out, "\",\"tier\":\"");
+    put_lit(out, "\",\"tier\":\"");
     cg_buf_puts(out, cg_case_tier_name(c->status.tier));
-    cg_buf_puts(out, "\",\"assignee\":");
+    put_lit(out, "\",\"assignee\":");
     if (c->assignee.kind == CG_ASSIGN_NONE) {
-        cg_buf_puts(out, "null");
+        put_lit(out, "null");
     } else {
-        cg_buf_puts(out, "{\"kind\":\"");
+        put_lit(out, "{\"kind\":\"");
         cg_buf_puts(out, cg_assignee_kind_name(c->assignee.kind));
-        cg_buf_puts(out, "\",\"account_id\":");
+        put_lit(out, "\",\"account_id\":");
         put_i64(out, c->assignee.account_id);
-        cg_buf_puts(out, ",\"label\":");
+        put_lit(out, ",\"label\":");
         cg_json_write_string(out, c->assignee.label);
         cg_buf_putc(out, '}');
     }
-    cg_buf_puts(out, ",\"reporter_id\":");
+    put_lit(out, ",\"reporter_id\":");
     put_i64(out, c->reporter_id);
-    cg_buf_puts(out, ",\"extension\":");
+    put_lit(out, ",\"extension\":");
     put_i64(out, c->extension);
-    cg_buf_puts(out, ",\"extension_requested\":");
+    put_lit(out, ",\"extension_requested\":");
     put_i64(out, c->extension_requested);
     put_key_time(out, "reported_at", c->reported_at);
     put_key_time(out, "registered_at", c->registered_at);
@@ -120,11 +121,11 @@ void cg_case_json(const cg_case *c, const cg_case_rules *rules, int64_t now, cg_
     put_key_time(out, "handled_at", c->handled_at);
     put_key_time(out, "closed_at", c->closed_at);
     put_key_time(out, "updated_at", c->updated_at);
-    cg_buf_puts(out, ",\"deadlines\":{\"register_by\":");
+    put_lit(out, ",\"deadlines\":{\"register_by\":");
     put_time(out, c->deadlines.register_by);
-    cg_buf_puts(out, ",\"dispatch_by\":");
+    put_lit(out, ",\"dispatch_by\":");
     put_time(out, c->deadlines.dispatch_by);
-    cg_buf_puts(out, ",\"handle_by\":");
+    put_lit(out, ",\"handle_by\":");
     put_time(out, c->deadlines.handle_by);
     cg_buf_putc(out, '}');
     put_key_time(out, "due_at", c->due_at);
@@ -135,19 +136,19 @@ void cg_case_json(const cg_case *c, const cg_case_rules *rules, int64_t now, cg_
         cg_calendar_between(rules->calendar, now, c->due_at, &remaining, NULL) == 0)
         put_i64(out, remaining);
     else
-        cg_buf_puts(out, "null");
+        put_lit(out, "null");
     if (c->duplicate_of)
         cg_buf_printf(out, ",\"duplicate_of\":%" PRId64, c->duplicate_of);
     else
-        cg_buf_puts(out, ",\"duplicate_of\":null");
+        put_lit(out, ",\"duplicate_of\":null");
     if (c->evaluation)
         cg_buf_printf(out, ",\"evaluation\":%d", c->evaluation);
     else
-        cg_buf_puts(out, ",\"evaluation\":null");
+        put_lit(out, ",\"evaluation\":null");
     cg_buf_puts(out, c->has_contact ? ",\"has_contact\":true,\"photos\":"
                                     : ",\"has_contact\":false,\"photos\":");
     put_i64(out, c->n_photos);
-    cg_buf_puts(out, ",\"device_id\":");
+    put_lit(out, ",\"device_id\":");
     put_string_or_null(out, c->device_id);
     cg_buf_putc(out, '}');
 }
@@ -156,12 +157,12 @@ void cg_case_event_json(const cg_case_event *e, cg_buf *out)
 {
     cg_buf_printf(out, "{\"seq\":%" PRId64 ",\"action\":", e->seq);
     if (e->is_note)
-        cg_buf_puts(out, "null");
+        put_lit(out, "null");
     else
         cg_buf_printf(out, "\"%s\"", cg_case_action_name(e->action));
     cg_buf_printf(out, ",\"note_only\":%s,\"from\":", e->is_note ? "true" : "false");
     if (e->from == CG_CASE_NONE)
-        cg_buf_puts(out, "null");
+        put_lit(out, "null");
     else
         cg_buf_printf(out, "\"%s\"", cg_case_state_name(e->from));
     cg_buf_printf(out, ",\"to\":\"%s\",\"tier\":\"%s\",\"actor\":{\"id\":%" PRId64 ",\"name\":",
@@ -169,14 +170,14 @@ void cg_case_event_json(const cg_case_event *e, cg_buf *out)
     cg_json_write_string(out, e->actor_name);
     char roles[128];
     cg_roles_format(e->roles, roles, sizeof roles);
-    cg_buf_puts(out, "},\"roles\":");
+    put_lit(out, "},\"roles\":");
     cg_json_write_string(out, roles);
-    cg_buf_puts(out, ",\"at\":");
+    put_lit(out, ",\"at\":");
     put_time(out, e->at);
-    cg_buf_puts(out, ",\"note\":");
+    put_lit(out, ",\"note\":");
     cg_json_write_string(out, e->note);
     /* The detail is a JSON object the store checked on the way in. */
-    cg_buf_puts(out, ",\"detail\":");
+    put_lit(out, ",\"detail\":");
     cg_buf_puts(out, e->detail[0] ? e->detail : "{}");
     cg_buf_putc(out, '}');
 }

@@ -434,24 +434,26 @@ void cg_json_write_string(cg_buf *b, const char *s)
     const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
     cg_buf_putc(b, '"');
     while (p < end) {
+        /* A run of bytes written as they are: plain ASCII and valid UTF-8 sequences (Chinese
+         * text is all of the latter: one append per run, not per character). */
         const unsigned char *run = p;
-        while (p < end && *p >= 0x20 && *p != '"' && *p != '\\' && *p < 0x80)
-            p++;
+        for (;;) {
+            while (p < end && *p >= 0x20 && *p != '"' && *p != '\\' && *p < 0x80)
+                p++;
+            size_t n = p < end && *p >= 0x80 ? utf8_sequence(p, end) : 0;
+            if (!n)
+                break;
+            p += n;
+        }
         if (p > run)
             cg_buf_append(b, run, (size_t)(p - run));
         if (p == end)
             break;
         unsigned char c = *p;
         if (c >= 0x80) {
-            size_t n = utf8_sequence(p, end);
-            if (n) {
-                cg_buf_append(b, p, n);
-                p += n;
-            } else {
-                /* Invalid bytes would make the whole document invalid JSON: write U+FFFD. */
-                cg_buf_puts(b, "\xEF\xBF\xBD");
-                p++;
-            }
+            /* Invalid bytes would make the whole document invalid JSON: write U+FFFD. */
+            cg_buf_puts(b, "\xEF\xBF\xBD");
+            p++;
             continue;
         }
         p++;

@@ -144,15 +144,19 @@ int cg_http_cases_start(const cg_http_config *cfg, cg_store *s, cg_http_cases **
     if (make_dirs(c->photo_dir, err) != 0 || cg_case_rules_load(s, &rules, err) != 0)
         goto fail;
     c->current = rules_ref_new(rules);
-    if (cg_case_index_build(s, &c->index, err) != 0) {
-        cg_err_prefix(err, "building the case index");
-        goto fail;
+    cg_err ix_err;
+    cg_err_clear(&ix_err);
+    if (cg_case_index_build(s, &c->index, &ix_err) != 0) {
+        /* Lists still work, through SQL. */
+        c->index = NULL;
+        cg_log_warn("case index not built (case lists go through SQL): %s", ix_err.message);
+    } else {
+        cg_case_index_stats st;
+        cg_case_index_stats_get(c->index, &st);
+        cg_log_info("case index: %lld cases under %lld grid codes, %.1f MB, built in %.2f s%s",
+                    (long long)st.cases, (long long)st.codes, (double)st.bytes / 1048576.0,
+                    st.seconds, st.serving ? "" : " (stepped aside: lists go through SQL)");
     }
-    cg_case_index_stats st;
-    cg_case_index_stats_get(c->index, &st);
-    cg_log_info("case index: %lld cases under %lld grid codes, %.1f MB, built in %.2f s%s",
-                (long long)st.cases, (long long)st.codes, (double)st.bytes / 1048576.0, st.seconds,
-                st.serving ? "" : " (stepped aside: lists go through SQL)");
     if (cg_intake_start(cfg->db, 0, &c->intake, err) != 0) {
         c->intake = NULL;
         goto fail;

@@ -86,6 +86,11 @@ void cg_search_free(cg_search *s)
     free(s->bhead);
     free(s->src_edges);
     free(s->src_frac);
+    free(s->chn);
+    for (int d = 0; d < 2; d++) {
+        free(s->chd[d].heap);
+        free(s->chd[d].touched);
+    }
     free(s);
 }
 

@@ -39,7 +39,7 @@
 #include "net/profile.h"
 #include "store/store.h"
 
-#define CG_GRAPH_VERSION 4
+#define CG_GRAPH_VERSION 5
 #define CG_NO_NODE       UINT32_MAX
 #define CG_NO_EDGE       UINT32_MAX
 

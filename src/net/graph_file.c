@@ -7,8 +7,8 @@
  *            bounding box, source ways generation and digest, payload size, checksum
  *   graph    first_out[n+1] head[m] ms[m] twin[m] metres[m] cls[m] flags[m] in_first[n+1]
  *            in_edge[m] lat[n] lon[n] origin[n]
- *   ch       rank[n] order[n] up_first[n+1] up_head up_w up_mid up_len [ch_up_m each]
- *            dn_first[n+1] dn_head dn_w dn_mid dn_len [ch_dn_m each]   (when has_ch)
+ *   ch       rank[n] order[n] up_first[n+1] up_arc (head, w pairs) up_mid up_len [ch_up_m each]
+ *            dn_first[n+1] dn_arc dn_mid dn_len [ch_dn_m each]   (when has_ch)
  *
  * The checksum is FNV-1a over the payload taken as 64-bit words: it catches truncation, bit rot
  * and a file overwritten half-way, at ~1 GB/s, which is a small part of a server's start.
@@ -67,13 +67,11 @@ static size_t sections(cg_graph *g, int has_ch, section *s)
         SEC(rank, n * 4);
         SEC(order, n * 4);
         SEC(up_first, (n + 1) * 4);
-        SEC(up_head, (size_t)g->ch_up_m * 4);
-        SEC(up_w, (size_t)g->ch_up_m * 4);
+        SEC(up_arc, (size_t)g->ch_up_m * 8);
         SEC(up_mid, (size_t)g->ch_up_m * 4);
         SEC(up_len, (size_t)g->ch_up_m * 4);
         SEC(dn_first, (n + 1) * 4);
-        SEC(dn_head, (size_t)g->ch_dn_m * 4);
-        SEC(dn_w, (size_t)g->ch_dn_m * 4);
+        SEC(dn_arc, (size_t)g->ch_dn_m * 8);
         SEC(dn_mid, (size_t)g->ch_dn_m * 4);
         SEC(dn_len, (size_t)g->ch_dn_m * 4);
     }

@@ -17,6 +17,11 @@
 
 typedef struct cg_snap_index cg_snap_index;
 
+/* A hierarchy edge as a query scans it: head (a rank) and weight side by side, one load. */
+typedef struct {
+    uint32_t head, w;
+} cg_ch_arc;
+
 struct cg_graph {
     cg_profile profile;
     uint32_t n, m;
@@ -44,8 +49,10 @@ struct cg_graph {
     uint32_t ch_up_m, ch_dn_m;
     const uint32_t *rank, *order; /* node -> rank and rank -> node; the arrays below are indexed
                                      by rank and hold ranks (ch.c: to_csr) */
-    const uint32_t *up_first, *up_head, *up_w, *up_mid;
-    const uint32_t *dn_first, *dn_head, *dn_w, *dn_mid;
+    const uint32_t *up_first, *up_mid;
+    const cg_ch_arc *up_arc;
+    const uint32_t *dn_first, *dn_mid;
+    const cg_ch_arc *dn_arc;
     const float *up_len, *dn_len; /* metres along each hierarchy edge (routes without geometry) */
 
     cg_bbox bbox;

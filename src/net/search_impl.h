@@ -30,6 +30,31 @@ typedef struct {
     uint32_t edge, index;
 } cg_src_edge;
 
+/*
+ * Point-to-point queries on the hierarchy (ch.c: cg_route_ch) keep their own compact state, for
+ * they are all cache misses: per node (by rank) both directions' distance and parent in one
+ * 16-byte entry, so settling a node, stalling it and testing it as a meeting point read one
+ * cache line; per direction a 4-ary heap holding (key, node) pairs, so sifting compares keys in
+ * the heap itself instead of chasing each node's distance; entries are never moved or
+ * decreased, a node whose distance falls is pushed again and the stale entry skipped when it
+ * comes up (no position array to keep). Allocated by the first query of a workspace.
+ */
+typedef struct {
+    uint32_t dist[2];   /* ms from the start (0) / to the target (1); CG_INF_MS when untouched */
+    uint32_t parent[2]; /* rank the node was reached from, CG_NO_NODE at an entry */
+} cg_ch_node;
+
+typedef struct {
+    uint32_t key, node;
+} cg_ch_item;
+
+typedef struct {
+    cg_ch_item *heap;
+    uint32_t hn, hcap;
+    uint32_t *touched;
+    uint32_t n_touched, tcap;
+} cg_ch_dir;
+
 struct cg_search {
     const cg_graph *g;
     cg_side side[2];
@@ -44,6 +69,8 @@ struct cg_search {
     cg_src_edge *src_edges; /* sources of the last search by edge, for seconds_at */
     uint32_t n_src;
     double *src_frac;
+    cg_ch_node *chn; /* point-to-point hierarchy queries (see cg_ch_node), by rank */
+    cg_ch_dir chd[2];
 };
 
 void cg_side_reset(cg_side *s);

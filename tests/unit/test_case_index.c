@@ -490,6 +490,15 @@ static void test_filters_left_to_sql(void **state)
     }
     assert_int_equal(cg_case_index_list(ix, a, &fits, collect, &by_index, &total, &err), 0);
     assert_int_equal(total, 1);
+    /* Inside a transaction of the caller's, SQL answers (it sees the transaction's writes). */
+    if (cg_store_begin(a, &err))
+        fail_msg("begin: %s", err.message);
+    insert_case(a);
+    total = -1;
+    assert_int_equal(cg_case_index_list(ix, a, &fits, never, NULL, &total, &err), 1);
+    cg_store_rollback(a);
+    assert_int_equal(cg_case_index_list(ix, a, &fits, collect, &by_index, &total, &err), 0);
+    assert_int_equal(total, 1);
     cg_case_index_free(ix);
     cg_store_close(a);
 }

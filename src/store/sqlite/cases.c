@@ -578,27 +578,38 @@ int cg_store_case_fetch(cg_store *s, const int64_t *ids, size_t n, cg_case_cb cb
 {
     if (n == 0)
         return 0;
+    if (n > MAX_IDS)
+        return cg_err_set(err, CG_ELIMIT, "ids", "at most %d ids in one read", MAX_IDS);
+    cg_buf list;
+    cg_buf_init(&list);
+    cg_buf_putc(&list, '[');
+    for (size_t i = 0; i < n; i++)
+        cg_buf_printf(&list, "%s%" PRId64, i ? "," : "", ids[i]);
+    cg_buf_putc(&list, ']');
     sq_lease l;
-    if (sq_acquire(s, SQ_CASE_FETCH, "SELECT " CASE_COLUMNS " FROM cases c WHERE c.id = ?1", &l,
-                   err))
+    /* One statement for the page: the ids in their order (json_each walks the array in order,
+     * and CROSS JOIN keeps it the outer loop), each row by its primary key. */
+    if (sq_acquire(s, SQ_CASE_FETCH,
+                   "SELECT " CASE_COLUMNS " FROM json_each(?1) j CROSS JOIN cases c "
+                   "ON c.id = j.value",
+                   &l, err)) {
+        cg_buf_free(&list);
         return -1;
+    }
+    sqlite3_bind_text(l.st, 1, list.data, (int)list.len, SQLITE_STATIC);
     cg_case *c = malloc(sizeof *c);
     int result = c ? 0 : cg_err_set(err, CG_ENOMEM, "", "out of memory reading cases");
-    for (size_t i = 0; c && i < n; i++) {
-        sqlite3_reset(l.st);
-        sqlite3_bind_int64(l.st, 1, ids[i]);
-        int rc = sqlite3_step(l.st);
-        if (rc == SQLITE_ROW) {
-            case_from_row(l.st, c);
-            if (cb(ctx, c))
-                break;
-        } else if (rc != SQLITE_DONE) {
-            result = sq_fail(s, rc, "reading cases", err);
+    int rc = SQLITE_DONE;
+    while (c && (rc = sqlite3_step(l.st)) == SQLITE_ROW) {
+        case_from_row(l.st, c);
+        if (cb(ctx, c))
             break;
-        }
     }
+    if (c && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        result = sq_fail(s, rc, "reading cases", err);
     free(c);
     sq_release(&l);
+    cg_buf_free(&list);
     return result;
 }
 

@@ -71,6 +71,7 @@ export function Coverage({ ctx }) {
   const [sort, setSort] = useState({ key: 'road', dir: 'asc' });
   const [selected, setSelected] = useState(null);
   const seq = useRef(0);
+  const isoSeq = useRef(0);
   const canPlan = ctx.perms.includes('grid.write');
   const canIso = ctx.perms.includes('locate');
 
@@ -137,6 +138,7 @@ export function Coverage({ ctx }) {
   // A proposal belongs to the settings it was made for.
   useEffect(() => {
     setPlan((p) => ({ ...p, result: null, doc: null, error: null }));
+    isoSeq.current++;
     setIso({ fc: null, loading: false, error: null, at: null });
   }, [budget, profile]);
 
@@ -168,13 +170,19 @@ export function Coverage({ ctx }) {
   function removePost(id) {
     setPosts((ps) => ps.filter((p) => p.id !== id));
   }
+  // The reached roads at once, then the area around them (the latest click wins).
   async function showIso(lat, lon) {
-    setIso({ fc: null, loading: true, error: null, at: [lat, lon] });
+    const n = ++isoSeq.current;
+    const at = [lat, lon];
+    setIso({ fc: null, loading: true, error: null, at });
     try {
+      const lines = await isochrone({ lat, lon, budget, profile, buffer: 0 });
+      if (n !== isoSeq.current) return;
+      setIso({ fc: lines, loading: true, error: null, at });
       const fc = await isochrone({ lat, lon, budget, profile });
-      setIso({ fc, loading: false, error: null, at: [lat, lon] });
+      if (n === isoSeq.current) setIso({ fc, loading: false, error: null, at });
     } catch (error) {
-      setIso({ fc: null, loading: false, error, at: [lat, lon] });
+      if (n === isoSeq.current) setIso((s) => ({ ...s, loading: false, error }));
     }
   }
   async function propose(e) {
@@ -376,12 +384,22 @@ export function Coverage({ ctx }) {
         <PlanError error={iso.error} profile={profile} />
         {iso.fc && (
           <div class="state ok iso-info" data-testid="iso-info">
-            {t('coverage.isoInfo', {
-              budget: t('coverage.minutes', { count: budget / 60 }),
-              km: ((iso.fc.features.find((f) => f.properties.kind === 'network') || { properties: { metres: 0 } }).properties.metres / 1000).toFixed(1),
-              area: ((iso.fc.features.find((f) => f.properties.kind === 'area') || { properties: { area_m2: 0 } }).properties.area_m2 / 1e6).toFixed(2),
-            })}{' '}
-            <button type="button" class="link" onClick={() => setIso({ fc: null, loading: false, error: null, at: null })}>{t('coverage.clear')}</button>
+            {(() => {
+              const net = iso.fc.features.find((f) => f.properties.kind === 'network');
+              const area = iso.fc.features.find((f) => f.properties.kind === 'area');
+              const v = { budget: t('coverage.minutes', { count: budget / 60 }), km: ((net ? net.properties.metres : 0) / 1000).toFixed(1) };
+              return area ? t('coverage.isoInfo', { ...v, area: (area.properties.area_m2 / 1e6).toFixed(2) }) : t('coverage.isoLines', v);
+            })()}{' '}
+            <button
+              type="button"
+              class="link"
+              onClick={() => {
+                isoSeq.current++;
+                setIso({ fc: null, loading: false, error: null, at: null });
+              }}
+            >
+              {t('coverage.clear')}
+            </button>
           </div>
         )}
 

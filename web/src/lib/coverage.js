@@ -21,8 +21,9 @@ export function postsParam(posts) {
 export const coverage = ({ posts, budget, profile, level }, request = get) =>
   request('/api/v1/coverage' + qs({ posts: postsParam(posts), budget, profile, level }));
 
-export const isochrone = ({ lat, lon, budget, profile }, request = get) =>
-  request('/api/v1/isochrone' + qs({ lat: lat.toFixed(6), lon: lon.toFixed(6), budget, profile }));
+/** buffer 0 asks for the reached roads alone (milliseconds); the area takes a second or so. */
+export const isochrone = ({ lat, lon, budget, profile, buffer }, request = get) =>
+  request('/api/v1/isochrone' + qs({ lat: lat.toFixed(6), lon: lon.toFixed(6), budget, profile, buffer }));
 
 /** Places of a kind as posts: [{id, lat, lon, name_zh, name_en}] (at most 1000). */
 export async function storedPosts(kind, request = get) {

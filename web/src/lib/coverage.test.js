@@ -1,7 +1,7 @@
 // The coverage page's rules: the posts parameter, share colours, table rows and their sorting, the
 // whole area's weighted figures, and the requests sent to the planning API.
 import { describe, it, expect } from 'vitest';
-import { postsParam, shareColour, gridRows, sortRows, totals, pct, coverage, proposePosts, storedPosts, BUDGETS, DEFAULT_BUDGET } from './coverage.js';
+import { postsParam, shareColour, gridRows, sortRows, totals, pct, coverage, isochrone, proposePosts, storedPosts, BUDGETS, DEFAULT_BUDGET } from './coverage.js';
 
 const doc = {
   features: [{ properties: { metres: 120.5 } }, { properties: { metres: 79.5 } }],
@@ -66,5 +66,7 @@ describe('coverage', () => {
     expect(r.posts.map((p) => p.fixed)).toEqual([true, false]);
     await proposePosts({ fixed: [], budget: 300, profile: 'car', p: 3 }, fake);
     expect(asked[3][1]).toEqual({ budget: 300, profile: 'car', p: 3 });
+    await isochrone({ lat: 30.2, lon: 120.1, budget: 60, profile: 'car', buffer: 0 }, fake);
+    expect(asked[4][0]).toBe('/api/v1/isochrone?lat=30.200000&lon=120.100000&budget=60&profile=car&buffer=0');
   });
 });

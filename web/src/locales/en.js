@@ -35,7 +35,7 @@ export default {
     postsHint: 'Drag a post on the map to move it. From the keyboard: pan the map with the arrow keys, then add a post at its centre.',
     loadingPosts: 'Loading posts…', noPosts: 'No posts yet: click the map (with "adds a post" chosen) or add one at the map centre.',
     newPost: 'New post', show: 'Show', remove: 'Remove', removeLabel: 'Remove post {{n}}', postTitle: 'Post {{n}} {{name}} (drag to move)', proposedTitle: 'Proposed post {{n}}',
-    isoLoading: 'Computing the isochrone (the area takes a second or two)…', isoInfo: 'Isochrone: {{km}} km of road reached within {{budget}}, an area of {{area}} km².', clear: 'Clear',
+    isoLoading: 'Computing the isochrone (the area takes a second or two)…', isoLines: 'Isochrone: {{km}} km of road reached within {{budget}}; the area follows.', isoInfo: 'Isochrone: {{km}} km of road reached within {{budget}}, an area of {{area}} km².', clear: 'Clear',
     planTitle: 'Propose posts', noPlan: 'Only roles that may change grids (operators, administrators) may plan posts.',
     planFull: 'The fewest new posts so every household is reached', planBest: 'The best new posts, how many:', planP: 'Number of new posts',
     propose: 'Propose posts', planning: 'Planning…', planningHint: 'Planning posts; this takes up to about ten seconds.',

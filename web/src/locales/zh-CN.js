@@ -35,7 +35,7 @@ export default {
     postsHint: '在地图上拖动站点即可移动。仅用键盘时：用方向键平移地图，再在地图中心添加站点。',
     loadingPosts: '正在加载站点…', noPosts: '还没有站点：选择“添加站点”后点击地图，或在地图中心添加。',
     newPost: '新站点', show: '定位', remove: '删除', removeLabel: '删除站点 {{n}}', postTitle: '站点 {{n}} {{name}}（可拖动）', proposedTitle: '建议站点 {{n}}',
-    isoLoading: '正在计算等时圈（范围面需要一两秒）…', isoInfo: '等时圈：{{budget}}内可达道路 {{km}} 公里，面积 {{area}} 平方公里。', clear: '清除',
+    isoLoading: '正在计算等时圈（范围面需要一两秒）…', isoLines: '等时圈：{{budget}}内可达道路 {{km}} 公里；范围面稍后显示。', isoInfo: '等时圈：{{budget}}内可达道路 {{km}} 公里，面积 {{area}} 平方公里。', clear: '清除',
     planTitle: '站点选址建议', noPlan: '只有可修改网格的角色（操作员、管理员）可以进行站点选址。',
     planFull: '以最少的新站点覆盖全部住户', planBest: '选出最佳的若干新站点，数量：', planP: '新站点数量',
     propose: '生成建议', planning: '正在选址…', planningHint: '正在计算选址方案，最多约需十秒。',
