@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -428,6 +429,122 @@ static void test_restore(void **state)
     cg_store_close(a);
 }
 
+/* ---- lists on several threads while another connection writes ---- */
+
+typedef struct {
+    const char *path;
+    cg_case_index *ix;
+    int seed;
+    volatile int *stop;
+    int lists, failures;
+    char failure[CG_ERR_MESSAGE_MAX + 128];
+} reader;
+
+typedef struct {
+    const cg_case_filter *f;
+    int64_t last_at, last_id;
+    int n, bad;
+} checked;
+
+/* Every row of an index-served page must match the filter as read in the same transaction, and
+ * come newest first: a stale entry would show up as a row that does not. */
+static int check_row(void *arg, const cg_case *c)
+{
+    checked *k = arg;
+    const cg_case_filter *f = k->f;
+    if (f->states && !(f->states & (1u << c->status.state)))
+        k->bad = 1;
+    if (f->subtree_code && *f->subtree_code &&
+        strncmp(c->grid_code, f->subtree_code, strlen(f->subtree_code)) != 0)
+        k->bad = 2;
+    if (f->no_grid && (!f->subtree_code || !*f->subtree_code) && c->grid_code[0])
+        k->bad = 3;
+    if ((f->since && c->reported_at < f->since) || (f->until && c->reported_at >= f->until))
+        k->bad = 4;
+    if (k->n &&
+        (c->reported_at > k->last_at || (c->reported_at == k->last_at && c->id >= k->last_id)))
+        k->bad = 5;
+    k->last_at = c->reported_at;
+    k->last_id = c->id;
+    k->n++;
+    return 0;
+}
+
+static void *reader_main(void *arg)
+{
+    reader *r = arg;
+    cg_store *s = NULL;
+    cg_err err = {0};
+    if (cg_store_open(r->path, 0, &s, &err)) {
+        snprintf(r->failure, sizeof r->failure, "open: %s", err.message);
+        r->failures++;
+        return NULL;
+    }
+    uint64_t state = 0x2545F4914F6CDD1Dull * (uint64_t)(r->seed + 1);
+    while (!*r->stop || r->lists < 50) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        cg_case_filter f = {.limit = 1 + (int)(state % 60)};
+        if (state & 0x100)
+            f.subtree_code = subtrees[(state >> 9) % N_SUBTREES];
+        if (state & 0x10000)
+            f.states = 1u << (1 + (state >> 17) % (CG_CASE_STATE_COUNT - 1));
+        if (state & 0x1000000)
+            f.since = T0 - 3600 * (int64_t)((state >> 25) % (24 * 60));
+        checked k = {.f = &f, .n = 0};
+        int64_t total = -1;
+        int rc = cg_case_index_list(r->ix, s, &f, check_row, &k, &total, &err);
+        r->lists++;
+        if (rc != 0 || k.bad || total < k.n) {
+            r->failures++;
+            snprintf(r->failure, sizeof r->failure, "rc %d bad %d total %lld rows %d: %s", rc,
+                     k.bad, (long long)total, k.n, err.message);
+        }
+    }
+    cg_store_close(s);
+    return NULL;
+}
+
+static void test_concurrent_lists_and_writes(void **state)
+{
+    (void)state;
+    const char *path = cg_test_tmppath("concurrent.db");
+    unlink(path);
+    cg_store *a = NULL, *w = NULL;
+    cg_err err = {0};
+    if (cg_store_open(path, CG_STORE_CREATE, &a, &err) || cg_store_open(path, 0, &w, &err))
+        fail_msg("open: %s", err.message);
+    for (size_t i = 0; i < N_GRIDS; i++)
+        put_grid(a, grid_codes[i]);
+    random_writes(a, 600);
+    cg_case_index *ix = NULL;
+    if (cg_case_index_build(a, &ix, &err))
+        fail_msg("build: %s", err.message);
+    volatile int stop = 0;
+    reader readers[3];
+    pthread_t threads[3];
+    for (int i = 0; i < 3; i++) {
+        readers[i] = (reader){.path = path, .ix = ix, .seed = i, .stop = &stop};
+        assert_int_equal(pthread_create(&threads[i], NULL, reader_main, &readers[i]), 0);
+    }
+    /* Writes in small transactions while the readers list. */
+    for (int i = 0; i < 60; i++)
+        random_writes(w, 1 + pick(8));
+    stop = 1;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+        if (readers[i].failures)
+            fail_msg("reader %d: %d of %d lists wrong, e.g. %s", i, readers[i].failures,
+                     readers[i].lists, readers[i].failure);
+    }
+    /* Then every filter agrees with SQL exactly. */
+    run_filters(ix, a, 100);
+    cg_case_index_free(ix);
+    cg_store_close(w);
+    cg_store_close(a);
+}
+
 static int never(void *arg, const cg_case *c)
 {
     (void)arg;
@@ -508,6 +625,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_writes_and_filters),
         cmocka_unit_test(test_restore),
+        cmocka_unit_test(test_concurrent_lists_and_writes),
         cmocka_unit_test(test_filters_left_to_sql),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
