@@ -412,6 +412,15 @@ async function main() {
     await page.waitForFunction(() => document.querySelector('[data-testid=import-outcome]').textContent.includes('nothing was written'));
     await shot(page, '14-console-grid-import-en');
     await page.selectOption('header [data-testid=lang]', 'zh-CN');
+    // a reload comes back to the job and its report; closing the report forgets it
+    await page.reload();
+    await page.waitForSelector('[data-testid=import-rejects] tbody tr');
+    check((await page.getAttribute('[data-testid=import-outcome]', 'data-state')) === 'rejected', 'the job was not shown again after a reload');
+    await page.click('[data-testid=import-report] header button');
+    await page.waitForSelector('[data-testid=import-report]', { state: 'detached' });
+    await page.reload();
+    await page.waitForSelector('[data-testid=import-form]');
+    check((await page.locator('[data-testid=import-outcome]').count()) === 0, 'a closed report came back after a reload');
     check(!problems.length, problems.join('\n'));
     await ctx.close();
   });

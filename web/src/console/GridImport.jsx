@@ -13,18 +13,47 @@ import './grid-import.css';
 const REJECT_STYLE = { color: '#b45309', weight: 2, dashArray: '5 4', fillColor: '#f59e0b', fillOpacity: 0.35, className: 'import-reject' };
 const FINDING_STYLE = { color: '#b42318', weight: 2, fillColor: '#c8372d', fillOpacity: 0.4, className: 'import-finding' };
 
+// The job being shown, kept for this tab so a reload (or a visit to another page) comes back to
+// it: the import goes on on the server meanwhile.
+const JOB_KEY = 'civgrid.gridImport';
+function rememberJob(id) {
+  try {
+    if (id) sessionStorage.setItem(JOB_KEY, String(id));
+    else sessionStorage.removeItem(JOB_KEY);
+  } catch {
+    /* ignored: no storage */
+  }
+}
+function rememberedJob() {
+  try {
+    return sessionStorage.getItem(JOB_KEY);
+  } catch {
+    return null;
+  }
+}
+
 /** The import's state shared by the form (in the side panel) and the report (above the map). */
 export function useGridImport(onImported) {
   const [job, setJob] = useState(null);
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const live = useRef(true);
-  useEffect(
-    () => () => {
+  async function follow(id) {
+    const last = await pollImport(id, (j) => live.current && setJob(j), { isCancelled: () => !live.current });
+    if (last && last.state === 'imported' && onImported) onImported(last);
+  }
+  useEffect(() => {
+    const id = rememberedJob();
+    if (id) {
+      setBusy(true);
+      follow(id)
+        .catch(() => rememberJob(null)) // forgotten by the server (an hour old, or a restart)
+        .finally(() => live.current && setBusy(false));
+    }
+    return () => {
       live.current = false;
-    },
-    [],
-  );
+    };
+  }, []);
   async function run(file, options) {
     setBusy(true);
     setError(null);
@@ -32,16 +61,26 @@ export function useGridImport(onImported) {
     try {
       const first = await startImport(file, options);
       if (!live.current) return;
+      rememberJob(first.id);
       setJob(first);
-      const last = await pollImport(first.id, (j) => live.current && setJob(j), { isCancelled: () => !live.current });
-      if (last && last.state === 'imported' && onImported) onImported(last);
+      await follow(first.id);
     } catch (e) {
       if (live.current) setError(e);
     } finally {
       if (live.current) setBusy(false);
     }
   }
-  return { job, error, busy, run, clear: () => (setJob(null), setError(null)) };
+  return {
+    job,
+    error,
+    busy,
+    run,
+    clear: () => {
+      rememberJob(null);
+      setJob(null);
+      setError(null);
+    },
+  };
 }
 
 export function ImportForm({ imp }) {
