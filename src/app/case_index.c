@@ -471,9 +471,9 @@ static int code_ok(const char *code)
 int cg_case_index_fits(const cg_case_filter *f)
 {
     if (f->order != CG_CASE_ORDER_NEWEST || (f->category && *f->category) || f->overdue_at > 0 ||
-        f->source || f->updated_since || f->bbox || f->text || f->assignee_account > 0 ||
-        f->assignee_label || f->reporter_id > 0 || f->ids || f->limit < 1 ||
-        f->limit > CG_CASE_INDEX_LIMIT_MAX || f->offset < 0 ||
+        f->handle_before > 0 || f->source || f->updated_since || f->bbox || f->text ||
+        f->assignee_account > 0 || f->assignee_label || f->reporter_id > 0 || f->ids ||
+        f->limit < 1 || f->limit > CG_CASE_INDEX_LIMIT_MAX || f->offset < 0 ||
         (f->states >> CG_CASE_STATE_COUNT) != 0)
         return 0;
     if (f->subtree_code && *f->subtree_code && !code_ok(f->subtree_code))

@@ -911,7 +911,10 @@ int cg_cases_timer(const cg_case_ctx *ctx, cg_case_timer_report *rep, cg_err *er
         return cg_err_set(err, CG_ENOMEM, "", "out of memory");
     e->rules = ctx->rules;
     e->now = ctx->now;
-    cg_case_filter f = {.states = may_escalate, .order = CG_CASE_ORDER_ID};
+    /* Only cases past their handling deadline are read (an index on (state, handle_by)), so a
+     * pass over millions of open cases reads the few it may act on. */
+    cg_case_filter f = {
+        .states = may_escalate, .handle_before = ctx->now, .order = CG_CASE_ORDER_ID};
     int rc = cg_store_case_list(ctx->store, &f, escalation_collect, e, err);
     for (size_t i = 0; rc == 0 && i < e->n; i++) {
         cg_case_step_input in = {.action = CG_ACT_ESCALATE,

@@ -336,6 +336,7 @@ typedef struct {
     const char *subtree_code;   /* grid code and its descendants; "" alone: the no-grid queue */
     int no_grid;                /* only the no-grid queue */
     int64_t overdue_at;         /* > 0: only cases with 0 < due_at < overdue_at */
+    int64_t handle_before;      /* > 0: only cases with 0 < handle_by < handle_before (the timer) */
     cg_case_source source;      /* 0: any */
     int64_t since, until;       /* reported_at in [since, until); 0: open */
     int64_t updated_since;      /* updated_at >= this; 0: open */

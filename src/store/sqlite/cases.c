@@ -819,6 +819,7 @@ enum {
     F_COUNT = 1 << 16,
     F_ORDER_SHIFT = 17, /* two bits: cg_case_order */
     F_STATE1 = 1 << 19, /* exactly one state: an equality the planner can use with the time */
+    F_HANDLE = 1 << 20,
 };
 
 void sq_case_lists_free(cg_store *s)
@@ -853,6 +854,7 @@ static void list_sql(uint32_t shape, cg_buf *b)
            " AND c.grid_code IN (SELECT code FROM grids WHERE code >= :scope_lo AND code < "
            ":scope_hi)");
     append(b, shape, F_OVERDUE, " AND c.due_at > 0 AND c.due_at < :overdue_at");
+    append(b, shape, F_HANDLE, " AND c.handle_by > 0 AND c.handle_by < :handle_before");
     append(b, shape, F_SOURCE, " AND c.source = :source");
     append(b, shape, F_SINCE, " AND c.reported_at >= :since");
     append(b, shape, F_UNTIL, " AND c.reported_at < :until");
@@ -994,6 +996,8 @@ static int list_prepare(cg_store *s, const cg_case_filter *f, int count, sq_leas
         shape |= F_SCOPE;
     if (f->overdue_at > 0)
         shape |= F_OVERDUE;
+    if (f->handle_before > 0)
+        shape |= F_HANDLE;
     if (f->source)
         shape |= F_SOURCE;
     if (f->since)
@@ -1044,6 +1048,8 @@ static int list_prepare(cg_store *s, const cg_case_filter *f, int count, sq_leas
     }
     if (shape & F_OVERDUE)
         bind_int64(st, ":overdue_at", f->overdue_at);
+    if (shape & F_HANDLE)
+        bind_int64(st, ":handle_before", f->handle_before);
     if (shape & F_SOURCE)
         bind_int64(st, ":source", (int64_t)f->source);
     if (shape & F_SINCE)
