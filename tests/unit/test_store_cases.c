@@ -544,8 +544,49 @@ static void test_filters(void **state)
     f.n_ids = 5000;
     assert_int_equal(cg_store_case_list(s, &f, collect, &l, &err), -1);
     assert_int_equal(err.code, CG_ELIMIT);
+
+    /* The timer's filter: handling deadline passed, among the states asked for. */
+    c[0].deadlines.handle_by = T0 + 2000;
+    assert_int_equal(cg_store_case_update(s, &c[0], NULL, &err), 0);
+    c[2].deadlines.handle_by = T0 + 5000;
+    assert_int_equal(cg_store_case_update(s, &c[2], NULL, &err), 0);
+    c[4].deadlines.handle_by = T0 + 1000; /* still reported */
+    assert_int_equal(cg_store_case_update(s, &c[4], NULL, &err), 0);
+    RESET();
+    f.states = 1u << CG_CASE_DISPATCHED;
+    f.handle_before = T0 + 3000;
+    l = list(s, &f);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.ids[0], c[0].id);
+    f.handle_before = T0 + 2000; /* strictly before */
+    assert_int_equal(list(s, &f).n, 0);
+    f.handle_before = T0 + 6000;
+    l = list(s, &f);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.ids[0], c[2].id);
+    assert_int_equal(l.ids[1], c[0].id);
+    f.states |= 1u << CG_CASE_REPORTED;
+    assert_int_equal(list(s, &f).n, 3);
 #undef RESET
     cg_store_close(s);
+
+    /* ... and SQLite reads it through the partial index on (state, handle_by), not the rows of
+     * every open case (the shape of the filter's SQL in store/sqlite/cases.c). */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(cg_test_tmppath("cases_filters.db"), &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "EXPLAIN QUERY PLAN SELECT c.id FROM cases c WHERE 1 AND "
+                                        "c.state IN (SELECT value FROM json_each('[3,4]')) AND "
+                                        "c.handle_by > 0 AND c.handle_by < 100 ORDER BY c.id",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    int uses = 0;
+    while (sqlite3_step(st) == SQLITE_ROW)
+        uses |= strstr((const char *)sqlite3_column_text(st, 3), "cases_state_handle") != NULL;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_true(uses);
 }
 
 /* A list callback that reads from the store (nested use of the same statement). */
@@ -1201,7 +1242,7 @@ static void test_migration_from_v3(void **state)
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
-                                  "DROP TABLE case_near;"
+                                  "DROP TABLE case_near; DROP INDEX cases_state_handle;"
                                   "DELETE FROM schema_version WHERE version >= 4;",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
