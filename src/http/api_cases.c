@@ -209,21 +209,6 @@ static void write_time(cg_buf *b, int64_t t)
     cg_buf_printf(b, "\"%s\"", iso);
 }
 
-static int query_bool(cg_http_req *req, const char *key, int *out, cg_err *err)
-{
-    const char *v = cg_query_get(&req->query, key);
-    *out = 0;
-    if (!v)
-        return 0;
-    if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0) {
-        *out = 1;
-        return 0;
-    }
-    if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
-        return 0;
-    return cg_err_set(err, CG_EINVAL, key, "'%.32s' is not true or false", v);
-}
-
 static int query_time(cg_http_req *req, const char *key, int64_t *out, cg_err *err)
 {
     const char *v = cg_query_get(&req->query, key);
@@ -522,8 +507,8 @@ static void handle_list(cg_http_req *req)
     const char *v;
     if (cg_query_long(&req->query, "limit", 1, LIST_LIMIT_MAX, &limit, &present, &err) != 0 ||
         cg_query_long(&req->query, "offset", 0, 1L << 30, &offset, &present, &err) != 0 ||
-        query_bool(req, "no_grid", &no_grid, &err) != 0 ||
-        query_bool(req, "overdue", &overdue, &err) != 0 ||
+        cg_query_bool(&req->query, "no_grid", &no_grid, &err) != 0 ||
+        cg_query_bool(&req->query, "overdue", &overdue, &err) != 0 ||
         query_time(req, "since", &f.since, &err) != 0 ||
         query_time(req, "until", &f.until, &err) != 0 ||
         cg_query_bbox(&req->query, "bbox", box, &has_box, &err) != 0 ||

@@ -576,21 +576,6 @@ static void prune(cg_http_imports *im, int64_t now, size_t keep)
 
 /* ---- the handlers ---- */
 
-static int query_flag(cg_http_req *req, const char *key, int *out, cg_err *err)
-{
-    const char *v = cg_query_get(&req->query, key);
-    *out = 0;
-    if (!v)
-        return 0;
-    if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0) {
-        *out = 1;
-        return 0;
-    }
-    if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
-        return 0;
-    return cg_err_set(err, CG_EINVAL, key, "'%.32s' is not true or false", v);
-}
-
 static void handle_import_post(cg_http_req *req)
 {
     static const char *const known[] = {
@@ -629,7 +614,7 @@ static void handle_import_post(cg_http_req *req)
     const char *crs = cg_query_get(&req->query, "crs");
     j->crs = CG_CRS_WGS84;
     if ((crs && cg_crs_parse(crs, "crs", &j->crs, &err) != 0) ||
-        query_flag(req, "dry_run", &j->dry_run, &err) != 0)
+        cg_query_bool(&req->query, "dry_run", &j->dry_run, &err) != 0)
         goto fail;
     for (int k = 0; k < FIELD_COUNT; k++) {
         const char *v = cg_query_get(&req->query, field_params[k]);

@@ -130,6 +130,18 @@ static int get_integer(const char *key, json_t *v, long long *out, cg_err *err)
 }
 
 /* Integers are range-checked here, before narrowing to int, so "port": 1e12 cannot wrap. */
+/* A body size limit: a whole number of bytes in 1..MAX_BODY_LIMIT. */
+static int get_body_limit(const char *key, json_t *v, long long *out, cg_err *err)
+{
+    long long n = 0;
+    if (get_integer(key, v, &n, err))
+        return -1;
+    if (n < 1 || n > MAX_BODY_LIMIT)
+        return cg_err_set(err, CG_EINVAL, key, "%lld is out of range 1..%lld", n, MAX_BODY_LIMIT);
+    *out = n;
+    return 0;
+}
+
 static int get_int_in(const char *key, json_t *v, long long min, long long max, int *out,
                       cg_err *err)
 {
@@ -169,21 +181,9 @@ int cg_http_config_load(cg_http_config *c, const char *path, cg_err *err)
         } else if (strcmp(key, "access_log") == 0) {
             rc = set_string(c->access_log, sizeof c->access_log, key, v, err);
         } else if (strcmp(key, "max_body") == 0) {
-            long long n = 0;
-            rc = get_integer(key, v, &n, err);
-            if (rc == 0 && (n < 1 || n > MAX_BODY_LIMIT))
-                rc = cg_err_set(err, CG_EINVAL, key, "%lld is out of range 1..%lld", n,
-                                MAX_BODY_LIMIT);
-            if (rc == 0)
-                c->max_body = n;
+            rc = get_body_limit(key, v, &c->max_body, err);
         } else if (strcmp(key, "max_import_body") == 0) {
-            long long n = 0;
-            rc = get_integer(key, v, &n, err);
-            if (rc == 0 && (n < 1 || n > MAX_BODY_LIMIT))
-                rc = cg_err_set(err, CG_EINVAL, key, "%lld is out of range 1..%lld", n,
-                                MAX_BODY_LIMIT);
-            if (rc == 0)
-                c->max_import_body = n;
+            rc = get_body_limit(key, v, &c->max_import_body, err);
         } else if (strcmp(key, "max_import_features") == 0) {
             rc = get_int_in(key, v, 1, CG_HTTP_MAX_IMPORT_FEATURES, &c->max_import_features, err);
         } else if (strcmp(key, "web") == 0) {

@@ -161,6 +161,21 @@ int cg_query_long(const cg_query *q, const char *key, long min, long max, long *
     return 0;
 }
 
+int cg_query_bool(const cg_query *q, const char *key, int *out, cg_err *err)
+{
+    const char *v = cg_query_get(q, key);
+    *out = 0;
+    if (!v)
+        return 0;
+    if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0) {
+        *out = 1;
+        return 0;
+    }
+    if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+        return 0;
+    return cg_err_set(err, CG_EINVAL, key, "'%.32s' is not true or false", v);
+}
+
 int cg_query_bbox(const cg_query *q, const char *key, double out[4], int *present, cg_err *err)
 {
     static const double lim[4][2] = {{-180, 180}, {-90, 90}, {-180, 180}, {-90, 90}};

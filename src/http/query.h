@@ -53,6 +53,10 @@ int cg_query_double(const cg_query *q, const char *key, int required, double min
 int cg_query_long(const cg_query *q, const char *key, long min, long max, long *out, int *present,
                   cg_err *err);
 
+/* A flag: "true"/"1" sets *out to 1, "false"/"0" or absence to 0; anything else is CG_EINVAL
+ * with field = key. */
+int cg_query_bool(const cg_query *q, const char *key, int *out, cg_err *err);
+
 /* Parses "minLon,minLat,maxLon,maxLat" into out[4], checking ranges and order. */
 int cg_query_bbox(const cg_query *q, const char *key, double out[4], int *present, cg_err *err);
 
