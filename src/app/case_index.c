@@ -75,6 +75,17 @@ static int key_fits(const cg_case_key *k)
     return k->reported_at >= 0 && k->reported_at < PACK_LIMIT && k->id > 0 && k->id < PACK_LIMIT;
 }
 
+/* Whether the index can hold the key; if not, it stops serving (lists go through SQL). */
+static int key_kept(cg_case_index *ix, const cg_case_key *k)
+{
+    if (key_fits(k))
+        return 1;
+    cg_log_warn("case index: case %lld (reported_at %lld) does not fit: lists go through SQL",
+                (long long)k->id, (long long)k->reported_at);
+    ix->serving = 0;
+    return 0;
+}
+
 static int bucket_of(int state)
 {
     return state >= 0 && state < CG_CASE_STATE_COUNT ? state : CG_CASE_STATE_COUNT;
@@ -257,10 +268,7 @@ static int load_key(void *arg, const cg_case_key *k)
 {
     cg_case_index *ix = arg;
     uint32_t c = 0;
-    if (!key_fits(k)) {
-        cg_log_warn("case index: case %lld (reported_at %lld) does not fit: lists go through SQL",
-                    (long long)k->id, (long long)k->reported_at);
-        ix->serving = 0;
+    if (!key_kept(ix, k)) {
         return 1;
     }
     if (code_number(ix, k->grid_code, &c))
@@ -334,10 +342,7 @@ static int apply_key(void *arg, const cg_case_key *k)
 {
     cg_case_index *ix = arg;
     uint32_t c = 0;
-    if (!key_fits(k)) {
-        cg_log_warn("case index: case %lld (reported_at %lld) does not fit: lists go through SQL",
-                    (long long)k->id, (long long)k->reported_at);
-        ix->serving = 0;
+    if (!key_kept(ix, k)) {
         goto fail;
     }
     if (code_number(ix, k->grid_code, &c))
