@@ -45,6 +45,34 @@ const char *cg_finding_kind_name(cg_finding_kind k)
     return "unknown";
 }
 
+/* GEOS's validity messages (TopologyValidationError) and the stable codes reports give them. */
+static const struct {
+    const char *geos, *code;
+} invalid_codes[] = {
+    {"Self-intersection", "invalid_self_intersection"},
+    {"Ring Self-intersection", "invalid_ring_self_intersection"},
+    {"Hole lies outside shell", "invalid_hole_outside_shell"},
+    {"Holes are nested", "invalid_nested_holes"},
+    {"Interior is disconnected", "invalid_disconnected_interior"},
+    {"Nested shells", "invalid_nested_shells"},
+    {"Duplicate Rings", "invalid_duplicate_rings"},
+    {"Too few distinct points in geometry component", "invalid_too_few_points"},
+    {"Too few points in geometry component", "invalid_too_few_points"},
+    {"Invalid Coordinate", "invalid_coordinate"},
+    {"Ring is not closed", "invalid_ring_not_closed"},
+    {"Repeated Point", "invalid_repeated_point"},
+};
+
+const char *cg_finding_reason_code(const cg_finding *f)
+{
+    if (f->kind != CG_FINDING_INVALID)
+        return cg_finding_kind_name(f->kind);
+    for (size_t i = 0; i < sizeof invalid_codes / sizeof invalid_codes[0]; i++)
+        if (strcmp(f->reason, invalid_codes[i].geos) == 0)
+            return invalid_codes[i].code;
+    return "invalid";
+}
+
 void cg_findings_free(cg_finding *f, size_t n)
 {
     if (!f)

@@ -48,4 +48,9 @@ int cg_topology_check(const cg_topo_item *items, size_t n, const cg_topology_opt
                       cg_finding **out, size_t *n_out, cg_err *err);
 void cg_findings_free(cg_finding *f, size_t n);
 
+/* A stable code for a finding's reason, for programs and translations: the kind's name, except
+ * that an invalid polygon gets GEOS's fault ("invalid_self_intersection", ... or "invalid" for one
+ * it does not name; the list is in docs/api.md). */
+const char *cg_finding_reason_code(const cg_finding *f);
+
 #endif

@@ -281,6 +281,10 @@ static void write_rejects(cg_buf *b, const import_job *j, const cg_feature *feat
         cg_json_write_string(b, r->field[0] ? r->field : NULL);
         cg_buf_puts(b, ",\"reason\":");
         cg_json_write_string(b, r->reason);
+        cg_buf_puts(b, ",\"reason_code\":");
+        cg_json_write_string(b, r->reason_code);
+        cg_buf_puts(b, ",\"reason_value\":");
+        cg_json_write_string(b, r->reason_value[0] ? r->reason_value : NULL);
         int has_geom = f->has_geom && !f->error[0] && f->geom.n_polys > 0;
         cg_point at = {0, 0};
         int has_point = 0;
@@ -333,6 +337,7 @@ static void write_findings(cg_buf *b, const cg_grid_import_finding *f, size_t n)
         cg_buf_printf(b, ",\"other_stored\":%s,\"area_m2\":%.1f,\"reason\":",
                       f[i].other_stored ? "true" : "false", f[i].f.area_m2);
         cg_json_write_string(b, f[i].f.reason);
+        cg_buf_printf(b, ",\"reason_code\":\"%s\"", cg_finding_reason_code(&f[i].f));
         cg_buf_puts(b, ",\"point\":");
         write_point(b, f[i].f.at);
         cg_buf_puts(b, ",\"geometry\":");

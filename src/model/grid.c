@@ -149,18 +149,29 @@ int cg_grade_parse(const char *s, cg_grade *out)
 
 int cg_grid_code_validate(const char *code, cg_level level, const char *parent_code, cg_err *err)
 {
+    const char *why;
+    return cg_grid_code_validate_why(code, level, parent_code, &why, err);
+}
+
+int cg_grid_code_validate_why(const char *code, cg_level level, const char *parent_code,
+                              const char **why, cg_err *err)
+{
+    *why = "";
     if (!code || !*code)
-        return cg_err_set(err, CG_EINVAL, "code", "code is missing");
+        return *why = "code_missing", cg_err_set(err, CG_EINVAL, "code", "code is missing");
     size_t n = strlen(code);
     for (size_t i = 0; i < n; i++)
         if (!isdigit((unsigned char)code[i]))
-            return cg_err_set(err, CG_EINVAL, "code",
+            return *why = "code_not_digits",
+                   cg_err_set(err, CG_EINVAL, "code",
                               "code '%.30s' has a non-digit at position %zu", code, i + 1);
     int want = cg_level_code_length(level);
     if (want == 0)
-        return cg_err_set(err, CG_EINVAL, "level", "level is missing or unknown");
+        return *why = "level_unknown",
+               cg_err_set(err, CG_EINVAL, "level", "level is missing or unknown");
     if (n != (size_t)want)
-        return cg_err_set(err, CG_EINVAL, "code",
+        return *why = "code_length",
+               cg_err_set(err, CG_EINVAL, "code",
                           "code '%.30s' has %zu digits; a %s code has %d (6-digit division code, "
                           "then 3 digits per street, community and grid, 2 per sub-grid)",
                           code, n, cg_level_name(level), want);
@@ -171,21 +182,25 @@ int cg_grid_code_validate(const char *code, cg_level level, const char *parent_c
         for (int i = start; i < want; i++)
             all_zero &= code[i] == '0';
         if (all_zero)
-            return cg_err_set(err, CG_EINVAL, "code",
+            return *why = "code_zero_sequence",
+                   cg_err_set(err, CG_EINVAL, "code",
                               "code '%.30s' ends in an all-zero sequence number", code);
     }
     if (parent_code && *parent_code) {
         cg_level parent_level = cg_level_from_code(parent_code);
         if (parent_level == CG_LEVEL_NONE)
-            return cg_err_set(err, CG_EINVAL, "parent",
+            return *why = "parent_length",
+                   cg_err_set(err, CG_EINVAL, "parent",
                               "parent code '%.30s' has a length no level has", parent_code);
         if (parent_level != level - 1)
-            return cg_err_set(err, CG_EINVAL, "parent",
+            return *why = "parent_level",
+                   cg_err_set(err, CG_EINVAL, "parent",
                               "a %s belongs under a %s, but parent '%.30s' is a %s",
                               cg_level_name(level), cg_level_name((cg_level)(level - 1)),
                               parent_code, cg_level_name(parent_level));
         if (strncmp(code, parent_code, strlen(parent_code)) != 0)
-            return cg_err_set(err, CG_EINVAL, "code",
+            return *why = "code_not_under_parent",
+                   cg_err_set(err, CG_EINVAL, "code",
                               "code '%.30s' does not start with its parent's code '%.30s'", code,
                               parent_code);
     }

@@ -88,6 +88,11 @@ int cg_grade_parse(const char *s, cg_grade *out);
  * for a root. The error names field "code" (or "parent") and says what was expected.
  */
 int cg_grid_code_validate(const char *code, cg_level level, const char *parent_code, cg_err *err);
+/* The same, also naming the rule broken with a stable code for reports (*why: "code_missing",
+ * "code_not_digits", "level_unknown", "code_length", "code_zero_sequence", "parent_length",
+ * "parent_level", "code_not_under_parent"; "" when valid). */
+int cg_grid_code_validate_why(const char *code, cg_level level, const char *parent_code,
+                              const char **why, cg_err *err);
 
 /* The parent's code a code implies (its prefix one level up); "" for a district code. */
 void cg_code_parent(const char *code, char out[CG_CODE_MAX]);

@@ -141,11 +141,14 @@ typedef struct {
     size_t n, cap;
 } reject_list;
 
+/* One reject: the grid code, the field, the reason's stable code and the value it names ("" for
+ * none), then the reason as text. */
 static void reject(reject_list *list, size_t index, const char *code, const char *field,
-                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+                   const char *why, const char *value, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
 
 static void reject(reject_list *list, size_t index, const char *code, const char *field,
-                   const char *fmt, ...)
+                   const char *why, const char *value, const char *fmt, ...)
 {
     if (list->n == list->cap) {
         list->cap = list->cap ? list->cap * 2 : 16;
@@ -158,6 +161,8 @@ static void reject(reject_list *list, size_t index, const char *code, const char
     r->feature_index = index;
     snprintf(r->code, sizeof r->code, "%s", code ? code : "");
     snprintf(r->field, sizeof r->field, "%s", field ? field : "");
+    snprintf(r->reason_code, sizeof r->reason_code, "%s", why);
+    snprintf(r->reason_value, sizeof r->reason_value, "%s", value ? value : "");
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(r->reason, sizeof r->reason, fmt, ap);
@@ -186,27 +191,27 @@ static int convert(const cg_feature *f, const cg_grid_fields *fields, const code
 
     json_t *v = prop(f->props, fields->code, default_code, &used);
     if (prop_text(v, g->code, sizeof g->code) != 0 || !g->code[0]) {
-        reject(rejects, i, "", used, "%s is missing or not a code", used);
+        reject(rejects, i, "", used, "code_missing", "", "%s is missing or not a code", used);
         return -1;
     }
     if (opts->scope && !cg_scope_contains(opts->scope, g->code)) {
-        reject(rejects, i, g->code, "code", "grid '%s' lies outside your scope (%s)", g->code,
-               opts->scope->code);
+        reject(rejects, i, g->code, "code", "outside_scope", opts->scope->code,
+               "grid '%s' lies outside your scope (%s)", g->code, opts->scope->code);
         return -1;
     }
     if (f->error[0]) {
-        reject(rejects, i, g->code, "geometry", "%s", f->error);
+        reject(rejects, i, g->code, "geometry", "geometry_unreadable", f->error, "%s", f->error);
         return -1;
     }
 
     v = prop(f->props, fields->level, default_level, &used);
     if (prop_text(v, text, sizeof text) != 0) {
-        reject(rejects, i, g->code, used, "%s is not text or a number", used);
+        reject(rejects, i, g->code, used, "level_not_text", "", "%s is not text or a number", used);
         return -1;
     }
     if (text[0]) {
         if (cg_level_parse(text, &g->level) != 0) {
-            reject(rejects, i, g->code, used,
+            reject(rejects, i, g->code, used, "level_unknown", text,
                    "level '%s' is unknown (use district, street, community, grid or subgrid)",
                    text);
             return -1;
@@ -214,7 +219,7 @@ static int convert(const cg_feature *f, const cg_grid_fields *fields, const code
     } else {
         g->level = cg_level_from_code(g->code);
         if (g->level == CG_LEVEL_NONE) {
-            reject(rejects, i, g->code, "code",
+            reject(rejects, i, g->code, "code", "code_length_unknown", "",
                    "code '%s' has %zu digits, which no level has (6, 9, 12, 15 or 17)", g->code,
                    strlen(g->code));
             return -1;
@@ -223,7 +228,7 @@ static int convert(const cg_feature *f, const cg_grid_fields *fields, const code
 
     v = prop(f->props, fields->parent, default_parent, &used);
     if (prop_text(v, g->parent_code, sizeof g->parent_code) != 0) {
-        reject(rejects, i, g->code, used, "%s is not a code", used);
+        reject(rejects, i, g->code, used, "parent_not_code", "", "%s is not a code", used);
         return -1;
     }
     int parent_explicit = g->parent_code[0] != '\0';
@@ -231,19 +236,26 @@ static int convert(const cg_feature *f, const cg_grid_fields *fields, const code
         cg_code_parent(g->code, g->parent_code);
 
     cg_err e = {0};
-    if (cg_grid_code_validate(g->code, g->level, g->parent_code, &e) != 0) {
-        reject(rejects, i, g->code, e.field, "%s", e.message);
+    const char *why;
+    if (cg_grid_code_validate_why(g->code, g->level, g->parent_code, &why, &e) != 0) {
+        const char *value =
+            strcmp(e.field, "parent") == 0 || strcmp(why, "code_not_under_parent") == 0
+                ? g->parent_code
+            : strcmp(why, "code_length") == 0 ? cg_level_name(g->level)
+                                              : "";
+        reject(rejects, i, g->code, e.field, why, value, "%s", e.message);
         return -1;
     }
     if (g->parent_code[0]) {
         if (set_has(rejected, g->parent_code)) {
-            reject(rejects, i, g->code, "parent", "parent '%s' was rejected", g->parent_code);
+            reject(rejects, i, g->code, "parent", "parent_rejected", g->parent_code,
+                   "parent '%s' was rejected", g->parent_code);
             return -1;
         }
         if (!set_has(accepted, g->parent_code) &&
             (!lookup || lookup(lookup_ctx, g->parent_code) == CG_LEVEL_NONE)) {
             if (parent_explicit) {
-                reject(rejects, i, g->code, "parent",
+                reject(rejects, i, g->code, "parent", "parent_missing", g->parent_code,
                        "parent '%s' is neither in this file nor in the database", g->parent_code);
                 return -1;
             }
@@ -253,20 +265,21 @@ static int convert(const cg_feature *f, const cg_grid_fields *fields, const code
 
     v = prop(f->props, fields->name, default_name, &used);
     if (prop_text(v, g->name_zh, sizeof g->name_zh) != 0 || !g->name_zh[0]) {
-        reject(rejects, i, g->code, used, "%s is missing (every grid needs a name)", used);
+        reject(rejects, i, g->code, used, "name_missing", "",
+               "%s is missing (every grid needs a name)", used);
         return -1;
     }
     v = prop(f->props, fields->name_en, default_name_en, &used);
     if (prop_text(v, g->name_en, sizeof g->name_en) != 0) {
-        reject(rejects, i, g->code, used, "%s is not text", used);
+        reject(rejects, i, g->code, used, "name_en_not_text", "", "%s is not text", used);
         return -1;
     }
 
     v = prop(f->props, fields->grade, default_grade, &used);
     if (prop_text(v, text, sizeof text) != 0 || cg_grade_parse(text, &g->grade) != 0) {
-        reject(rejects, i, g->code, used,
-               "grade '%s' is unknown (use routine, guarded, focus or strict)",
-               v && json_is_string(v) ? json_string_value(v) : "?");
+        const char *grade = v && json_is_string(v) ? json_string_value(v) : "?";
+        reject(rejects, i, g->code, used, "grade_unknown", grade,
+               "grade '%s' is unknown (use routine, guarded, focus or strict)", grade);
         return -1;
     }
 
@@ -280,23 +293,25 @@ static int convert(const cg_feature *f, const cg_grid_fields *fields, const code
                 h = -1;
         }
         if (h < 0 || h != floor(h) || h > 1e7) {
-            reject(rejects, i, g->code, used, "%s must be a whole number of households", used);
+            reject(rejects, i, g->code, used, "households_invalid", "",
+                   "%s must be a whole number of households", used);
             return -1;
         }
         g->households = (int)h;
     }
 
     if (!f->has_geom || f->geom.n_polys == 0) {
-        reject(rejects, i, g->code, "geometry", "geometry is missing");
+        reject(rejects, i, g->code, "geometry", "geometry_missing", "", "geometry is missing");
         return -1;
     }
     if (cg_mpoly_clone(&f->geom, &g->geom) != 0) {
-        reject(rejects, i, g->code, "geometry", "out of memory copying the geometry");
+        reject(rejects, i, g->code, "geometry", "out_of_memory", "",
+               "out of memory copying the geometry");
         return -1;
     }
     g->area_m2 = cg_mpoly_area_m2(&g->geom);
     if (!(g->area_m2 > 0)) {
-        reject(rejects, i, g->code, "geometry", "polygon has no area");
+        reject(rejects, i, g->code, "geometry", "geometry_no_area", "", "polygon has no area");
         return -1;
     }
     return 0;
@@ -355,8 +370,8 @@ int cg_grid_import_prepare_with(const cg_feature *features, size_t n, const cg_g
         int ok = convert(f, fields, &accepted, &rejected, opts, g, &rejects) == 0;
         json_decref(empty);
         if (ok && !set_add(&accepted, g->code)) {
-            reject(&rejects, f->index, g->code, "code", "code '%s' appears more than once",
-                   g->code);
+            reject(&rejects, f->index, g->code, "code", "code_duplicate", "",
+                   "code '%s' appears more than once", g->code);
             ok = 0;
         }
         if (!ok) {

@@ -20,6 +20,10 @@ typedef struct {
     char code[CG_CODE_MAX];
     char field[CG_ERR_FIELD_MAX];
     char reason[CG_ERR_MESSAGE_MAX];
+    /* The rule broken, stable for programs and translations ("grade_unknown", ...: the list is in
+     * docs/api.md), and the value the reason names (a grade, a parent's code; "" for none). */
+    char reason_code[32];
+    char reason_value[128];
 } cg_reject;
 
 /*

@@ -171,8 +171,10 @@ def bad_file():
     ring = f[10]["geometry"]["coordinates"][0]          # index 10: ring not closed
     f[10]["geometry"]["coordinates"][0] = ring[:-1]
     f[13]["properties"]["code"] = "33010600200200"      # index 13: a code of 14 digits
-    return doc, {6: ("name_zh", "missing"), 7: ("grade", "unknown"), 10: ("geometry", "closed"),
-                 13: ("code", "digits")}
+    return doc, {6: ("name_zh", "missing", "name_missing", None),
+                 7: ("grade", "unknown", "grade_unknown", "dangerous"),
+                 10: ("geometry", "closed", "geometry_unreadable", "*"),
+                 13: ("code", "digits", "code_length_unknown", None)}
 
 
 def test_bad_features_reject_the_whole_file():
@@ -188,10 +190,17 @@ def test_bad_features_reject_the_whole_file():
             check(r["features"] == 15 and r["rejected"] == 4 and r["written"] == 0, r)
             got = {x["index"]: x for x in r["rejects"]}
             check(sorted(got) == sorted(bad), "rejected indexes %s" % sorted(got))
-            for i, (field, word) in bad.items():
+            for i, (field, word, why, value) in bad.items():
                 x = got[i]
                 check(x["field"] == field and word in x["reason"],
                       "feature %d: %s (wanted %s / %s)" % (i, x, field, word))
+                # the stable reason code and the value it names (the reader's own text for an
+                # unreadable geometry), for clients that word the reason themselves
+                check(x["reason_code"] == why and
+                      (x["reason_value"] == value if value != "*" else
+                       x["reason_value"] == x["reason"]),
+                      "feature %d: reason_code %s / %s (wanted %s / %s)" %
+                      (i, x["reason_code"], x["reason_value"], why, value))
                 check(x["point"] and 120 < x["point"]["lon"] < 121 and
                       30 < x["point"]["lat"] < 31, "feature %d has nothing to draw: %s" % (i, x))
             check(got[7]["code"] == "330106001002002" and got[7]["name"] == "宝石社区第2网格",
@@ -233,6 +242,18 @@ def test_bad_features_reject_the_whole_file():
             f = [x for x in job["result"]["findings"] if x["kind"] == "overlap"][0]
             check({f["code"], f["other_code"]} == {"330106001001001", "330106001001002"} and
                   f["area_m2"] > 0 and f["geometry"] and f["point"], f)
+            check(f["reason_code"] == "overlap", "overlap reason_code %s" % f)
+            # a self-intersecting polygon (an uneven bow tie) is an invalid finding, coded by fault
+            bow = fixture()
+            ring = bow["features"][5]["geometry"]["coordinates"][0]
+            (x0, y0), (x1, y1) = ring[0], ring[2]
+            bow["features"][5]["geometry"]["coordinates"] = [[
+                [x0, y0], [x1, y1], [x1, y0 + (y1 - y0) * 0.3], [x0, y1], [x0, y0]]]
+            job, _ = run_import(s, body_of(bow), "?dry_run=1")
+            bad_shape = [x for x in job["result"]["findings"] if x["kind"] == "invalid"]
+            check(bad_shape and bad_shape[0]["reason_code"] == "invalid_self_intersection" and
+                  bad_shape[0]["reason"] == "Self-intersection",
+                  "invalid finding %s / rejects %s" % (bad_shape, job["result"]["rejects"]))
 
 
 def zipped(files, comp=zipfile.ZIP_DEFLATED):
@@ -332,6 +353,8 @@ def test_permissions_scope_and_limits():
             job, _ = run_import(s, body_of(small))
             r = job["result"]
             outside = {x["code"] for x in r["rejects"] if "outside your scope" in x["reason"]}
+            check(all(x["reason_code"] == "outside_scope" and x["reason_value"]
+                      for x in r["rejects"] if x["code"] in outside), r["rejects"])
             check(job["state"] == "rejected" and
                   outside == {"330106", "330106001"}, "scoped import: %s" % r["rejects"])
             mine = fixture()

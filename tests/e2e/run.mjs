@@ -387,6 +387,9 @@ async function main() {
     check((await rows.count()) === 1, 'expected one rejected-feature row, found ' + (await rows.count()));
     const row = await rows.first().textContent();
     check(row.includes(sibling) && row.includes('name_zh'), 'the row does not name the feature and field: ' + row);
+    // the reason in the console's language (from the server's reason code), not the server's English
+    const reason = (await page.textContent('[data-testid=import-rejects] tbody tr td[data-reason-code=name_missing]')) || '';
+    check(reason.includes('缺少名称') && !/missing/.test(reason), 'the reason is not in Chinese: ' + reason);
     check((await page.textContent('[data-testid=import-outcome]')).includes('未写入'), 'the outcome does not say nothing was written');
     // drawn on the map; the row's button (reached and pressed from the keyboard) zooms to it
     await page.waitForSelector('.leaflet-overlay-pane svg path.import-reject');
@@ -399,6 +402,7 @@ async function main() {
     const findingRows = page.locator('[data-testid=import-findings] tbody tr');
     check((await findingRows.count()) >= 1, 'the overlapping grid gave no topology finding');
     check((await findingRows.first().textContent()).includes(full.code), 'the finding does not name ' + full.code);
+    check((await page.textContent('[data-testid=import-findings] tbody td[data-reason-code=overlap]')).includes('重叠'), 'the overlap finding has no Chinese reason');
     check((await page.locator('.leaflet-overlay-pane svg path.import-finding').count()) >= 1, 'no finding drawn on the map');
     await findingRows.first().click();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=import-findings] tbody tr.on').length === 1);
@@ -412,6 +416,7 @@ async function main() {
     // and in English
     await page.selectOption('header [data-testid=lang]', 'en');
     await page.waitForFunction(() => document.querySelector('[data-testid=import-outcome]').textContent.includes('nothing was written'));
+    check((await page.textContent('[data-testid=import-rejects] tbody td[data-reason-code=name_missing]')).includes('every grid needs a name'), 'the reason did not follow the language');
     await shot(page, '14-console-grid-import-en');
     await page.selectOption('header [data-testid=lang]', 'zh-CN');
     // a reload comes back to the job and its report; closing the report forgets it

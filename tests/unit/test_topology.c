@@ -182,6 +182,7 @@ static void test_planted_overlap(void **state)
     assert_area(f[0].area_m2, units_area(2, 0, 2.4, 2));
     assert_true(in_units_rect(f[0].at, 2, 0, 2.4, 2));
     assert_non_null(strstr(f[0].reason, "overlaps"));
+    assert_string_equal(cg_finding_reason_code(&f[0]), "overlap");
     cg_findings_free(f, n);
     layout_free(&l);
 }
@@ -227,6 +228,7 @@ static void test_bow_tie_is_invalid_and_excluded(void **state)
     assert_true(fabs(f[0].at.x - (LON0 + 3 * U)) < 1e-9);
     assert_true(fabs(f[0].at.y - (LAT0 + 1 * U)) < 1e-9);
     assert_non_null(strstr(f[0].reason, "elf-intersection"));
+    assert_string_equal(cg_finding_reason_code(&f[0]), "invalid_self_intersection");
     assert_int_equal(f[0].geom.n_polys, 0);
     cg_findings_free(f, n);
     layout_free(&l);
@@ -268,6 +270,8 @@ static void test_open_ring_is_invalid_not_a_crash(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(f[0].kind, CG_FINDING_INVALID);
     assert_int_equal(f[0].item, 1);
+    /* a fault GEOS names or the plain code, never an empty one */
+    assert_true(strncmp(cg_finding_reason_code(&f[0]), "invalid", 7) == 0);
     cg_findings_free(f, n);
     layout_free(&l);
 }

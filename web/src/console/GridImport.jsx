@@ -4,7 +4,7 @@
 // feature). The import runs on the
 // server as a job (lib/gridimport.js); nothing is written unless every feature is valid.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { startImport, pollImport, reportFeatures, FIELD_OPTIONS } from '../lib/gridimport.js';
+import { startImport, pollImport, reportFeatures, rejectReason, findingReason, FIELD_OPTIONS } from '../lib/gridimport.js';
 import { geoLayer, pointMarker, L } from '../lib/map.js';
 import { ErrorBox, useT } from '../lib/ui.jsx';
 import { i18n } from '../lib/i18n.js';
@@ -233,7 +233,8 @@ export function ImportReport({ imp, map }) {
       onEachFeature: (f, l) => {
         const p = f.properties;
         const head = p.kind === 'reject' ? t('gridImport.rejectLabel', { code: p.code || p.name || '—' }) : t('finding.' + p.finding) + ' ' + (p.code || '');
-        l.bindTooltip(head + ': ' + p.reason, { sticky: true, className: 'import-tip' });
+        const reason = p.kind === 'reject' ? rejectReason(p.item, i18n) : findingReason(p.item, i18n);
+        l.bindTooltip(head + ': ' + reason, { sticky: true, className: 'import-tip' });
         layers.current.set(p.key, l);
       },
     }).addTo(g);
@@ -300,7 +301,7 @@ export function ImportReport({ imp, map }) {
                     <td>
                       <code>{r.field || '—'}</code>
                     </td>
-                    <td>{r.reason}</td>
+                    <td data-reason-code={r.reason_code || ''}>{rejectReason(r, i18n)}</td>
                     <td>
                       {drawable ? (
                         <button type="button" class="small" onClick={(e) => (e.stopPropagation(), show(key))} aria-label={t('gridImport.showOne', { n: r.index + 1 })}>
@@ -328,6 +329,7 @@ export function ImportReport({ imp, map }) {
               <th scope="col">{t('gridImport.col.code')}</th>
               <th scope="col">{t('gridImport.col.other')}</th>
               <th scope="col">{t('gridImport.col.area')}</th>
+              <th scope="col">{t('gridImport.col.reason')}</th>
               <th scope="col">
                 <span class="sr-only">{t('gridImport.col.map')}</span>
               </th>
@@ -346,6 +348,7 @@ export function ImportReport({ imp, map }) {
                     <code>{f.other_code || '—'}</code>
                   </td>
                   <td>{f.area_m2 ? Math.round(f.area_m2) + ' m²' : '—'}</td>
+                  <td data-reason-code={f.reason_code || f.kind}>{findingReason(f, i18n)}</td>
                   <td>
                     <button type="button" class="small" onClick={(e) => (e.stopPropagation(), show(key))} aria-label={t('gridImport.showFinding', { n: i + 1 })}>
                       {t('gridImport.show')}

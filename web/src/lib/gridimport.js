@@ -1,6 +1,7 @@
 // Grid imports from the console (POST /api/v1/grids/imports, then GET the job until it is over):
 // starting one with the file as the body, polling it, and turning its report into what the map
-// draws (rejected features by their geometry or point, topology findings likewise).
+// draws (rejected features by their geometry or point, topology findings likewise), and their
+// reasons in the page's language from the server's reason codes.
 import { request, get, qs } from './api.js';
 
 export const TERMINAL = ['imported', 'validated', 'rejected', 'failed'];
@@ -49,11 +50,32 @@ export function reportFeatures(result) {
   if (!result) return { type: 'FeatureCollection', features };
   (result.rejects || []).forEach((r) => {
     const geometry = r.geometry || pointGeometry(r.point);
-    if (geometry) features.push({ type: 'Feature', geometry, properties: { kind: 'reject', key: 'reject-' + r.index, code: r.code, name: r.name, field: r.field, reason: r.reason } });
+    if (geometry) features.push({ type: 'Feature', geometry, properties: { kind: 'reject', key: 'reject-' + r.index, code: r.code, name: r.name, field: r.field, reason: r.reason, item: r } });
   });
   (result.findings || []).forEach((f, i) => {
     const geometry = f.geometry || pointGeometry(f.point);
-    if (geometry) features.push({ type: 'Feature', geometry, properties: { kind: 'finding', key: 'finding-' + i, finding: f.kind, code: f.code, other_code: f.other_code, reason: f.reason } });
+    if (geometry) features.push({ type: 'Feature', geometry, properties: { kind: 'finding', key: 'finding-' + i, finding: f.kind, code: f.code, other_code: f.other_code, reason: f.reason, item: f } });
   });
   return { type: 'FeatureCollection', features };
+}
+
+/**
+ * A reject's reason in the page's language: the message for its `reason_code` with the grid's
+ * code, the field and the value the server names; the server's English `reason` for a code this
+ * page does not know (a newer server). `tr` is an i18next instance (t and exists).
+ */
+export function rejectReason(r, tr) {
+  const key = 'importReason.' + r.reason_code;
+  if (!r.reason_code || !tr.exists(key)) return r.reason;
+  const value = r.reason_value ?? '';
+  const code = r.code || '';
+  return tr.t(key, { code, field: r.field || '', value, digits: code.length, level: tr.exists('level.' + value) ? tr.t('level.' + value) : value });
+}
+
+/** A topology finding's reason in the page's language, likewise (GEOS's words kept for a fault it names that this page does not). */
+export function findingReason(f, tr) {
+  const code = f.reason_code || f.kind;
+  const key = 'findingReason.' + code;
+  if (!code || !tr.exists(key)) return f.reason;
+  return tr.t(key, { other: f.other_code || '—', area: Math.round(f.area_m2 || 0), detail: f.reason || '' });
 }

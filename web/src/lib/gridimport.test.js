@@ -1,7 +1,9 @@
 // The console's grid import logic: the upload request it makes, polling a job to its end (and
 // stopping when the page is left), and the report turned into features to draw.
 import { describe, it, expect } from 'vitest';
-import { startImport, pollImport, reportFeatures } from './gridimport.js';
+import { startImport, pollImport, reportFeatures, rejectReason, findingReason } from './gridimport.js';
+import { i18n } from './i18n.js';
+import zh from '../locales/zh-CN.js';
 
 describe('grid import', () => {
   it('uploads the file as the body with the options as parameters', async () => {
@@ -54,5 +56,35 @@ describe('grid import', () => {
     ]);
     expect(fc.features[1].geometry.coordinates).toEqual([120.2, 30.2]);
     expect(reportFeatures(null).features).toEqual([]);
+  });
+
+  it('words rejects and findings by their reason codes in the page language, else the server text', async () => {
+    await i18n.changeLanguage('zh-CN');
+    const grade = { index: 7, code: '330106001002002', field: 'grade', reason: "grade 'dangerous' is unknown (use routine, guarded, focus or strict)", reason_code: 'grade_unknown', reason_value: 'dangerous' };
+    expect(rejectReason(grade, i18n)).toBe('网格类型“dangerous”无法识别（可用 routine、guarded、focus、strict）');
+    const length = { code: '3301060010', field: 'code', reason: '...', reason_code: 'code_length', reason_value: 'community' };
+    expect(rejectReason(length, i18n)).toBe('编码 3301060010 有 10 位，与层级“社区”的编码位数不符');
+    const parent = { code: '330106009001', field: 'parent', reason: '...', reason_code: 'parent_missing', reason_value: '330106009' };
+    expect(rejectReason(parent, i18n)).toBe('上级 330106009 既不在本文件中，也不在数据库中');
+    // a code this page does not know (a newer server) and a server without codes: its own text
+    expect(rejectReason({ ...grade, reason_code: 'brand_new_rule' }, i18n)).toBe(grade.reason);
+    expect(rejectReason({ code: 'x', reason: 'old server text' }, i18n)).toBe('old server text');
+    // every reason code of docs/api.md has a message
+    const documented = ['code_missing', 'outside_scope', 'geometry_unreadable', 'geometry_missing', 'geometry_no_area', 'level_not_text', 'level_unknown', 'code_length_unknown', 'code_length', 'code_not_digits', 'code_zero_sequence', 'code_duplicate', 'parent_not_code', 'parent_length', 'parent_level', 'code_not_under_parent', 'parent_missing', 'parent_rejected', 'name_missing', 'name_en_not_text', 'grade_unknown', 'households_invalid', 'out_of_memory'];
+    expect(documented.filter((c) => !(c in zh.importReason))).toEqual([]);
+
+    const overlap = { kind: 'overlap', code: '330106001001001', other_code: '330106001001002', area_m2: 152.34, reason: 'overlaps 330106001001002 by 152.3 m2', reason_code: 'overlap' };
+    expect(findingReason(overlap, i18n)).toBe('与 330106001001002 重叠 152 m²');
+    expect(findingReason({ kind: 'invalid', reason: 'Self-intersection', reason_code: 'invalid_self_intersection' }, i18n)).toBe('多边形自相交');
+    // a fault GEOS names that the server does not code: GEOS's words inside the message
+    expect(findingReason({ kind: 'invalid', reason: 'Something new', reason_code: 'invalid' }, i18n)).toBe('多边形无效（Something new）');
+    // a server without reason codes: the kind still words overlaps, gaps and the like
+    expect(findingReason({ ...overlap, reason_code: undefined }, i18n)).toBe('与 330106001001002 重叠 152 m²');
+
+    await i18n.changeLanguage('en');
+    expect(rejectReason(grade, i18n)).toBe('Grade "dangerous" is unknown (use routine, guarded, focus or strict)');
+    expect(rejectReason(length, i18n)).toBe('Code 3301060010 has 10 digits, the wrong length for a code of level "Community"');
+    expect(findingReason(overlap, i18n)).toBe('Overlaps 330106001001002 by 152 m²');
+    await i18n.changeLanguage('zh-CN');
   });
 });
