@@ -9,7 +9,8 @@
  * Deadlines are recomputed from the stage times at every step rather than carried along, so
  * a changed calendar takes effect at the next step of every case. One exception: a case sent
  * back for dispatch (returned, escalated, reopened) gets a fresh dispatch deadline from the
- * moment it came back, not from its registration long ago.
+ * moment it came back, not from its registration long ago. Time suspended (挂账) is kept as
+ * working seconds, measured with the calendar in force when the case resumes.
  */
 #include "app/cases.h"
 
@@ -135,7 +136,8 @@ static int recompute(const cg_case_rules *rules, const cg_category *cat, cg_case
     cg_case_times t = {.reported_at = c->reported_at,
                        .registered_at = c->registered_at,
                        .dispatched_at = c->dispatched_at,
-                       .extension = c->extension};
+                       .extension = c->extension,
+                       .suspended_s = c->suspended_s};
     int64_t kept_dispatch_by = c->deadlines.dispatch_by;
     if (cg_case_deadlines_compute(rules->calendar, cat, &rules->limits, &t, &c->deadlines, err))
         return -1;
@@ -425,6 +427,7 @@ int cg_cases_transition(const cg_case_ctx *ctx, int64_t id, const cg_case_step_i
         c->dispatched_at = ctx->now;
         c->extension = c->extension_requested = 0;
         c->handled_at = 0;
+        c->suspended_at = c->suspended_s = 0; /* a new handling clock */
         detail_assignee(&ev, &a);
         break;
     }
@@ -457,6 +460,21 @@ int cg_cases_transition(const cg_case_ctx *ctx, int64_t id, const cg_case_step_i
             c->assignee = a;
             detail_assignee(&ev, &a);
         }
+        break;
+    }
+    case CG_ACT_SUSPEND:
+        c->suspended_at = ctx->now;
+        break;
+    case CG_ACT_RESUME: {
+        /* The clock stood still while suspended: its working time moves handle_by on (every
+         * later recompute adds suspended_s too). The entry records this suspension's share. */
+        int64_t paused = 0;
+        if (c->suspended_at > 0 && ctx->now > c->suspended_at &&
+            cg_calendar_between(ctx->rules->calendar, c->suspended_at, ctx->now, &paused, err))
+            return -1;
+        c->suspended_s += paused;
+        c->suspended_at = 0;
+        snprintf(ev.detail, sizeof ev.detail, "{\"suspended_s\":%" PRId64 "}", paused);
         break;
     }
     case CG_ACT_HANDLE:
