@@ -25,6 +25,8 @@
 
 #include "app/audit.h"
 #include "app/cases.h"
+#include "core/crypto.h"
+#include "store/sqlite/db.h" /* the store's connection, to make its commits fail */
 #include "testutil.h"
 
 /* Local times in Asia/Shanghai as Unix seconds. */
@@ -739,6 +741,93 @@ static void test_photos(void **state)
     env_close(&e);
 }
 
+/* A commit hook that turns every COMMIT of the connection into a rollback (SQLite answers
+ * SQLITE_CONSTRAINT_COMMITHOOK): the commit itself fails, after every write succeeded. */
+static int refuse_commit(void *arg)
+{
+    (*(int *)arg)++;
+    return 1;
+}
+
+/* A commit hook that lets the commit through but removes the photo file first, as a concurrent
+ * request whose own commit failed might. */
+static int remove_file_on_commit(void *arg)
+{
+    unlink((const char *)arg);
+    return 0;
+}
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* A photo whose commit fails leaves no file behind, unless the file was there before or another
+ * case names it. */
+static void test_photo_failed_commit(void **state)
+{
+    (void)state;
+    env e;
+    env_open(&e, "app_photo_fail.db");
+    e.ctx.photo_dir = cg_test_tmppath("photos_fail");
+    cg_case_input in = input("0101", 120.001, 30.001, "x");
+    cg_case x = submit(&e, &in);
+    cg_case y = submit(&e, &in);
+    /* Content of this test only (the photo directory outlives a run): start without the file. */
+    unsigned char jpeg[96] = {0xFF, 0xD8, 0xFF, 0xE0, 'f', 'a', 'i', 'l', 'e', 'd'};
+    char sha[CG_SHA256_HEX], out[65], path[1200];
+    cg_sha256_hex(jpeg, sizeof jpeg, sha);
+    snprintf(path, sizeof path, "%s/%.2s/%s", e.ctx.photo_dir, sha, sha);
+    unlink(path);
+    cg_err err = {0};
+    int refused = 0;
+
+    /* The commit fails: the file this request wrote is removed, nothing is recorded. */
+    sqlite3_commit_hook(e.store->db, refuse_commit, &refused);
+    assert_int_equal(cg_cases_photo_add(&e.ctx, x.id, jpeg, sizeof jpeg, NULL, out, &err), -1);
+    assert_int_equal(refused, 1);
+    assert_false(file_exists(path));
+    cg_case got;
+    assert_int_equal(cg_cases_get(&e.ctx, x.id, &got, &err), 0);
+    assert_int_equal(got.n_photos, 0);
+    int64_t refs = -1;
+    assert_int_equal(cg_store_case_photo_refs(e.store, sha, &refs, &err), 0);
+    assert_int_equal(refs, 0);
+
+    /* It commits: the file stays. */
+    sqlite3_commit_hook(e.store->db, NULL, NULL);
+    assert_int_equal(cg_cases_photo_add(&e.ctx, x.id, jpeg, sizeof jpeg, NULL, out, &err), 0);
+    assert_true(file_exists(path));
+    assert_int_equal(cg_store_case_photo_refs(e.store, sha, &refs, &err), 0);
+    assert_int_equal(refs, 1);
+
+    /* The same photo on another case, failing: the file was there before, so it stays. */
+    sqlite3_commit_hook(e.store->db, refuse_commit, &refused);
+    assert_int_equal(cg_cases_photo_add(&e.ctx, y.id, jpeg, sizeof jpeg, NULL, out, &err), -1);
+    assert_int_equal(refused, 2);
+    assert_true(file_exists(path));
+
+    /* The file lost from the disk and written again by a request that fails: it made the file,
+     * but case x names it, so it stays (the count through the sha256 index). */
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(cg_cases_photo_add(&e.ctx, y.id, jpeg, sizeof jpeg, NULL, out, &err), -1);
+    assert_int_equal(refused, 3);
+    assert_true(file_exists(path));
+    assert_int_equal(cg_cases_get(&e.ctx, y.id, &got, &err), 0);
+    assert_int_equal(got.n_photos, 0);
+
+    /* A commit that succeeds makes sure its file is there: removed just before the commit, it is
+     * written again after. */
+    sqlite3_commit_hook(e.store->db, remove_file_on_commit, path);
+    assert_int_equal(cg_cases_photo_add(&e.ctx, y.id, jpeg, sizeof jpeg, NULL, out, &err), 0);
+    sqlite3_commit_hook(e.store->db, NULL, NULL);
+    assert_int_equal(cg_store_case_photo_refs(e.store, sha, &refs, &err), 0);
+    assert_int_equal(refs, 2);
+    assert_true(file_exists(path));
+    env_close(&e);
+}
+
 typedef struct {
     cg_case_stats rows[8];
     int n;
@@ -1285,6 +1374,7 @@ int main(void)
         cmocka_unit_test(test_timer_escalation),
         cmocka_unit_test(test_duplicates_merge),
         cmocka_unit_test(test_photos),
+        cmocka_unit_test(test_photo_failed_commit),
         cmocka_unit_test(test_stats_rates),
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_rules),

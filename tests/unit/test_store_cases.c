@@ -1359,6 +1359,17 @@ static void test_migration_from_v5(void **state)
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(st, 0), 1);
     sqlite3_finalize(st);
+    /* The store's count of a photo's cases seeks that index. */
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "EXPLAIN QUERY PLAN SELECT count(*) FROM case_photos "
+                                        "WHERE sha256 = ?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    int uses = 0;
+    while (sqlite3_step(st) == SQLITE_ROW)
+        uses |= strstr((const char *)sqlite3_column_text(st, 3), "case_photos_sha") != NULL;
+    sqlite3_finalize(st);
+    assert_true(uses);
     sqlite3_close(db);
 }
 

@@ -1398,6 +1398,24 @@ int cg_store_case_photo_add(cg_store *s, int64_t case_id, const cg_case_photo *p
     return sq_write_end(s, ok, err);
 }
 
+int cg_store_case_photo_refs(cg_store *s, const char *sha256, int64_t *refs, cg_err *err)
+{
+    *refs = 0;
+    sq_lease l;
+    /* The index case_photos_sha (schema 6): one seek, however many photos there are. */
+    if (sq_acquire(s, SQ_CASE_PHOTO_REFS, "SELECT count(*) FROM case_photos WHERE sha256 = ?1", &l,
+                   err))
+        return -1;
+    sqlite3_bind_text(l.st, 1, sha256, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(l.st), result = 0;
+    if (rc == SQLITE_ROW)
+        *refs = sqlite3_column_int64(l.st, 0);
+    else
+        result = sq_fail(s, rc, "counting a photo's cases", err);
+    sq_release(&l);
+    return result;
+}
+
 int cg_store_case_photos(cg_store *s, int64_t case_id, cg_case_photo_cb cb, void *ctx, cg_err *err)
 {
     sq_lease l;
