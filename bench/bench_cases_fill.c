@@ -114,8 +114,8 @@ int main(int argc, char **argv)
         memset(c, 0, sizeof *c);
         const grid_box *g = &grids.items[next_rand() % grids.n];
         snprintf(c->grid_code, sizeof c->grid_code, "%s", g->code);
-        c->lon = g->x + g->w * (0.25 + 0.5 * unit_rand());
-        c->lat = g->y + g->h * (0.25 + 0.5 * unit_rand());
+        c->lon = cg_coord_round(g->x + g->w * (0.25 + 0.5 * unit_rand()));
+        c->lat = cg_coord_round(g->y + g->h * (0.25 + 0.5 * unit_rand()));
         snprintf(c->category, sizeof c->category, "%s", cats[next_rand() % n_cats]);
         c->source = (cg_case_source)(1 + next_rand() % 5);
         size_t len = 0;

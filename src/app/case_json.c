@@ -16,20 +16,7 @@
 /* A string literal (its length known at compile time). */
 #define put_lit(b, lit) cg_buf_append((b), (lit), sizeof(lit) - 1)
 
-/* A signed integer in decimal (printf is most of the cost of a page of cases). */
-static void put_i64(cg_buf *b, int64_t v)
-{
-    char tmp[24];
-    char *p = tmp + sizeof tmp;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        *--p = '-';
-    cg_buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
-}
+#define put_i64(b, v) cg_buf_put_i64((b), (v))
 
 /* An instant as ISO 8601 in Asia/Shanghai ("2026-11-24T10:00:00+08:00"); null when 0. */
 static void put_time(cg_buf *b, int64_t t)
@@ -83,9 +70,13 @@ void cg_case_json(const cg_case *c, const cg_case_rules *rules, int64_t now, cg_
     }
     put_lit(out, ",\"description\":");
     cg_json_write_string(out, c->description);
-    if (c->has_point)
-        cg_buf_printf(out, ",\"lon\":%.15g,\"lat\":%.15g", c->lon, c->lat);
-    else
+    if (c->has_point) {
+        /* Stored at 7 decimals (cg_coord_round): the 7 digits are the stored value. */
+        put_lit(out, ",\"lon\":");
+        cg_buf_put_fixed(out, c->lon, 7);
+        put_lit(out, ",\"lat\":");
+        cg_buf_put_fixed(out, c->lat, 7);
+    } else
         put_lit(out, ",\"lon\":null,\"lat\":null");
     put_lit(out, ",\"address\":");
     cg_json_write_string(out, c->address);
@@ -140,13 +131,15 @@ void cg_case_json(const cg_case *c, const cg_case_rules *rules, int64_t now, cg_
         put_i64(out, remaining);
     else
         put_lit(out, "null");
-    if (c->duplicate_of)
-        cg_buf_printf(out, ",\"duplicate_of\":%" PRId64, c->duplicate_of);
-    else
+    if (c->duplicate_of) {
+        put_lit(out, ",\"duplicate_of\":");
+        put_i64(out, c->duplicate_of);
+    } else
         put_lit(out, ",\"duplicate_of\":null");
-    if (c->evaluation)
-        cg_buf_printf(out, ",\"evaluation\":%d", c->evaluation);
-    else
+    if (c->evaluation) {
+        put_lit(out, ",\"evaluation\":");
+        put_i64(out, c->evaluation);
+    } else
         put_lit(out, ",\"evaluation\":null");
     cg_buf_puts(out, c->has_contact ? ",\"has_contact\":true,\"photos\":"
                                     : ",\"has_contact\":false,\"photos\":");

@@ -260,8 +260,8 @@ int cg_cases_prepare(const cg_case_ctx *ctx, const cg_case_input *in, cg_case *o
     snprintf(c->device_id, sizeof c->device_id, "%s", in->device_id ? in->device_id : "");
     c->has_point = in->has_point != 0;
     if (c->has_point) {
-        c->lon = in->lon;
-        c->lat = in->lat;
+        c->lon = cg_coord_round(in->lon);
+        c->lat = cg_coord_round(in->lat);
         locate(ctx->atlas, c->lon, c->lat, c->grid_code);
     }
     /* Staff report inside their own area; residents (no roles) anywhere. */

@@ -2,6 +2,7 @@
 #include "core/buf.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,22 +43,12 @@ static void reserve(cg_buf *b, size_t extra)
     b->cap = cap;
 }
 
-void cg_buf_append(cg_buf *b, const void *data, size_t n)
+void cg_buf_append_grow(cg_buf *b, const void *data, size_t n)
 {
     reserve(b, n);
     memcpy(b->data + b->len, data, n);
     b->len += n;
     b->data[b->len] = '\0';
-}
-
-void cg_buf_puts(cg_buf *b, const char *s)
-{
-    cg_buf_append(b, s, strlen(s));
-}
-
-void cg_buf_putc(cg_buf *b, char c)
-{
-    cg_buf_append(b, &c, 1);
 }
 
 void cg_buf_printf(cg_buf *b, const char *fmt, ...)
@@ -71,6 +62,53 @@ void cg_buf_printf(cg_buf *b, const char *fmt, ...)
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
     va_end(ap2);
     b->len += (size_t)n;
+}
+
+void cg_buf_put_i64(cg_buf *b, long long v)
+{
+    char tmp[24];
+    char *p = tmp + sizeof tmp;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    cg_buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+void cg_buf_put_fixed(cg_buf *b, double v, int decimals)
+{
+    static const double scale[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    if (decimals < 0)
+        decimals = 0;
+    if (decimals > 9)
+        decimals = 9;
+    /* |v| * 10^decimals below 2^53: the scaled value is an exact integer after rounding. */
+    if (!(fabs(v) < 1e6)) {
+        cg_buf_printf(b, "%.*f", decimals, v);
+        return;
+    }
+    double scaled = nearbyint(fabs(v) * scale[decimals]);
+    unsigned long long m = (unsigned long long)scaled;
+    unsigned long long unit = (unsigned long long)scale[decimals];
+    char tmp[40];
+    char *p = tmp + sizeof tmp;
+    unsigned long long frac = m % unit, whole = m / unit;
+    for (int i = 0; i < decimals; i++) {
+        *--p = (char)('0' + frac % 10);
+        frac /= 10;
+    }
+    if (decimals)
+        *--p = '.';
+    do {
+        *--p = (char)('0' + whole % 10);
+        whole /= 10;
+    } while (whole);
+    if (signbit(v))
+        *--p = '-'; /* printf writes "-0.0000000" for a negative value that rounds to zero */
+    cg_buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 char *cg_buf_detach(cg_buf *b, size_t *len)

@@ -365,3 +365,8 @@ bad:
     cg_mpoly_free(out);
     return cg_err_set(err, CG_EINVAL, "geometry", "truncated or malformed WKB");
 }
+
+double cg_coord_round(double deg)
+{
+    return isfinite(deg) ? nearbyint(deg * 1e7) / 1e7 : deg;
+}

@@ -63,6 +63,10 @@ cg_point cg_mpoly_centroid(const cg_mpoly *m);
 /* Great-circle distance in metres. */
 double cg_distance_m(cg_point a, cg_point b);
 
+/* A coordinate rounded to 7 decimals of a degree (about 1 cm), the precision OpenStreetMap
+ * keeps and civgrid stores case locations at: what is stored is exactly what the API writes. */
+double cg_coord_round(double deg);
+
 /* Coordinates must be finite, |lon| <= 180, |lat| <= 90. Names the offending vertex. */
 int cg_point_check(cg_point p, const char *field, cg_err *err);
 

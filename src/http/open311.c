@@ -568,10 +568,14 @@ static int write_request(writer *w, const cg_case *c)
         json_opt_string(w->b, "expected_datetime", has_expected ? expected : NULL);
         json_opt_string(w->b, "address", address);
         cg_buf_puts(w->b, ",\"address_id\":null,\"zipcode\":null");
-        if (has_point)
-            cg_buf_printf(w->b, ",\"lat\":%.7f,\"long\":%.7f", c->lat, c->lon);
-        else
+        if (has_point) {
+            cg_buf_puts(w->b, ",\"lat\":");
+            cg_buf_put_fixed(w->b, c->lat, 7);
+            cg_buf_puts(w->b, ",\"long\":");
+            cg_buf_put_fixed(w->b, c->lon, 7);
+        } else {
             cg_buf_puts(w->b, ",\"lat\":null,\"long\":null");
+        }
         json_opt_string(w->b, "media_url", media);
         cg_buf_putc(w->b, '}');
     } else {

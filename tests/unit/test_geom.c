@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +75,25 @@ static void test_wkb_round_trip(void **state)
     cg_mpoly_free(&m);
 }
 
+/* Case locations are stored at 7 decimals: the rounded value is the nearest double to the
+ * 7-decimal number, so writing it with 7 decimals and reading it back gives it again. */
+static void test_coord_round(void **state)
+{
+    (void)state;
+    assert_true(cg_coord_round(120.123456789) == 120.1234568);
+    assert_true(cg_coord_round(-33.85678449) == -33.8567845);
+    assert_true(cg_coord_round(180.0) == 180.0);
+    assert_true(cg_coord_round(0.00000004) == 0.0);
+    assert_true(isnan(cg_coord_round(NAN)));
+    char text[32];
+    for (double v = -179.99999995; v < 180; v += 3.3333333337) {
+        double r = cg_coord_round(v);
+        snprintf(text, sizeof text, "%.7f", r);
+        assert_true(strtod(text, NULL) == r);
+        assert_true(fabs(r - v) <= 0.5e-7 + 1e-12);
+    }
+}
+
 static void test_point_check(void **state)
 {
     (void)state;
@@ -114,6 +134,7 @@ int main(void)
         cmocka_unit_test(test_area_and_contains),
         cmocka_unit_test(test_wkb_round_trip),
         cmocka_unit_test(test_point_check),
+        cmocka_unit_test(test_coord_round),
         cmocka_unit_test(test_gcj02),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

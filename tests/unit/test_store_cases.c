@@ -142,6 +142,29 @@ static idlist list(cg_store *s, const cg_case_filter *f)
     return l;
 }
 
+/* A second case reported in the same second shares only the time prefix of the first's token. */
+static void test_token_shape(void **state)
+{
+    (void)state;
+    cg_store *s = open_new("cases_token.db");
+    cg_err err = {0};
+    char prefix[9];
+    snprintf(prefix, sizeof prefix, "%08llx", (unsigned long long)T0);
+    cg_case first, twin;
+    fill(&first, "0101", "330106001001", 120.1, 30.2, T0, "井盖破损", "");
+    fill(&twin, "0101", "330106001001", 120.1, 30.2, T0, "同一秒的另一件", "");
+    cg_case_event ev;
+    report_event(&ev, T0);
+    int64_t existing = -1;
+    assert_int_equal(cg_store_case_insert(s, &first, &ev, NULL, NULL, &existing, &err), 0);
+    assert_int_equal(cg_store_case_insert(s, &twin, &ev, NULL, NULL, &existing, &err), 0);
+    assert_memory_equal(first.token, prefix, 8);
+    assert_memory_equal(twin.token, prefix, 8);
+    assert_true(memcmp(twin.token + 8, first.token + 8, 24) != 0);
+    assert_int_equal(strspn(twin.token, "0123456789abcdef"), 32);
+    cg_store_close(s);
+}
+
 static void test_insert_get_update(void **state)
 {
     (void)state;
@@ -159,6 +182,12 @@ static void test_insert_get_update(void **state)
     assert_int_equal(c.id, 1);
     assert_int_equal(c.version, 1);
     assert_int_equal(strlen(c.token), 32);
+    assert_int_equal(strspn(c.token, "0123456789abcdef"), 32);
+    /* The report time's seconds lead the token (new tokens sort after old ones); the rest is
+     * random: a second case reported in the same second shares only that prefix. */
+    char prefix[9];
+    snprintf(prefix, sizeof prefix, "%08llx", (unsigned long long)T0);
+    assert_memory_equal(c.token, prefix, 8);
     assert_int_equal(c.has_contact, 1);
 
     cg_case got;
@@ -1377,6 +1406,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_insert_get_update),
+        cmocka_unit_test(test_token_shape),
         cmocka_unit_test(test_audit_entries),
         cmocka_unit_test(test_idempotency),
         cmocka_unit_test(test_scope),

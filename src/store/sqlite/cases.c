@@ -473,12 +473,26 @@ static int idem_put(cg_store *s, const char *key, int64_t case_id, int64_t at, c
     return sq_exec(s, &l, err);
 }
 
-static void token_new(char out[CG_CASE_TOKEN_LEN + 1])
+/* A case's public token (Open311 `token`): 96 random bits behind the report time's seconds in
+ * hex. The random part makes it unguessable; the time in front makes new tokens sort after the
+ * old ones, so the UNIQUE index on tokens grows at its end like the other indexes instead of
+ * taking every insert to a random page (one page written to the log per case). The time is no
+ * secret: Open311 publishes every request's requested_datetime. */
+static void token_new(char out[CG_CASE_TOKEN_LEN + 1], int64_t at)
 {
+    static const char hex[] = "0123456789abcdef";
     unsigned char raw[CG_CASE_TOKEN_LEN / 2];
-    randombytes_buf(raw, sizeof raw);
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+    uint32_t t = (uint32_t)(at > 0 ? at : 0);
+    raw[0] = (unsigned char)(t >> 24);
+    raw[1] = (unsigned char)(t >> 16);
+    raw[2] = (unsigned char)(t >> 8);
+    raw[3] = (unsigned char)t;
+    randombytes_buf(raw + 4, sizeof raw - 4);
+    for (size_t i = 0; i < sizeof raw; i++) {
+        out[2 * i] = hex[raw[i] >> 4];
+        out[2 * i + 1] = hex[raw[i] & 15];
+    }
+    out[CG_CASE_TOKEN_LEN] = '\0';
 }
 
 int cg_store_case_insert(cg_store *s, cg_case *c, const cg_case_event *report, const char *contact,
@@ -508,7 +522,7 @@ int cg_store_case_insert(cg_store *s, cg_case *c, const cg_case_event *report, c
     }
     cg_case_event ev = *report;
     if (ok) {
-        token_new(c->token);
+        token_new(c->token, c->reported_at);
         c->version = 1;
         c->has_contact = contact && *contact;
         c->n_photos = 0;
@@ -587,8 +601,11 @@ int cg_store_case_fetch(cg_store *s, const int64_t *ids, size_t n, cg_case_cb cb
     cg_buf list;
     cg_buf_init(&list);
     cg_buf_putc(&list, '[');
-    for (size_t i = 0; i < n; i++)
-        cg_buf_printf(&list, "%s%" PRId64, i ? "," : "", ids[i]);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            cg_buf_putc(&list, ',');
+        cg_buf_put_i64(&list, ids[i]);
+    }
     cg_buf_putc(&list, ']');
     sq_lease l;
     /* One statement for the page: the ids in their order (json_each walks the array in order,

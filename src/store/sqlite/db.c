@@ -31,6 +31,12 @@
  * server with one connection per worker thread. */
 #define SQ_CACHE_PRAGMA "PRAGMA cache_size = -16384"
 
+/* Reads through a memory map of the database file (up to SQLite's limit, 2 GB in Debian's
+ * build) instead of a pread and a copy per page: a page of 100 cases reads ~100 scattered pages,
+ * and the copies were a fifth of a listing's CPU. Pages are shared with the kernel's page cache,
+ * not duplicated per connection. Writes still go through the log (WAL), never through the map. */
+#define SQ_MMAP_PRAGMA "PRAGMA mmap_size = 2147418112"
+
 /* A write refused because the disk is full: a 503 the client may retry once space returns. */
 static int fail_full(const char *what, const char *path, cg_err *err)
 {
@@ -351,6 +357,8 @@ static int configure_connection(cg_store *s, cg_err *err)
     int rc = sqlite3_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(s->db, SQ_CACHE_PRAGMA, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, SQ_MMAP_PRAGMA, NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         return sq_fail(s, rc, "opening", err);
     return 0;
