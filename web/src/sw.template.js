@@ -18,20 +18,28 @@ async function trimTiles(cache) {
 }
 
 // The base map: the network first, a copy kept; without signal the kept copy.
-function basemap(req) {
+// The copy is kept within the fetch event's lifetime (waitUntil), so a worker stopped right after
+// answering still keeps every tile the page drew.
+function basemap(event) {
+  const req = event.request;
   const kept = () => caches.open(TILE_CACHE).then((c) => c.match(req, { ignoreVary: true, ignoreSearch: true }));
   return fetch(req).then(
     (r) => {
       // refused (the rate limit) or failing: the kept copy when there is one
       if (!r.ok) return kept().then((k) => k || r);
       const copy = r.clone();
-      caches.open(TILE_CACHE).then(async (c) => {
+      const keeping = caches.open(TILE_CACHE).then(async (c) => {
         await c.put(req, copy);
         if (++putsSinceTrim >= 50) {
           putsSinceTrim = 0;
           await trimTiles(c);
         }
       });
+      try {
+        event.waitUntil(keeping); // allowed: the answer (respondWith) is still pending here
+      } catch {
+        /* an event already over: the copy is kept all the same unless the worker stops */
+      }
       return r;
     },
     () => kept().then((r) => r || Response.error()),
@@ -61,7 +69,7 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(req.url);
   if (url.origin !== self.location.origin) return;
   if (url.pathname === '/api/v1/basemap' || /^\/api\/v1\/basemap\/\d+\/\d+\/\d+$/.test(url.pathname)) {
-    event.respondWith(basemap(req));
+    event.respondWith(basemap(event));
     return;
   }
   if (url.pathname.startsWith('/api/') || url.pathname.startsWith('/open311/') || url.pathname === '/healthz') return;

@@ -195,7 +195,9 @@ function ReportForm({ queue, flush, onQueued }) {
   const t = useT();
   const [cats, setCats] = useState(null);
   const [where, setWhere] = useState(null);
-  const [grids, setGrids] = useState(null);
+  // The grids kept on the device at once (the map opens on them, also without signal), then the
+  // server's when there is signal.
+  const [grids, setGrids] = useState(() => stored(GRIDS));
   const [error, setError] = useState(null);
   useEffect(() => {
     loadCategories(categories).then(setCats);
@@ -204,7 +206,7 @@ function ReportForm({ queue, flush, onQueued }) {
         store(GRIDS, fc);
         setGrids(fc);
       },
-      () => setGrids(stored(GRIDS)),
+      () => {},
     );
   }, []);
   async function submit(e) {

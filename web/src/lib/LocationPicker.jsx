@@ -1,11 +1,20 @@
 // Choosing where something is: a pin on the map (click or tap; arrow keys pan the map when it has
 // focus) or the device's GPS. Coordinates are WGS84; the map is civgrid's base map (roads,
 // buildings, street and community names: public), with the grids on top when the visitor may
-// read them. Without grids or a chosen point it opens on the middle of the district.
+// read them. The map asks for no tile before it knows where to open: on the grids when they are
+// given (the field app has its worker's grids from the device at once, also without signal), else
+// on the middle of the district (or, when even that is unknown, a fixed point), so it never draws
+// one place and then jumps to another while its first tiles are loading.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { createMap, geoLayer, pointMarker } from './map.js';
 import { basemapInfo } from './basemap.js';
+import { SAVE_ZOOMS } from './offline-tiles.js';
 import { useT } from './ui.jsx';
+
+const FALLBACK_CENTER = [30.27, 120.16];
+// Fitting a small grid goes no closer than the highest zoom the field app saves for use without
+// signal (offline-tiles.js), so the map opens on tiles the phone keeps.
+export const FIT_MAX_ZOOM = Math.max(...SAVE_ZOOMS);
 
 export function LocationPicker({ value, onChange, gridsFc, center }) {
   const t = useT();
@@ -14,15 +23,17 @@ export function LocationPicker({ value, onChange, gridsFc, center }) {
   const marker = useRef(null);
   const [gps, setGps] = useState('');
   useEffect(() => {
-    const m = createMap(el.current, { center: center || [30.27, 120.16], zoom: 14 });
+    const m = createMap(el.current, { center: center || null, zoom: 14 });
     m.on('click', (e) => onChange({ lat: e.latlng.lat, lon: e.latlng.lng, how: 'pin' }));
     map.current = m;
+    // The grids' effect below runs right after this one and places the map when it has grids;
+    // otherwise the district's extent does (asked once; answered from the kept copy offline).
     if (!center)
       basemapInfo().then((info) => {
+        if (map.current !== m || m._placed) return;
         const b = info && info.bounds;
-        // not when the grids or a point have placed the map already
-        if (!b || map.current !== m || m._placed) return;
-        m.setView([(b[1] + b[3]) / 2, (b[0] + b[2]) / 2], 16, { animate: false });
+        if (b) m.setView([(b[1] + b[3]) / 2, (b[0] + b[2]) / 2], 16, { animate: false });
+        else if (!m._loaded) m.setView(FALLBACK_CENTER, 14, { animate: false });
       });
     return () => {
       m.remove();
@@ -33,7 +44,7 @@ export function LocationPicker({ value, onChange, gridsFc, center }) {
     if (!gridsFc || !map.current) return;
     const l = geoLayer(gridsFc, { style: { color: '#1f5f8b', weight: 1, fillOpacity: 0.06, className: 'grid-shape' }, interactive: false }).addTo(map.current);
     if (!value && l.getBounds().isValid()) {
-      map.current.fitBounds(l.getBounds(), { animate: false });
+      map.current.fitBounds(l.getBounds(), { animate: false, maxZoom: FIT_MAX_ZOOM });
       map.current._placed = true;
     }
     return () => map.current && map.current.removeLayer(l);
@@ -46,7 +57,7 @@ export function LocationPicker({ value, onChange, gridsFc, center }) {
     if (value) {
       marker.current = pointMarker(value.lat, value.lon).addTo(m);
       m._placed = true;
-      if (value.how === 'gps') m.setView([value.lat, value.lon], Math.max(m.getZoom(), 16), { animate: false });
+      if (value.how === 'gps' || !m._loaded) m.setView([value.lat, value.lon], Math.max(m._loaded ? m.getZoom() : 0, 16), { animate: false });
     }
   }, [value && value.lat, value && value.lon]);
 

@@ -194,7 +194,10 @@ export const BasemapLayer = L.GridLayer.extend({
           this._addLabels(coords, doc);
           done(null, canvas);
         },
-        (e) => done(e, canvas),
+        (e) => {
+          canvas.dataset.failed = '1'; // (tests and the curious: this tile has nothing to draw)
+          done(e, canvas);
+        },
       );
     return canvas;
   },

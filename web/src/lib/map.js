@@ -48,10 +48,13 @@ export function loadColour(n, max) {
 /**
  * A map in `el` over civgrid's own base map (roads, buildings, street and community outlines from
  * the API). With an intranet tile URL set, that raster lies beneath and the base map adds only
- * the outlines and names.
+ * the outlines and names. With `center: null` the map has no view until the caller sets one (layers
+ * added meanwhile wait for it).
  */
 export function createMap(el, { center = [30.27, 120.16], zoom = 13, keyboard = true, basemap = true, basemapLabels = true } = {}) {
-  const map = L.map(el, { center, zoom, keyboard, zoomControl: true, attributionControl: true, preferCanvas: false, maxZoom: 20 });
+  // center null: no view yet (the caller sets one when it knows where): no tile is asked before
+  const view = center ? { center, zoom } : {};
+  const map = L.map(el, { ...view, keyboard, zoomControl: true, attributionControl: true, preferCanvas: false, maxZoom: 20 });
   el.classList.add('civgrid-map');
   const url = tileUrl();
   if (url) L.tileLayer(url, { maxZoom: 20, attribution: 'intranet tiles' }).addTo(map);
