@@ -119,6 +119,9 @@ void cg_case_json(const cg_case *c, const cg_case_rules *rules, int64_t now, cg_
     put_lit(out, ",\"handle_by\":");
     put_time(out, c->deadlines.handle_by);
     cg_buf_putc(out, '}');
+    put_key_time(out, "suspended_at", c->suspended_at);
+    put_lit(out, ",\"suspended_s\":");
+    put_i64(out, c->suspended_s);
     put_key_time(out, "due_at", c->due_at);
     cg_buf_puts(out, c->due_at > 0 && now > c->due_at ? ",\"overdue\":true,\"remaining_s\":"
                                                       : ",\"overdue\":false,\"remaining_s\":");

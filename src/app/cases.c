@@ -9,7 +9,8 @@
  * Deadlines are recomputed from the stage times at every step rather than carried along, so
  * a changed calendar takes effect at the next step of every case. One exception: a case sent
  * back for dispatch (returned, escalated, reopened) gets a fresh dispatch deadline from the
- * moment it came back, not from its registration long ago.
+ * moment it came back, not from its registration long ago. Time suspended (挂账) is kept as
+ * working seconds, measured with the calendar in force when the case resumes.
  */
 #include "app/cases.h"
 
@@ -17,6 +18,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,7 @@
 #include <unistd.h>
 
 #include "core/crypto.h"
+#include "core/log.h"
 #include "geo/geojson.h"
 
 #define CONTACT_MAX 256 /* characters of a resident's contact details */
@@ -135,7 +138,8 @@ static int recompute(const cg_case_rules *rules, const cg_category *cat, cg_case
     cg_case_times t = {.reported_at = c->reported_at,
                        .registered_at = c->registered_at,
                        .dispatched_at = c->dispatched_at,
-                       .extension = c->extension};
+                       .extension = c->extension,
+                       .suspended_s = c->suspended_s};
     int64_t kept_dispatch_by = c->deadlines.dispatch_by;
     if (cg_case_deadlines_compute(rules->calendar, cat, &rules->limits, &t, &c->deadlines, err))
         return -1;
@@ -425,6 +429,7 @@ int cg_cases_transition(const cg_case_ctx *ctx, int64_t id, const cg_case_step_i
         c->dispatched_at = ctx->now;
         c->extension = c->extension_requested = 0;
         c->handled_at = 0;
+        c->suspended_at = c->suspended_s = 0; /* a new handling clock */
         detail_assignee(&ev, &a);
         break;
     }
@@ -457,6 +462,21 @@ int cg_cases_transition(const cg_case_ctx *ctx, int64_t id, const cg_case_step_i
             c->assignee = a;
             detail_assignee(&ev, &a);
         }
+        break;
+    }
+    case CG_ACT_SUSPEND:
+        c->suspended_at = ctx->now;
+        break;
+    case CG_ACT_RESUME: {
+        /* The clock stood still while suspended: its working time moves handle_by on (every
+         * later recompute adds suspended_s too). The entry records this suspension's share. */
+        int64_t paused = 0;
+        if (c->suspended_at > 0 && ctx->now > c->suspended_at &&
+            cg_calendar_between(ctx->rules->calendar, c->suspended_at, ctx->now, &paused, err))
+            return -1;
+        c->suspended_s += paused;
+        c->suspended_at = 0;
+        snprintf(ev.detail, sizeof ev.detail, "{\"suspended_s\":%" PRId64 "}", paused);
         break;
     }
     case CG_ACT_HANDLE:
@@ -735,9 +755,12 @@ static int write_all(int fd, const unsigned char *p, size_t len)
     return 0;
 }
 
-/* Writes the file once: a file present under its hash is complete (tmp + fsync + rename). */
-static int photo_write(const char *dir, const char *sha, const void *data, size_t len, cg_err *err)
+/* Writes the file once: a file present under its hash is complete (tmp + fsync + rename).
+ * *created says whether this call made it (0 when it was there already). */
+static int photo_write(const char *dir, const char *sha, const void *data, size_t len, int *created,
+                       cg_err *err)
 {
+    *created = 0;
     char sub[4096], path[4096], tmp[4096];
     if (snprintf(sub, sizeof sub, "%s/%.2s", dir, sha) >= (int)sizeof sub - 100)
         return cg_err_set(err, CG_EINVAL, "photo_dir", "the photo directory's path is too long");
@@ -766,7 +789,45 @@ static int photo_write(const char *dir, const char *sha, const void *data, size_
         unlink(tmp);
         return photo_fail("cannot store the photo", saved, err);
     }
+    *created = 1;
     return 0;
+}
+
+/*
+ * A photo file is written before the row naming it commits. When that commit fails, the file
+ * this request created is removed unless a row names it (another case with the same photo,
+ * through the index on case_photos.sha256); a file that was there before is never touched.
+ * After a commit succeeds the file is checked again and rewritten if missing. Both run under
+ * one lock, so a request whose commit failed cannot remove the file of one that has just
+ * committed the same photo: either the failed one sees the new row, or the committed one finds
+ * the file gone and writes it again. (The lock is per process: the server is the one that
+ * stores photos.)
+ */
+static pthread_mutex_t photo_files = PTHREAD_MUTEX_INITIALIZER;
+
+static void photo_forget(const cg_case_ctx *ctx, const char *sha)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%.2s/%s", ctx->photo_dir, sha, sha);
+    pthread_mutex_lock(&photo_files);
+    int64_t refs = 0;
+    cg_err local = {0};
+    if (cg_store_case_photo_refs(ctx->store, sha, &refs, &local))
+        cg_log_warn("photo %s kept after a failed write: cannot count its cases: %s", sha,
+                    local.message);
+    else if (refs == 0 && unlink(path) && errno != ENOENT)
+        cg_log_warn("photo %s: cannot remove the file of a failed write: %s", sha, strerror(errno));
+    pthread_mutex_unlock(&photo_files);
+}
+
+static int photo_ensure(const cg_case_ctx *ctx, const char *sha, const void *data, size_t len,
+                        cg_err *err)
+{
+    int created;
+    pthread_mutex_lock(&photo_files);
+    int rc = photo_write(ctx->photo_dir, sha, data, len, &created, err);
+    pthread_mutex_unlock(&photo_files);
+    return rc;
 }
 
 typedef struct {
@@ -808,7 +869,8 @@ int cg_cases_photo_add(const cg_case_ctx *ctx, int64_t id, const void *data, siz
     photo_find f = {.sha = sha};
     if (cg_store_case_photos(ctx->store, id, photo_match, &f, err))
         return -1;
-    if (photo_write(ctx->photo_dir, sha, data, len, err))
+    int created = 0;
+    if (photo_write(ctx->photo_dir, sha, data, len, &created, err))
         return -1;
     if (f.present) { /* the same photo again: nothing new to record */
         memcpy(sha_out, sha, 65);
@@ -816,8 +878,11 @@ int cg_cases_photo_add(const cg_case_ctx *ctx, int64_t id, const void *data, siz
     }
     cg_store *s = ctx->store;
     cg_store_set_actor(s, &ctx->actor);
-    if (cg_store_begin(s, err))
+    if (cg_store_begin(s, err)) {
+        if (created)
+            photo_forget(ctx, sha);
         return -1;
+    }
     cg_case_event ev;
     event_init(ctx, &ev, note);
     ev.from = ev.to = c.status.state;
@@ -830,11 +895,14 @@ int cg_cases_photo_add(const cg_case_ctx *ctx, int64_t id, const void *data, siz
         snprintf(p.mime, sizeof p.mime, "%s", mime);
         ok = cg_store_case_photo_add(s, id, &p, err) == 0;
     }
-    if (!ok) {
+    if (!ok)
         cg_store_rollback(s);
+    if (!ok || cg_store_commit(s, err)) {
+        if (created)
+            photo_forget(ctx, sha);
         return -1;
     }
-    if (cg_store_commit(s, err))
+    if (photo_ensure(ctx, sha, data, len, err))
         return -1;
     memcpy(sha_out, sha, 65);
     return 0;

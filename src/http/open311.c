@@ -539,7 +539,8 @@ static int write_request(writer *w, const cg_case *c)
     /* closed: the time it was closed, as the spec asks */
     int64_t upd = closed && c->closed_at ? c->closed_at : c->updated_at;
     w3c_time(updated, upd ? upd : c->reported_at);
-    int has_expected = c->deadlines.handle_by > 0;
+    /* No date is promised while suspended (挂账): the clock stands still until it resumes. */
+    int has_expected = c->deadlines.handle_by > 0 && c->status.state != CG_CASE_SUSPENDED;
     if (has_expected)
         w3c_time(expected, c->deadlines.handle_by);
     const char *service_name = cat ? name_of(o, cat) : NULL;

@@ -294,6 +294,9 @@ int cg_case_deadlines_compute(const cg_calendar *cal, const cg_category *cat,
                           cat->code);
     if (times->extension < 0)
         return cg_err_set(err, CG_EINVAL, "extension", "an extension must not be negative");
+    if (times->suspended_s < 0)
+        return cg_err_set(err, CG_EINVAL, "suspended_s",
+                          "the time spent suspended must not be negative");
     if (times->reported_at && cg_calendar_deadline(cal, times->reported_at, limits->register_hours,
                                                    CG_UNIT_WORK_HOURS, &out->register_by, err))
         return -1;
@@ -304,6 +307,12 @@ int cg_case_deadlines_compute(const cg_calendar *cal, const cg_category *cat,
     if (times->dispatched_at &&
         cg_calendar_deadline(cal, times->dispatched_at, cat->limit + times->extension, cat->unit,
                              &out->handle_by, err))
+        return -1;
+    /* Working time, not calendar time: a suspension over a weekend adds only its working
+     * hours. Added after the limit, so a days limit ending at 17:30 moves into the next
+     * working periods by exactly the time suspended. */
+    if (out->handle_by && times->suspended_s > 0 &&
+        cg_calendar_add_seconds(cal, out->handle_by, times->suspended_s, &out->handle_by, err))
         return -1;
     return 0;
 }

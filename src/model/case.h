@@ -135,7 +135,8 @@ extern const cg_stage_limits cg_stage_limits_default;
 /* The stage times of a case; 0 for a stage not reached yet. */
 typedef struct {
     int64_t reported_at, registered_at, dispatched_at;
-    int extension; /* approved extension, in the category's unit (0 when none) */
+    int extension;       /* approved extension, in the category's unit (0 when none) */
+    int64_t suspended_s; /* working seconds the handling clock stood still (挂账) since dispatch */
 } cg_case_times;
 
 typedef struct {
@@ -144,8 +145,10 @@ typedef struct {
 
 /*
  * The deadline of each started stage: register_by from reported_at, dispatch_by from
- * registered_at, handle_by from dispatched_at with the category's limit plus the extension.
+ * registered_at, handle_by from dispatched_at with the category's limit plus the extension,
+ * then moved on by suspended_s of working time (the clock stops while a case is suspended).
  * Pure: same inputs, same deadlines (the timer and the API recompute rather than store rules).
+ * A negative extension or suspended_s is refused (field "extension", "suspended_s").
  */
 int cg_case_deadlines_compute(const cg_calendar *cal, const cg_category *cat,
                               const cg_stage_limits *limits, const cg_case_times *times,
@@ -227,6 +230,9 @@ typedef struct {
     int has_contact;      /* a resident left contact details (kept apart: store contacts) */
     int n_photos;
     char device_id[CG_CASE_DEVICE_MAX]; /* Open311 device_id; "" */
+    int64_t suspended_at; /* when the current suspension (挂账) began; 0 when not suspended */
+    int64_t suspended_s;  /* working seconds spent suspended since the last dispatch, added to
+                             handle_by (the current suspension is added when it ends) */
 } cg_case;
 
 /* One entry of a case's history. Transitions carry an action; a note entry (a merge recorded on

@@ -429,6 +429,8 @@ typedef struct {
 typedef int (*cg_case_photo_cb)(void *ctx, const cg_case_photo *p);
 int cg_store_case_photo_add(cg_store *s, int64_t case_id, const cg_case_photo *p, cg_err *err);
 int cg_store_case_photos(cg_store *s, int64_t case_id, cg_case_photo_cb cb, void *ctx, cg_err *err);
+/* How many cases name this photo file (0 when none: a file no row names may be removed). */
+int cg_store_case_photo_refs(cg_store *s, const char *sha256, int64_t *refs, cg_err *err);
 
 /*
  * Statistics over a period [since, until): one row per group. Counts come from the history

@@ -3,6 +3,7 @@ every list filter, the whole loop over HTTP with three roles, refusals (403 for 
 a state or a stale version), photos (JPEG in and out, text refused, too large refused before the
 body is read), statistics, scoped listing, the audited contact read, and the case timer
 (escalation of an overdue dispute, once, across a restart)."""
+import datetime
 import json
 import os
 import socket
@@ -412,7 +413,7 @@ def test_rules_routes():
 
 DAY = 86400
 TIME_COLUMNS = ("reported_at", "registered_at", "dispatched_at", "updated_at", "register_by",
-                "dispatch_by", "handle_by", "due_at")
+                "dispatch_by", "handle_by", "due_at", "suspended_at")
 
 
 def age_case(db, case_id, days):
@@ -482,6 +483,67 @@ def test_timer_escalates_once_across_restarts():
             check(doc["case"]["state"] == "dispatched", doc["case"])
 
 
+def instant(iso):
+    return datetime.datetime.fromisoformat(iso).timestamp()
+
+
+def test_suspend_stops_clock():
+    """挂账 over HTTP: a dispute suspended right after dispatch and left suspended for six weeks
+    (its times moved into the past while the server is stopped) is neither overdue nor escalated
+    by the timer, and once resumed its handling deadline has moved on by the working time it was
+    suspended: it is not overdue, and the timer leaves it alone afterwards too."""
+    with TempDir() as tmp:
+        db = make_db(tmp)
+        staff = Staff(db)
+        config = os.path.join(tmp, "serve.json")
+        json.dump({"case_timer_seconds": 1}, open(config, "w"))
+        with Server(db, "--config", config) as s:
+            staff.login(s)
+            parked = dispatched_dispute(staff, IN_1)
+            doc = staff.step("operator", parked, "suspend", note="等待法院判决")
+            check(doc["case"]["state"] == "suspended" and doc["case"]["due_at"] is None and
+                  doc["case"]["suspended_at"] and doc["case"]["suspended_s"] == 0, doc["case"])
+            control = dispatched_dispute(staff, IN_2)  # aged too: proves a timer pass ran
+            later = dispatched_dispute(staff, IN_2)    # aged after the resume, for a second pass
+        age_case(db, parked, 42)
+        age_case(db, control, 42)
+        with Server(db, "--config", config) as s:
+            staff.login(s)
+            wait_state(staff, control, "escalated")
+            st, doc = staff.json("admin", "GET", "/api/v1/cases/%d" % parked)
+            case = doc["case"]
+            check(case["state"] == "suspended" and case["tier"] == "grid", case)
+            check(case["overdue"] is False and case["due_at"] is None, case)
+            old_handle_by = instant(case["deadlines"]["handle_by"])
+            check(old_handle_by < time.time() - 20 * DAY, case)  # long past, had the clock run
+            st, listed = staff.json("admin", "GET", "/api/v1/cases?overdue=true")
+            check(parked not in ids_of(listed), listed)
+
+            doc = staff.step("operator", parked, "resume")
+            case = doc["case"]
+            check(case["state"] == "dispatched" and case["suspended_at"] is None, case)
+            check(case["overdue"] is False and case["remaining_s"] > 0, case)
+            handle_by = instant(case["deadlines"]["handle_by"])
+            check(handle_by > time.time() and case["due_at"] == case["deadlines"]["handle_by"],
+                  case)
+            # six weeks hold at least 20 working days of 7.5 h; the deadline gives back at most
+            # what was left at suspension (the rest of that day and 5 working days)
+            check(case["suspended_s"] >= 20 * 27000, case)
+            check(case["remaining_s"] <= 6 * 27000, case)
+            st, doc = staff.json("admin", "GET", "/api/v1/cases/%d" % parked)
+            resumes = [e for e in doc["history"] if e["action"] == "resume"]
+            check(len(resumes) == 1 and
+                  resumes[0]["detail"] == {"suspended_s": case["suspended_s"]}, resumes)
+            check(doc["case"]["deadlines"]["handle_by"] == case["deadlines"]["handle_by"], doc)
+        age_case(db, later, 42)
+        with Server(db, "--config", config) as s:
+            staff.login(s)
+            wait_state(staff, later, "escalated")
+            st, doc = staff.json("admin", "GET", "/api/v1/cases/%d" % parked)
+            check(doc["case"]["state"] == "dispatched" and doc["case"]["tier"] == "grid" and
+                  doc["case"]["overdue"] is False, doc["case"])
+
+
 def test_timer_setting_validated():
     from cgtest import run
     with TempDir() as tmp:
@@ -497,4 +559,4 @@ if __name__ == "__main__":
     main([test_bad_input_and_no_grid_queue, test_idempotent_retry, test_list_filters,
           test_loop_refusals_and_stats, test_photos, test_scope_and_contact,
           test_rules_routes, test_timer_escalates_once_across_restarts,
-          test_timer_setting_validated])
+          test_suspend_stops_clock, test_timer_setting_validated])

@@ -406,6 +406,19 @@ def test_end_to_end():
             check(mid["status"] == "open" and mid["agency_responsible"] == "环卫所" and
                   mid["expected_datetime"] and mid["status_notes"] == "to the sanitation office",
                   mid)
+            # 挂账: while suspended the clock stands still and no date is promised; after the
+            # resume the date is the handling deadline, moved on by the time suspended
+            transition(s, rid, "suspend", note="waiting for the property owner")
+            held = get_json(s, "/open311/v2/requests/%s.json" % rid, "requests.json")[0]
+            check(held["status"] == "open" and held["expected_datetime"] is None, held)
+            root = get_xml(s, "/open311/v2/requests/%s.xml" % rid).find("request")
+            check(not root.findtext("expected_datetime"), "expected_datetime while suspended")
+            back = transition(s, rid, "resume")["case"]
+            again = get_json(s, "/open311/v2/requests/%s.json" % rid, "requests.json")[0]
+            check(datetime.fromisoformat(again["expected_datetime"]) ==
+                  datetime.fromisoformat(back["deadlines"]["handle_by"]) and
+                  datetime.fromisoformat(again["expected_datetime"]) >=
+                  datetime.fromisoformat(mid["expected_datetime"]), (again, back))
             transition(s, rid, "accept")
             transition(s, rid, "handle", note="bins emptied")
             transition(s, rid, "close", note="verified on site and closed")

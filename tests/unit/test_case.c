@@ -163,6 +163,23 @@ static void test_deadlines(void **state)
     assert_int_equal(cg_case_deadlines_compute(cal, &cat, &cg_stage_limits_default, &t, &d, &err),
                      0);
     assert_int_equal(d.handle_by, bj(2026, 3, 19, 17, 30));
+    /* Time suspended (working seconds) moves it on after the limit: 3 h past Thursday 17:30 is
+     * Friday 11:30; 8 h is Friday's 7.5 h, then the weekend adds nothing: Monday 09:00. */
+    t.suspended_s = 3 * 3600;
+    assert_int_equal(cg_case_deadlines_compute(cal, &cat, &cg_stage_limits_default, &t, &d, &err),
+                     0);
+    assert_int_equal(d.handle_by, bj(2026, 3, 20, 11, 30));
+    assert_int_equal(d.register_by, bj(2026, 3, 16, 9, 30)); /* the other stages keep theirs */
+    assert_int_equal(d.dispatch_by, bj(2026, 3, 16, 10, 0));
+    t.suspended_s = 8 * 3600;
+    assert_int_equal(cg_case_deadlines_compute(cal, &cat, &cg_stage_limits_default, &t, &d, &err),
+                     0);
+    assert_int_equal(d.handle_by, bj(2026, 3, 23, 9, 0));
+    t.suspended_s = -1;
+    assert_int_equal(cg_case_deadlines_compute(cal, &cat, &cg_stage_limits_default, &t, &d, &err),
+                     -1);
+    assert_string_equal(err.field, "suspended_s");
+    t.suspended_s = 0;
     /* Stages not reached have no deadline. */
     t.dispatched_at = 0;
     assert_int_equal(cg_case_deadlines_compute(cal, &cat, &cg_stage_limits_default, &t, &d, &err),

@@ -25,6 +25,8 @@
 
 #include "app/audit.h"
 #include "app/cases.h"
+#include "core/crypto.h"
+#include "store/sqlite/db.h" /* the store's connection, to make its commits fail */
 #include "testutil.h"
 
 /* Local times in Asia/Shanghai as Unix seconds. */
@@ -284,6 +286,7 @@ typedef struct {
     size_t n;
     int notes;
     char details[8][512];
+    int64_t resumed_s; /* the sum of the resume entries' {"suspended_s": N} */
 } history;
 
 static int history_cb(void *ctx, const cg_case_event *ev)
@@ -298,6 +301,13 @@ static int history_cb(void *ctx, const cg_case_event *ev)
     h->steps[h->n].action = ev->action;
     h->steps[h->n].roles = ev->roles;
     h->n++;
+    if (ev->action == CG_ACT_RESUME) {
+        json_t *d = json_loads(ev->detail, 0, NULL);
+        json_t *v = json_object_get(d, "suspended_s");
+        assert_true(json_is_integer(v));
+        h->resumed_s += json_integer_value(v);
+        json_decref(d);
+    }
     return 0;
 }
 
@@ -423,6 +433,103 @@ static void test_refusals_extension(void **state)
     snprintf(to.label, sizeof to.label, "供水公司");
     assert_int_equal(cg_cases_assign(&e.ctx, c.id, &to, NULL, 0, &c, &err), -1);
     assert_string_equal(err.field, "state");
+    env_close(&e);
+}
+
+static int64_t overdue_now(env *e, int64_t now)
+{
+    cg_case_ctx ctx = e->ctx;
+    ctx.now = now;
+    cg_case_timer_report rep;
+    cg_err err = {0};
+    assert_int_equal(cg_cases_timer(&ctx, &rep, &err), 0);
+    return rep.overdue;
+}
+
+/* 挂账 stops the clock: the working time a case spends suspended moves its handling deadline
+ * on, measured in working time (weekends and holidays add nothing), over several cycles, and
+ * kept by later recomputes (an approved extension). */
+static void test_suspend_stops_clock(void **state)
+{
+    (void)state;
+    env e;
+    env_open(&e, "app_suspend.db");
+    cg_err err = {0};
+    /* Exposed garbage: 1 working day. Dispatched Thursday 2026-04-02 10:00: due Friday 17:30. */
+    e.ctx.now = at_local(2026, 4, 2, 9, 0);
+    cg_case_input in = input("0101", 120.001, 30.001, "暴露垃圾");
+    cg_case c = submit(&e, &in);
+    step(&e, &c, CG_ACT_REGISTER, CG_ROLE_OPERATOR, at_local(2026, 4, 2, 9, 30));
+    step(&e, &c, CG_ACT_DISPATCH, CG_ROLE_OPERATOR, at_local(2026, 4, 2, 10, 0));
+    const int64_t original = at_local(2026, 4, 3, 17, 30);
+    assert_int_equal(c.deadlines.handle_by, original);
+    assert_int_equal(c.suspended_s, 0);
+
+    /* Suspended Friday 15:00, before Qingming (Saturday 4 to Monday 6 April off). */
+    step(&e, &c, CG_ACT_ACCEPT, CG_ROLE_WORKER, at_local(2026, 4, 3, 9, 0));
+    step(&e, &c, CG_ACT_SUSPEND, CG_ROLE_OPERATOR, at_local(2026, 4, 3, 15, 0));
+    assert_int_equal(c.status.state, CG_CASE_SUSPENDED);
+    assert_int_equal(c.suspended_at, at_local(2026, 4, 3, 15, 0));
+    assert_int_equal(c.due_at, 0);
+    /* Past the original deadline while suspended: not overdue, nothing for the timer. */
+    assert_int_equal(overdue_now(&e, at_local(2026, 4, 7, 9, 0)), 0);
+    cg_case got;
+    assert_int_equal(cg_cases_get(&e.ctx, c.id, &got, &err), 0);
+    assert_int_equal(got.status.state, CG_CASE_SUSPENDED);
+    assert_int_equal(got.suspended_at, c.suspended_at);
+
+    /* Resumed Tuesday 10:00: 2.5 h on Friday + 1.5 h on Tuesday = 4 working hours (the
+     * calendar time is ~91 hours). The 2.5 h left at suspension run from 10:00: 14:00. */
+    step(&e, &c, CG_ACT_RESUME, CG_ROLE_OPERATOR, at_local(2026, 4, 7, 10, 0));
+    assert_int_equal(c.status.state, CG_CASE_DISPATCHED);
+    assert_int_equal(c.suspended_at, 0);
+    assert_int_equal(c.suspended_s, 4 * 3600);
+    assert_int_equal(c.deadlines.handle_by, at_local(2026, 4, 7, 14, 0));
+    assert_int_equal(c.due_at, c.deadlines.handle_by);
+    assert_int_equal(overdue_now(&e, at_local(2026, 4, 7, 10, 0)), 0);
+    assert_int_equal(overdue_now(&e, at_local(2026, 4, 7, 13, 59)), 0);
+    assert_int_equal(overdue_now(&e, at_local(2026, 4, 7, 14, 1)), 1);
+    /* What is stored is what was computed. */
+    assert_int_equal(cg_cases_get(&e.ctx, c.id, &got, &err), 0);
+    assert_int_equal(got.suspended_s, 4 * 3600);
+    assert_int_equal(got.deadlines.handle_by, c.deadlines.handle_by);
+
+    /* A second cycle adds to the first: Tuesday 11:00 to Wednesday 09:00 is 1 + 4 + 0.5 h. */
+    step(&e, &c, CG_ACT_SUSPEND, CG_ROLE_OPERATOR, at_local(2026, 4, 7, 11, 0));
+    step(&e, &c, CG_ACT_RESUME, CG_ROLE_OPERATOR, at_local(2026, 4, 8, 9, 0));
+    assert_int_equal(c.suspended_s, (4 + 5.5) * 3600);
+    /* 1.5 h were left at 11:00; they run from 09:00. */
+    assert_int_equal(c.deadlines.handle_by, at_local(2026, 4, 8, 10, 30));
+    int64_t expect;
+    assert_int_equal(
+        cg_calendar_add_seconds(e.rules->calendar, original, c.suspended_s, &expect, &err), 0);
+    assert_int_equal(c.deadlines.handle_by, expect);
+
+    /* An approved extension recomputes from dispatch and keeps the shift: 2 working days from
+     * Thursday 10:00 is Tuesday 17:30, + 9.5 h = Thursday 10:30. */
+    step(&e, &c, CG_ACT_ACCEPT, CG_ROLE_WORKER, at_local(2026, 4, 8, 9, 30));
+    cg_case_ctx worker = e.ctx;
+    worker.roles = CG_ROLE_WORKER;
+    worker.now = at_local(2026, 4, 8, 9, 40);
+    cg_case_step_input ext = {.action = CG_ACT_REQUEST_EXTENSION, .extension = 1};
+    assert_int_equal(cg_cases_transition(&worker, c.id, &ext, &c, &err), 0);
+    step(&e, &c, CG_ACT_APPROVE_EXTENSION, CG_ROLE_OPERATOR, at_local(2026, 4, 8, 10, 0));
+    assert_int_equal(c.deadlines.handle_by, at_local(2026, 4, 9, 10, 30));
+    assert_int_equal(c.suspended_s, 9.5 * 3600);
+
+    /* The history says the same: each resume records its own share. */
+    history h = read_history(&e, c.id);
+    assert_int_equal(h.resumed_s, c.suspended_s);
+    cg_case_status replayed;
+    assert_int_equal(cg_case_replay(h.steps, h.n, &replayed, NULL, &err), 0);
+    assert_int_equal(replayed.state, c.status.state);
+
+    /* A new dispatch starts a new clock. */
+    step(&e, &c, CG_ACT_RETURN, CG_ROLE_WORKER, at_local(2026, 4, 8, 11, 0));
+    step(&e, &c, CG_ACT_DISPATCH, CG_ROLE_OPERATOR, at_local(2026, 4, 8, 13, 30));
+    assert_int_equal(c.suspended_s, 0);
+    assert_int_equal(c.extension, 0);
+    assert_int_equal(c.deadlines.handle_by, at_local(2026, 4, 9, 17, 30));
     env_close(&e);
 }
 
@@ -631,6 +738,93 @@ static void test_photos(void **state)
     other[64] = '\0';
     assert_int_equal(cg_cases_photo_open(&e.ctx, c.id, other, &fd, &size, &mime, &err), -1);
     assert_int_equal(err.code, CG_ENOTFOUND);
+    env_close(&e);
+}
+
+/* A commit hook that turns every COMMIT of the connection into a rollback (SQLite answers
+ * SQLITE_CONSTRAINT_COMMITHOOK): the commit itself fails, after every write succeeded. */
+static int refuse_commit(void *arg)
+{
+    (*(int *)arg)++;
+    return 1;
+}
+
+/* A commit hook that lets the commit through but removes the photo file first, as a concurrent
+ * request whose own commit failed might. */
+static int remove_file_on_commit(void *arg)
+{
+    unlink((const char *)arg);
+    return 0;
+}
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* A photo whose commit fails leaves no file behind, unless the file was there before or another
+ * case names it. */
+static void test_photo_failed_commit(void **state)
+{
+    (void)state;
+    env e;
+    env_open(&e, "app_photo_fail.db");
+    e.ctx.photo_dir = cg_test_tmppath("photos_fail");
+    cg_case_input in = input("0101", 120.001, 30.001, "x");
+    cg_case x = submit(&e, &in);
+    cg_case y = submit(&e, &in);
+    /* Content of this test only (the photo directory outlives a run): start without the file. */
+    unsigned char jpeg[96] = {0xFF, 0xD8, 0xFF, 0xE0, 'f', 'a', 'i', 'l', 'e', 'd'};
+    char sha[CG_SHA256_HEX], out[65], path[1200];
+    cg_sha256_hex(jpeg, sizeof jpeg, sha);
+    snprintf(path, sizeof path, "%s/%.2s/%s", e.ctx.photo_dir, sha, sha);
+    unlink(path);
+    cg_err err = {0};
+    int refused = 0;
+
+    /* The commit fails: the file this request wrote is removed, nothing is recorded. */
+    sqlite3_commit_hook(e.store->db, refuse_commit, &refused);
+    assert_int_equal(cg_cases_photo_add(&e.ctx, x.id, jpeg, sizeof jpeg, NULL, out, &err), -1);
+    assert_int_equal(refused, 1);
+    assert_false(file_exists(path));
+    cg_case got;
+    assert_int_equal(cg_cases_get(&e.ctx, x.id, &got, &err), 0);
+    assert_int_equal(got.n_photos, 0);
+    int64_t refs = -1;
+    assert_int_equal(cg_store_case_photo_refs(e.store, sha, &refs, &err), 0);
+    assert_int_equal(refs, 0);
+
+    /* It commits: the file stays. */
+    sqlite3_commit_hook(e.store->db, NULL, NULL);
+    assert_int_equal(cg_cases_photo_add(&e.ctx, x.id, jpeg, sizeof jpeg, NULL, out, &err), 0);
+    assert_true(file_exists(path));
+    assert_int_equal(cg_store_case_photo_refs(e.store, sha, &refs, &err), 0);
+    assert_int_equal(refs, 1);
+
+    /* The same photo on another case, failing: the file was there before, so it stays. */
+    sqlite3_commit_hook(e.store->db, refuse_commit, &refused);
+    assert_int_equal(cg_cases_photo_add(&e.ctx, y.id, jpeg, sizeof jpeg, NULL, out, &err), -1);
+    assert_int_equal(refused, 2);
+    assert_true(file_exists(path));
+
+    /* The file lost from the disk and written again by a request that fails: it made the file,
+     * but case x names it, so it stays (the count through the sha256 index). */
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(cg_cases_photo_add(&e.ctx, y.id, jpeg, sizeof jpeg, NULL, out, &err), -1);
+    assert_int_equal(refused, 3);
+    assert_true(file_exists(path));
+    assert_int_equal(cg_cases_get(&e.ctx, y.id, &got, &err), 0);
+    assert_int_equal(got.n_photos, 0);
+
+    /* A commit that succeeds makes sure its file is there: removed just before the commit, it is
+     * written again after. */
+    sqlite3_commit_hook(e.store->db, remove_file_on_commit, path);
+    assert_int_equal(cg_cases_photo_add(&e.ctx, y.id, jpeg, sizeof jpeg, NULL, out, &err), 0);
+    sqlite3_commit_hook(e.store->db, NULL, NULL);
+    assert_int_equal(cg_store_case_photo_refs(e.store, sha, &refs, &err), 0);
+    assert_int_equal(refs, 2);
+    assert_true(file_exists(path));
     env_close(&e);
 }
 
@@ -1175,10 +1369,12 @@ int main(void)
         cmocka_unit_test(test_idempotent_replay),
         cmocka_unit_test(test_happy_path),
         cmocka_unit_test(test_refusals_extension),
+        cmocka_unit_test(test_suspend_stops_clock),
         cmocka_unit_test(test_assign),
         cmocka_unit_test(test_timer_escalation),
         cmocka_unit_test(test_duplicates_merge),
         cmocka_unit_test(test_photos),
+        cmocka_unit_test(test_photo_failed_commit),
         cmocka_unit_test(test_stats_rates),
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_rules),

@@ -1272,6 +1272,9 @@ static void test_migration_from_v3(void **state)
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
                                   "DROP TABLE case_near; DROP INDEX cases_state_handle;"
+                                  "DROP INDEX case_photos_sha;"
+                                  "ALTER TABLE cases DROP COLUMN suspended_at;"
+                                  "ALTER TABLE cases DROP COLUMN suspended_s;"
                                   "DELETE FROM schema_version WHERE version >= 4;",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -1323,6 +1326,82 @@ static void test_migration_from_v3(void **state)
     sqlite3_close(db);
 }
 
+/* Schema 6 keeps the suspension clock on the row (written and read back with the case); a
+ * version-5 database upgrades on open: the cases suspended then get the time of their last
+ * suspend step, the others 0, and the photo index exists. */
+static void test_migration_from_v5(void **state)
+{
+    (void)state;
+    const char *path = cg_test_tmppath("cases_v5.db");
+    cg_store *s = open_new("cases_v5.db");
+    cg_err err = {0};
+    cg_case a, b;
+    fill(&a, "0101", "330106001001", 120.0001, 30.0001, T0, "a", "");
+    fill(&b, "0101", "330106001001", 120.0002, 30.0002, T0 + 10, "b", "");
+    add(s, &a);
+    add(s, &b);
+    step_to(s, &a, CG_ACT_REGISTER, CG_CASE_REGISTERED, T0 + 50);
+    step_to(s, &a, CG_ACT_DISPATCH, CG_CASE_DISPATCHED, T0 + 60);
+    step_to(s, &a, CG_ACT_SUSPEND, CG_CASE_SUSPENDED, T0 + 100);
+    step_to(s, &a, CG_ACT_RESUME, CG_CASE_DISPATCHED, T0 + 200);
+    a.suspended_at = T0 + 300;
+    a.suspended_s = 1234;
+    step_to(s, &a, CG_ACT_SUSPEND, CG_CASE_SUSPENDED, T0 + 300);
+    step_to(s, &b, CG_ACT_REGISTER, CG_CASE_REGISTERED, T0 + 50);
+    cg_case got;
+    assert_int_equal(cg_store_case_get(s, NULL, a.id, &got, &err), 0);
+    assert_int_equal(got.suspended_at, T0 + 300);
+    assert_int_equal(got.suspended_s, 1234);
+    /* The store refuses a negative time. */
+    got.suspended_s = -1;
+    assert_int_equal(cg_store_case_update(s, &got, NULL, &err), -1);
+    assert_string_equal(err.field, "suspended_s");
+    cg_store_close(s);
+
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP INDEX case_photos_sha;"
+                                  "ALTER TABLE cases DROP COLUMN suspended_at;"
+                                  "ALTER TABLE cases DROP COLUMN suspended_s;"
+                                  "DELETE FROM schema_version WHERE version >= 6;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(cg_store_open(path, 0, &s, &err), 0);
+    assert_int_equal(cg_store_schema_version(s), cg_store_schema_version_supported());
+    assert_int_equal(cg_store_case_get(s, NULL, a.id, &got, &err), 0);
+    assert_int_equal(got.status.state, CG_CASE_SUSPENDED);
+    assert_int_equal(got.suspended_at, T0 + 300); /* the last suspend step, not the first */
+    assert_int_equal(got.suspended_s, 0);
+    assert_int_equal(cg_store_case_get(s, NULL, b.id, &got, &err), 0);
+    assert_int_equal(got.suspended_at, 0);
+    assert_int_equal(got.suspended_s, 0);
+    cg_store_close(s);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
+                                        "AND name = 'case_photos_sha'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    sqlite3_finalize(st);
+    /* The store's count of a photo's cases seeks that index. */
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "EXPLAIN QUERY PLAN SELECT count(*) FROM case_photos "
+                                        "WHERE sha256 = ?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    int uses = 0;
+    while (sqlite3_step(st) == SQLITE_ROW)
+        uses |= strstr((const char *)sqlite3_column_text(st, 3), "case_photos_sha") != NULL;
+    sqlite3_finalize(st);
+    assert_true(uses);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1341,6 +1420,7 @@ int main(void)
         cmocka_unit_test(test_near_random),
         cmocka_unit_test(test_near_edges),
         cmocka_unit_test(test_migration_from_v3),
+        cmocka_unit_test(test_migration_from_v5),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

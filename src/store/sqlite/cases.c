@@ -43,7 +43,7 @@
     "c.assignee_label, c.reporter_id, c.extension, c.extension_requested, c.reported_at, "         \
     "c.registered_at, c.dispatched_at, c.handled_at, c.closed_at, c.updated_at, c.register_by, "   \
     "c.dispatch_by, c.handle_by, c.due_at, c.duplicate_of, c.evaluation, c.has_contact, "          \
-    "c.n_photos, c.device_id"
+    "c.n_photos, c.device_id, c.suspended_at, c.suspended_s"
 
 #define MAX_IDS 1000 /* ids in one list filter */
 
@@ -90,6 +90,8 @@ static void case_from_row(sqlite3_stmt *st, cg_case *c)
     c->has_contact = sqlite3_column_int(st, 32);
     c->n_photos = sqlite3_column_int(st, 33);
     sq_column_text(st, 34, c->device_id, sizeof c->device_id);
+    c->suspended_at = sqlite3_column_int64(st, 35);
+    c->suspended_s = sqlite3_column_int64(st, 36);
 }
 
 static void case_ref(char out[24], int64_t id)
@@ -120,6 +122,8 @@ static int check_case(const cg_case *c, cg_err *err)
         return cg_err_set(err, CG_EINVAL, "tier", "unknown tier %d", (int)c->status.tier);
     if (c->evaluation < 0 || c->evaluation > 5)
         return cg_err_set(err, CG_EINVAL, "evaluation", "an evaluation is 1..5");
+    if (c->suspended_at < 0 || c->suspended_s < 0)
+        return cg_err_set(err, CG_EINVAL, "suspended_s", "suspended time must not be negative");
     return 0;
 }
 
@@ -674,7 +678,8 @@ static int update_row(cg_store *s, const cg_case *c, cg_err *err)
                    "extension = ?14, extension_requested = ?15, registered_at = ?16, "
                    "dispatched_at = ?17, handled_at = ?18, closed_at = ?19, updated_at = ?20, "
                    "register_by = ?21, dispatch_by = ?22, handle_by = ?23, due_at = ?24, "
-                   "duplicate_of = ?25, evaluation = ?26 WHERE id = ?1",
+                   "duplicate_of = ?25, evaluation = ?26, suspended_at = ?27, suspended_s = ?28 "
+                   "WHERE id = ?1",
                    &l, err))
         return -1;
     sqlite3_stmt *st = l.st;
@@ -704,6 +709,8 @@ static int update_row(cg_store *s, const cg_case *c, cg_err *err)
     sqlite3_bind_int64(st, 24, c->due_at);
     sqlite3_bind_int64(st, 25, c->duplicate_of);
     sqlite3_bind_int(st, 26, c->evaluation);
+    sqlite3_bind_int64(st, 27, c->suspended_at);
+    sqlite3_bind_int64(st, 28, c->suspended_s);
     return sq_exec(s, &l, err);
 }
 
@@ -1406,6 +1413,24 @@ int cg_store_case_photo_add(cg_store *s, int64_t case_id, const cg_case_photo *p
         ok = head_read(s, case_id, &h, err) == 0;
     }
     return sq_write_end(s, ok, err);
+}
+
+int cg_store_case_photo_refs(cg_store *s, const char *sha256, int64_t *refs, cg_err *err)
+{
+    *refs = 0;
+    sq_lease l;
+    /* The index case_photos_sha (schema 6): one seek, however many photos there are. */
+    if (sq_acquire(s, SQ_CASE_PHOTO_REFS, "SELECT count(*) FROM case_photos WHERE sha256 = ?1", &l,
+                   err))
+        return -1;
+    sqlite3_bind_text(l.st, 1, sha256, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(l.st), result = 0;
+    if (rc == SQLITE_ROW)
+        *refs = sqlite3_column_int64(l.st, 0);
+    else
+        result = sq_fail(s, rc, "counting a photo's cases", err);
+    sq_release(&l);
+    return result;
 }
 
 int cg_store_case_photos(cg_store *s, int64_t case_id, cg_case_photo_cb cb, void *ctx, cg_err *err)

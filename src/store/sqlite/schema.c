@@ -75,6 +75,17 @@
  *                 reads the cases it may escalate instead of every open case (at 5M cases a
  *                 pass read 1.15M rows, ~10 s of CPU a minute). New cases have no handling
  *                 deadline yet, so intake does not write to it.
+ *
+ * Version 6 (挂账 stops the clock; photo files):
+ *   cases.suspended_at  when the current suspension began (0 when the case is not suspended)
+ *   cases.suspended_s   working seconds spent suspended since the last dispatch; the handling
+ *                 deadline is moved on by them (model/case.h). Both are added with a constant
+ *                 default (no table rewrite); the migration sets suspended_at of the cases
+ *                 suspended at that moment to the time of their last suspend step, so their
+ *                 clock stops from then. Cases resumed before version 6 keep their deadline
+ *                 (suspended_s 0): the working calendar is not known to the store.
+ *   case_photos_sha  an index on case_photos (sha256): is a photo file still referenced by
+ *                 another case (a photo whose commit failed removes only a file it alone made).
  */
 #include "store/sqlite/db.h"
 
@@ -321,6 +332,33 @@ static const char schema_v4[] = "CREATE TABLE case_near ("
 static const char schema_v5[] =
     "CREATE INDEX cases_state_handle ON cases (state, handle_by) WHERE handle_by > 0;";
 
+/* Version 6: the clock stopped while suspended, and the photo index (see the top of this
+ * file). The fill sets suspended_at of the cases suspended now. */
+static const char schema_v6[] =
+    "ALTER TABLE cases ADD COLUMN suspended_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE cases ADD COLUMN suspended_s INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX case_photos_sha ON case_photos (sha256);";
+
+static int suspended_fill(cg_store *s, cg_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(
+        s->db,
+        "UPDATE cases SET suspended_at = coalesce((SELECT max(e.at) FROM case_events e WHERE "
+        "e.case_id = cases.id AND e.is_note = 0 AND e.action = ?2 AND e.to_state = ?1), "
+        "updated_at) WHERE state = ?1",
+        -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int(st, 1, (int)CG_CASE_SUSPENDED);
+        sqlite3_bind_int(st, 2, (int)CG_ACT_SUSPEND);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+            rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? 0 : sq_fail(s, rc, "marking when suspended cases were suspended", err);
+}
+
 static const struct {
     int version;
     const char *sql;
@@ -328,7 +366,7 @@ static const struct {
 } migrations[] = {
     {1, schema_v1, NULL}, {2, schema_v2, NULL},
     {3, schema_v3, NULL}, {4, schema_v4, sq_case_near_fill},
-    {5, schema_v5, NULL},
+    {5, schema_v5, NULL}, {6, schema_v6, suspended_fill},
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -151,7 +151,7 @@ export function CaseDetail({ id, ctx, onChanged }) {
   if (d.error) return <ErrorBox error={d.error} onRetry={d.reload} />;
   const { c, history, photos } = d.data;
   const actions = allowedActions(c, ctx.roles);
-  const cd = countdown(c.remaining_s, t);
+  const cd = countdown(c.remaining_s, t, c.overdue);
   const after = (action) => () => {
     setDialog(null);
     setDone(t('case.stepDone', { action: t('action.' + action) }));

@@ -109,7 +109,7 @@ export function Cases({ ctx, selected }) {
           </thead>
           <tbody>
             {shown.map((c) => {
-              const cd = countdown(c.remaining_s, t);
+              const cd = countdown(c.remaining_s, t, c.overdue);
               return (
                 <tr key={c.id} class={(selected == c.id ? 'sel ' : '') + (cd.overdue ? 'overdue' : cd.urgent ? 'urgent' : '')}>
                   <td>
@@ -122,7 +122,12 @@ export function Cases({ ctx, selected }) {
                   <td>
                     <span class={'badge s-' + c.state}>{t('state.' + c.state)}</span>
                   </td>
-                  <td class="sla">{OPEN_STATES.includes(c.state) ? cd.text : '—'}</td>
+                  <td class="sla">
+                    {OPEN_STATES.includes(c.state) ? cd.text : '—'}
+                    {OPEN_STATES.includes(c.state) && c.due_at ? (
+                      <div class="due">{t('sla.due', { at: formatTime(c.due_at, i18n.language).slice(5) })}</div>
+                    ) : null}
+                  </td>
                   <td>{formatTime(c.reported_at, i18n.language)}</td>
                 </tr>
               );

@@ -86,7 +86,7 @@ function Tasks({ me, queue, flush }) {
       {tasks && !list.length && <Empty text={t('field.noTasks')} />}
       <ul class="cards">
         {list.map((c) => {
-          const cd = countdown(c.remaining_s, t);
+          const cd = countdown(c.remaining_s, t, c.overdue);
           const acts = allowedActions(c, me.account.roles).filter((a) => FIELD_ACTIONS.includes(a));
           return (
             <li key={c.id} class={'card task ' + (cd.overdue ? 'overdue' : '')}>

@@ -21,6 +21,9 @@ describe('time', () => {
     expect(countdown(-600, t)).toEqual({ text: 'Overdue by 10 min', overdue: true, urgent: false });
     expect(countdown(1200, t).urgent).toBe(true);
     expect(countdown(null, t).text).toBe('No deadline');
+    // Due at 17:30, read at 20:00: no working time left or passed, yet overdue (the server's flag).
+    expect(countdown(0, t, true)).toEqual({ text: 'Overdue by 0 min', overdue: true, urgent: false });
+    expect(countdown(0, t, false)).toEqual({ text: '0 min left', overdue: false, urgent: true });
   });
 });
 

@@ -27,13 +27,17 @@ export function formatDay(value, lang = 'zh-CN') {
   return formatTime(value, lang).slice(0, 10);
 }
 
-/** Working seconds left as {text, overdue, urgent}: "3h 20m"/"3小时20分", negative = overdue. */
-export function countdown(seconds, t) {
-  if (seconds === null || seconds === undefined) return { text: t('sla.none'), overdue: false, urgent: false };
-  const overdue = seconds < 0;
+/**
+ * Working seconds left as {text, overdue, urgent}: "3h 20m"/"3小时20分", negative = overdue.
+ * `overdue`: the server's flag (due time passed). It wins over the seconds: a case due at 17:30
+ * is overdue at 20:00 although no working time has passed since, and reads "overdue by 0 min".
+ */
+export function countdown(seconds, t, overdue) {
+  if (seconds === null || seconds === undefined) return { text: t('sla.none'), overdue: !!overdue, urgent: false };
+  const late = overdue === undefined ? seconds < 0 : !!overdue;
   const s = Math.abs(Math.round(seconds));
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   const span = h > 0 ? t('sla.hm', { h, m }) : t('sla.m', { m });
-  return { text: overdue ? t('sla.overdue', { span }) : t('sla.left', { span }), overdue, urgent: !overdue && s < 3600 };
+  return { text: late ? t('sla.overdue', { span }) : t('sla.left', { span }), overdue: late, urgent: !late && s < 3600 };
 }

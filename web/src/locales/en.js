@@ -66,7 +66,7 @@ export default {
     return: 'Return', request_extension: 'Request extension', approve_extension: 'Approve extension', deny_extension: 'Deny extension', suspend: 'Suspend',
     resume: 'Resume', escalate: 'Escalate', handle: 'Mark handled', close: 'Verify and close', evaluate: 'Evaluate', reopen: 'Reopen',
   },
-  sla: { none: 'No deadline', left: '{{span}} left', overdue: 'Overdue by {{span}}', hm: '{{h}} h {{m}} min', m: '{{m}} min' },
+  sla: { none: 'No deadline', left: '{{span}} left', overdue: 'Overdue by {{span}}', hm: '{{h}} h {{m}} min', m: '{{m}} min', due: 'due {{at}}' },
   case: {
     actions: 'What you can do', noActions: 'Nothing for you to do on this case now.', description: 'Description', address: 'Address', grid: 'Grid',
     noGrid: 'No grid (to be assigned by hand)', source: 'Source', tier: 'Tier', assignee: 'Assigned to', reported: 'Reported', due: 'Due',

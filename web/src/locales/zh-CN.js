@@ -66,7 +66,7 @@ export default {
     return: '退回', request_extension: '申请延期', approve_extension: '批准延期', deny_extension: '驳回延期', suspend: '挂账',
     resume: '恢复', escalate: '上报上级', handle: '处置完毕', close: '核查结案', evaluate: '评价', reopen: '重新打开',
   },
-  sla: { none: '无时限', left: '剩余 {{span}}', overdue: '已超时 {{span}}', hm: '{{h}}小时{{m}}分', m: '{{m}}分钟' },
+  sla: { none: '无时限', left: '剩余 {{span}}', overdue: '已超时 {{span}}', hm: '{{h}}小时{{m}}分', m: '{{m}}分钟', due: '到期 {{at}}' },
   case: {
     actions: '可执行的操作', noActions: '当前没有您可执行的操作。', description: '描述', address: '地址', grid: '所属网格',
     noGrid: '无网格（待人工分派）', source: '来源', tier: '层级', assignee: '处置人', reported: '上报时间', due: '处置时限',
