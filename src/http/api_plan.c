@@ -642,6 +642,12 @@ static void handle_dispatch(cg_http_req *req)
 
 /* ---- POST /api/v1/posts/plan ---- */
 
+/* The solver's time limit a request may ask for (`time_limit_s`), and the default: the search
+ * keeps its best answer so far when the limit passes (the answer says timed_out). */
+#define PLAN_TIME_LIMIT_DEFAULT_S 10.0
+#define PLAN_TIME_LIMIT_MIN_S     0.5
+#define PLAN_TIME_LIMIT_MAX_S     60.0
+
 static int body_points(json_t *root, const char *key, cg_point **pts, size_t *n, cg_err *err)
 {
     json_t *v = json_object_get(root, key);
@@ -663,7 +669,8 @@ static void handle_posts_plan(cg_http_req *req)
     static const char *const known[] = {NULL};
     if (check_params(req, known) != 0)
         return;
-    static const char *const fields[] = {"budget", "p", "exact", "fixed", "sites", "profile", NULL};
+    static const char *const fields[] = {"budget", "p",       "exact",        "fixed",
+                                         "sites",  "profile", "time_limit_s", NULL};
     cg_err err = {0};
     json_t *root = cg_json_parse_object(req->body_in, req->body_in_len, fields, &err);
     cg_posts_opts o;
@@ -698,7 +705,18 @@ static void handle_posts_plan(cg_http_req *req)
         goto fail;
     }
     o.exact = json_is_true(json_object_get(root, "exact"));
-    o.time_limit_s = 10;
+    o.time_limit_s = PLAN_TIME_LIMIT_DEFAULT_S;
+    json_t *limit = json_object_get(root, "time_limit_s");
+    if (limit) {
+        double l = json_is_number(limit) ? json_number_value(limit) : -1;
+        if (!(l >= PLAN_TIME_LIMIT_MIN_S && l <= PLAN_TIME_LIMIT_MAX_S)) {
+            cg_err_set(&err, CG_EINVAL, "time_limit_s",
+                       "time_limit_s is a number of seconds from %g to %g (default %g)",
+                       PLAN_TIME_LIMIT_MIN_S, PLAN_TIME_LIMIT_MAX_S, PLAN_TIME_LIMIT_DEFAULT_S);
+            goto fail;
+        }
+        o.time_limit_s = l;
+    }
     if (profile_of(v ? json_string_value(v) : NULL, "profile", &p, &err) ||
         body_points(root, "fixed", &fixed, &n_fixed, &err) ||
         body_points(root, "sites", &sites, &n_sites, &err) || plan_graph(req, p, &h, &err) ||

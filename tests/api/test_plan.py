@@ -177,6 +177,25 @@ def test_dispatch_and_posts():
                 st, _, body = s.request("POST", "/api/v1/posts/plan", bad)
                 check(st == 400 and json.loads(body)["error"]["field"] == field, (bad, body))
 
+            # The solver's time limit: bounded, named when wrong, and obeyed. The default (10 s)
+            # search of the best p posts runs to its limit on the demo; half a second stops it
+            # at half a second with its best plan so far.
+            for bad in (0, 0.49, 60.5, -1, "3", True, None):
+                st, _, body = s.request("POST", "/api/v1/posts/plan",
+                                        {"budget": 120, "p": 2, "time_limit_s": bad})
+                e = json.loads(body)["error"]
+                check(st == 400 and e["field"] == "time_limit_s" and "0.5" in e["message"] and
+                      "60" in e["message"], (bad, st, body))
+            for limit in (0.5, 2):
+                st, _, body = s.request("POST", "/api/v1/posts/plan",
+                                        {"budget": 120, "p": 2, "time_limit_s": limit})
+                q = json.loads(body)
+                check(st == 200 and len(q["features"]) == 2, q)
+                solve = q["plan"]["solve_s"]
+                # (it checks the clock between steps: a little over is fine, 10 s is not)
+                check(solve <= limit + 1.5, "time_limit_s %s: solve_s %s" % (limit, solve))
+                check(q["plan"]["timed_out"] or solve < limit, q["plan"])
+
 
 def test_no_graph():
     with TempDir() as tmp:

@@ -335,6 +335,18 @@ async function main() {
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid=posts] li').length === n + 1, police);
     // Proposed posts: the best 2 more, drawn apart, with the coverage they would give.
     await page.fill('input.num', '2');
+    // A search under way shows it is searching and can be cancelled: nothing of it is shown then.
+    const asked = page.waitForRequest((r) => r.url().endsWith('/api/v1/posts/plan') && r.method() === 'POST');
+    await page.click('[data-testid=propose]');
+    const planBody = JSON.parse((await asked).postData());
+    check(planBody.time_limit_s === 3 && planBody.p === 2, 'the console did not ask for a short search: ' + JSON.stringify(planBody));
+    await page.waitForSelector('[data-testid=planning]');
+    check((await page.textContent('[data-testid=propose]')).includes('正在搜索'), 'the button does not say it is searching');
+    await shot(page, '22a-console-coverage-searching');
+    await page.click('[data-testid=propose-cancel]');
+    await page.waitForSelector('[data-testid=plan-cancelled]');
+    check(!(await page.locator('[data-testid=planning]').count()), 'still searching after cancelling');
+    check(!(await page.locator('[data-testid=proposal]').count()) && !(await page.locator('.post-icon.proposed').count()), 'a cancelled search showed a proposal');
     await page.click('[data-testid=propose]');
     await page.waitForSelector('[data-testid=proposal]', { timeout: 90000 });
     check((await page.locator('.post-icon.proposed').count()) === 2, 'two proposed posts are not drawn');

@@ -8,7 +8,7 @@
 // existing ones, with the coverage they would give, and the operator may adopt them.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { createMap, geoLayer, L } from '../lib/map.js';
-import { get, qs, errorText } from '../lib/api.js';
+import { get, qs, errorText, isAbort } from '../lib/api.js';
 import { nameOf, i18n } from '../lib/i18n.js';
 import { ErrorBox, Loading, Empty, useT } from '../lib/ui.jsx';
 import {
@@ -23,6 +23,7 @@ import {
   isochrone,
   storedPosts,
   proposePosts,
+  PLAN_TIME_LIMIT_S,
   shareColour,
   gridRows,
   sortRows,
@@ -67,7 +68,8 @@ export function Coverage({ ctx }) {
   const [cov, setCov] = useState({ doc: null, loading: false, error: null });
   const [clickMode, setClickMode] = useState('iso');
   const [iso, setIso] = useState({ fc: null, loading: false, error: null, at: null });
-  const [plan, setPlan] = useState({ mode: 'full', p: 3, loading: false, error: null, result: null, doc: null, show: true });
+  const [plan, setPlan] = useState({ mode: 'full', p: 3, loading: false, error: null, result: null, doc: null, show: true, cancelled: false });
+  const planAbort = useRef(null); // the AbortController of the search under way
   const [sort, setSort] = useState({ key: 'road', dir: 'asc' });
   const [selected, setSelected] = useState(null);
   const seq = useRef(0);
@@ -185,22 +187,38 @@ export function Coverage({ ctx }) {
       if (n === isoSeq.current) setIso((s) => ({ ...s, loading: false, error }));
     }
   }
+  // The search is bounded (PLAN_TIME_LIMIT_S on the server, its best plan by then) and can be
+  // cancelled: the request is aborted and nothing of it is shown.
   async function propose(e) {
     e.preventDefault();
-    setPlan((p) => ({ ...p, loading: true, error: null, result: null, doc: null }));
+    if (planAbort.current) planAbort.current.abort();
+    const ctl = new AbortController();
+    planAbort.current = ctl;
+    setPlan((p) => ({ ...p, loading: true, error: null, result: null, doc: null, cancelled: false }));
     try {
-      const result = await proposePosts({ fixed: posts, budget, profile, p: plan.mode === 'p' ? plan.p : undefined });
+      const result = await proposePosts({ fixed: posts, budget, profile, p: plan.mode === 'p' ? plan.p : undefined, signal: ctl.signal });
+      if (ctl.signal.aborted) return;
       const added = result.posts.filter((p) => !p.fixed);
       const doc = added.length ? await coverage({ posts: [...posts, ...added], budget, profile, level }) : cov.doc;
+      if (ctl.signal.aborted) return;
+      planAbort.current = null;
       setPlan((p) => ({ ...p, loading: false, result, doc, show: true }));
       requestAnimationFrame(() => {
         const box = document.querySelector('[data-testid=proposal]');
         if (box) box.scrollIntoView({ block: 'nearest' });
       });
     } catch (error) {
+      if (isAbort(error) || ctl.signal.aborted) return;
+      planAbort.current = null;
       setPlan((p) => ({ ...p, loading: false, error }));
     }
   }
+  function cancelPlan() {
+    if (planAbort.current) planAbort.current.abort();
+    planAbort.current = null;
+    setPlan((p) => ({ ...p, loading: false, cancelled: true }));
+  }
+  useEffect(() => () => planAbort.current && planAbort.current.abort(), []);
   function adopt() {
     const added = plan.result.posts.filter((p) => !p.fixed).map((p) => ({ id: 'new-' + nextId++, lat: p.lat, lon: p.lon, name_zh: '', name_en: '' }));
     setPlan((p) => ({ ...p, result: null, doc: null }));
@@ -422,8 +440,22 @@ export function Coverage({ ctx }) {
                 <button type="submit" class="primary" disabled={plan.loading} data-testid="propose">
                   {plan.loading ? t('coverage.planning') : t('coverage.propose')}
                 </button>
+                {plan.loading && (
+                  <button type="button" onClick={cancelPlan} data-testid="propose-cancel">
+                    {t('coverage.planCancel')}
+                  </button>
+                )}
               </div>
-              {plan.loading && <Loading text={t('coverage.planningHint')} />}
+              {plan.loading && (
+                <div data-testid="planning">
+                  <Loading text={t('coverage.planningHint', { seconds: PLAN_TIME_LIMIT_S })} />
+                </div>
+              )}
+              {plan.cancelled && !plan.loading && (
+                <p class="hint" role="status" data-testid="plan-cancelled">
+                  {t('coverage.planCancelled')}
+                </p>
+              )}
               <PlanError error={plan.error} profile={profile} />
               {plan.result && (
                 <div class="state pending proposal" data-testid="proposal">
@@ -431,6 +463,11 @@ export function Coverage({ ctx }) {
                     {added.length ? t('coverage.proposed', { count: added.length }) : t('coverage.nothingToAdd')}{' '}
                     {plan.result.plan.total_weight > 0 && t('coverage.proposedReach', { share: pct(plan.result.plan.covered_weight / plan.result.plan.total_weight) })}
                   </p>
+                  {plan.result.plan.timed_out && (
+                    <p class="hint" data-testid="plan-timed-out">
+                      {t('coverage.planTimedOut', { seconds: PLAN_TIME_LIMIT_S })}
+                    </p>
+                  )}
                   <label class="check">
                     <input type="checkbox" checked={plan.show} onChange={(e) => setPlan((p) => ({ ...p, show: e.currentTarget.checked }))} />
                     {t('coverage.showWith')}

@@ -45,10 +45,11 @@ async function parse(r) {
 }
 
 /**
- * One request. body: a plain object (sent as JSON), FormData (multipart) or undefined.
- * Returns the parsed answer; throws ApiError.
+ * One request. body: a plain object (sent as JSON), FormData (multipart) or undefined. signal: an
+ * AbortSignal that cancels it (the caller's AbortController), then the fetch's AbortError is
+ * thrown as it is, not as an ApiError. Returns the parsed answer; throws ApiError.
  */
-export async function request(method, path, body, extraHeaders = {}, fetchImpl = globalThis.fetch) {
+export async function request(method, path, body, extraHeaders = {}, fetchImpl = globalThis.fetch, signal = undefined) {
   const headers = headersFor(method, extraHeaders);
   let payload;
   if (body instanceof FormData || body instanceof Blob) payload = body;
@@ -58,8 +59,9 @@ export async function request(method, path, body, extraHeaders = {}, fetchImpl =
   }
   let r;
   try {
-    r = await fetchImpl(path, { method, headers, body: payload, credentials: 'same-origin' });
+    r = await fetchImpl(path, { method, headers, body: payload, credentials: 'same-origin', ...(signal ? { signal } : {}) });
   } catch (e) {
+    if (isAbort(e)) throw e;
     throw new ApiError(0, 'offline', String(e && e.message ? e.message : e));
   }
   const doc = await parse(r);
@@ -78,7 +80,12 @@ export async function request(method, path, body, extraHeaders = {}, fetchImpl =
 }
 
 export const get = (path) => request('GET', path);
-export const post = (path, body, headers) => request('POST', path, body, headers);
+export const post = (path, body, headers, signal) => request('POST', path, body, headers, undefined, signal);
+
+/** Whether an error is a request cancelled through its AbortSignal. */
+export function isAbort(e) {
+  return !!e && e.name === 'AbortError';
+}
 export const put = (path, body) => request('PUT', path, body);
 export const patch = (path, body) => request('PATCH', path, body);
 

@@ -42,15 +42,19 @@ export function asPoints(posts) {
   return { type: 'FeatureCollection', features: posts.map((p) => ({ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [p.lon, p.lat] } })) };
 }
 
+/** How long the console lets the planner search (the API's time_limit_s: 0.5 to 60, 10 by default). */
+export const PLAN_TIME_LIMIT_S = 3;
+
 /**
  * Proposes posts: the fewest that reach every household (p absent), or the best p more.
- * Existing posts stay (fixed). Returns {posts: [{lat, lon, fixed, covered}], plan}.
+ * Existing posts stay (fixed). The search stops after timeLimit seconds with its best plan so
+ * far (plan.timed_out); signal cancels the request. Returns {posts: [{lat, lon, fixed, covered}], plan}.
  */
-export async function proposePosts({ fixed, budget, profile, p }, request = post) {
-  const body = { budget, profile };
+export async function proposePosts({ fixed, budget, profile, p, timeLimit = PLAN_TIME_LIMIT_S, signal }, request = post) {
+  const body = { budget, profile, time_limit_s: timeLimit };
   if (fixed.length) body.fixed = asPoints(fixed);
   if (p) body.p = p;
-  const doc = await request('/api/v1/posts/plan', body);
+  const doc = await request('/api/v1/posts/plan', body, undefined, signal);
   return {
     plan: doc.plan || {},
     posts: doc.features.map((f) => ({

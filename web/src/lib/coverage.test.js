@@ -51,8 +51,8 @@ describe('coverage', () => {
   });
   it('asks the planning API', async () => {
     const asked = [];
-    const fake = async (path, body) => {
-      asked.push([path, body]);
+    const fake = async (path, body, headers, signal) => {
+      asked.push([path, body, headers, signal]);
       if (path.startsWith('/api/v1/pois')) return { features: [{ properties: { id: 7, name_zh: '派出所' }, geometry: { coordinates: [120.1, 30.2] } }] };
       if (path === '/api/v1/posts/plan') return { plan: { posts: 2 }, features: [{ properties: { fixed: true, covered_weight: 5 }, geometry: { coordinates: [120.1, 30.2] } }, { properties: { fixed: false, covered_weight: 9 }, geometry: { coordinates: [120.2, 30.3] } }] };
       return {};
@@ -62,10 +62,13 @@ describe('coverage', () => {
     const posts = await storedPosts('police', fake);
     expect(posts).toEqual([{ id: 'poi-7', lat: 30.2, lon: 120.1, name_zh: '派出所', name_en: '' }]);
     const r = await proposePosts({ fixed: posts, budget: 120, profile: 'car' }, fake);
-    expect(asked[2][1]).toEqual({ budget: 120, profile: 'car', fixed: { type: 'FeatureCollection', features: [{ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [120.1, 30.2] } }] } });
+    // a short search by default (3 s, the server's default is 10)
+    expect(asked[2][1]).toEqual({ budget: 120, profile: 'car', time_limit_s: 3, fixed: { type: 'FeatureCollection', features: [{ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [120.1, 30.2] } }] } });
     expect(r.posts.map((p) => p.fixed)).toEqual([true, false]);
-    await proposePosts({ fixed: [], budget: 300, profile: 'car', p: 3 }, fake);
-    expect(asked[3][1]).toEqual({ budget: 300, profile: 'car', p: 3 });
+    const ctl = new AbortController();
+    await proposePosts({ fixed: [], budget: 300, profile: 'car', p: 3, timeLimit: 5, signal: ctl.signal }, fake);
+    expect(asked[3][1]).toEqual({ budget: 300, profile: 'car', p: 3, time_limit_s: 5 });
+    expect(asked[3][3]).toBe(ctl.signal); // the request can be cancelled
     await isochrone({ lat: 30.2, lon: 120.1, budget: 60, profile: 'car', buffer: 0 }, fake);
     expect(asked[4][0]).toBe('/api/v1/isochrone?lat=30.200000&lon=120.100000&budget=60&profile=car&buffer=0');
   });

@@ -38,7 +38,7 @@ export default {
     isoLoading: 'Computing the isochrone (the area takes a second or two)…', isoLines: 'Isochrone: {{km}} km of road reached within {{budget}}; the area follows.', isoInfo: 'Isochrone: {{km}} km of road reached within {{budget}}, an area of {{area}} km².', clear: 'Clear',
     planTitle: 'Propose posts', noPlan: 'Only roles that may change grids (operators, administrators) may plan posts.',
     planFull: 'The fewest new posts so every household is reached', planBest: 'The best new posts, how many:', planP: 'Number of new posts',
-    propose: 'Propose posts', planning: 'Planning…', planningHint: 'Planning posts; this takes up to about ten seconds.',
+    propose: 'Propose posts', planning: 'Searching…', planningHint: 'Searching for posts, for at most about {{seconds}} s (after a moment of preparation).', planCancel: 'Cancel', planCancelled: 'The search for posts was cancelled.', planTimedOut: 'The search stopped after {{seconds}} s; this is the best plan it found by then.',
     proposed: '{{count}} new post(s) proposed (orange).', proposedReach: 'With them {{share}} of households are reached.',
     nothingToAdd: 'The posts already reach everything the planner can reach: no new post is needed.',
     showWith: 'Show the coverage with the proposed posts', adopt: 'Adopt as posts', discard: 'Discard the proposal',

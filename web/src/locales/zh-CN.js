@@ -38,7 +38,7 @@ export default {
     isoLoading: '正在计算等时圈（范围面需要一两秒）…', isoLines: '等时圈：{{budget}}内可达道路 {{km}} 公里；范围面稍后显示。', isoInfo: '等时圈：{{budget}}内可达道路 {{km}} 公里，面积 {{area}} 平方公里。', clear: '清除',
     planTitle: '站点选址建议', noPlan: '只有可修改网格的角色（操作员、管理员）可以进行站点选址。',
     planFull: '以最少的新站点覆盖全部住户', planBest: '选出最佳的若干新站点，数量：', planP: '新站点数量',
-    propose: '生成建议', planning: '正在选址…', planningHint: '正在计算选址方案，最多约需十秒。',
+    propose: '生成建议', planning: '正在搜索…', planningHint: '正在搜索选址方案，最多约 {{seconds}} 秒（另需片刻准备）。', planCancel: '取消', planCancelled: '已取消选址搜索。', planTimedOut: '搜索在 {{seconds}} 秒时停止，以上是到那时找到的最好方案。',
     proposed: '建议新增 {{count}} 个站点（橙色）。', proposedReach: '新增后可覆盖 {{share}} 的住户。',
     nothingToAdd: '现有站点已覆盖所有可覆盖的范围，无需新增站点。',
     showWith: '显示新增建议站点后的覆盖情况', adopt: '采纳为站点', discard: '放弃建议',
