@@ -350,6 +350,19 @@ async function main() {
     await page.click('[data-testid=propose]');
     await page.waitForSelector('[data-testid=proposal]', { timeout: 90000 });
     check((await page.locator('.post-icon.proposed').count()) === 2, 'two proposed posts are not drawn');
+    // ... and both inside the map's frame, not drawn off-screen: the map widens to show them.
+    const offFrame = () => {
+      const frame = document.querySelector('.coverage .leaflet-container').getBoundingClientRect();
+      return [...document.querySelectorAll('.post-icon.proposed')]
+        .map((el) => {
+          const r = el.getBoundingClientRect();
+          return { x: (r.left + r.right) / 2, y: (r.top + r.bottom) / 2, label: el.textContent };
+        })
+        .filter((p) => p.x < frame.left || p.x > frame.right || p.y < frame.top || p.y > frame.bottom)
+        .map((p) => `${p.label} at (${Math.round(p.x)}, ${Math.round(p.y)}), frame ${Math.round(frame.left)}-${Math.round(frame.right)} x ${Math.round(frame.top)}-${Math.round(frame.bottom)}`);
+    };
+    const inFrame = await page.waitForFunction((f) => new Function('return (' + f + ')()')().length === 0, offFrame.toString(), { timeout: 5000 }).then(() => true, () => false);
+    check(inFrame, 'proposed posts outside the map frame: ' + (await page.evaluate((f) => new Function('return (' + f + ')()')(), offFrame.toString())).join('; '));
     check((await page.textContent('[data-testid=cov-summary]')).includes('→'), 'the coverage with the proposal is not shown');
     await shot(page, '22-console-coverage-proposal');
     await page.click('[data-testid=adopt]');

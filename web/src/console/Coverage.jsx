@@ -206,6 +206,15 @@ export function Coverage({ ctx }) {
       requestAnimationFrame(() => {
         const box = document.querySelector('[data-testid=proposal]');
         if (box) box.scrollIntoView({ block: 'nearest' });
+        // Every proposed post in view: the map widens to take in those outside it. (Its box
+        // may have changed since it was drawn, as the table below filled in: measured first.)
+        const m = map.current;
+        if (m && added.length) {
+          m.invalidateSize({ animate: false });
+          const want = L.latLngBounds(added.map((p) => [p.lat, p.lon]));
+          const view = m.getBounds();
+          if (!view.contains(want)) m.fitBounds(view.extend(want), { padding: [24, 24], animate: false });
+        }
       });
     } catch (error) {
       if (isAbort(error) || ctl.signal.aborted) return;
