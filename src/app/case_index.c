@@ -17,6 +17,13 @@
  * stored grid code (cases.c: grid_code IN (SELECT code FROM grids ...)); each code remembers
  * whether the grids table has it, and a code not seen there is asked again in the list's own
  * read transaction (grid codes are never deleted, only added).
+ *
+ * Rows: the page's cases are kept as they were read (a packed copy, `rows` by case id), so a page
+ * seen before is answered without reading SQLite: at millions of cases reading 100 scattered rows
+ * was half a list's CPU. A row is taken into memory only when the index still stands at the
+ * snapshot it was read in, and every case write the index applies drops the case's row, so a
+ * kept row is always the row the list's snapshot holds. The rows' memory is bounded
+ * (cg_case_index_set_row_limit); at the bound they are all let go and kept again as pages ask.
  */
 #include "app/case_index.h"
 
@@ -63,6 +70,11 @@ struct cg_case_index {
     int64_t rebuilds;
     /* the code the last key went to (loads come in code order) */
     uint32_t last_code;
+    /* rows kept in memory, by case id (NULL: not kept) */
+    struct row **rows;
+    int64_t n_rows;
+    int64_t row_bytes, row_limit, row_count;
+    int64_t row_hits, row_misses, row_flushes;
 };
 
 static uint64_t pack(int64_t at, int64_t id)
@@ -165,6 +177,204 @@ static int cmp_key(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* ---- rows kept in memory ---- */
+
+/* The strings of a case, in this order after the row's fixed part (without their NULs). */
+enum { S_TOKEN, S_CATEGORY, S_DESCRIPTION, S_ADDRESS, S_GRID, S_LABEL, S_DEVICE, N_STRINGS };
+
+/* Every field of a cg_case, as it was read (lossless: the same widths). */
+typedef struct row {
+    int64_t id, version, reporter_id, account_id, duplicate_of;
+    int64_t reported_at, registered_at, dispatched_at, handled_at, closed_at, updated_at;
+    int64_t register_by, dispatch_by, handle_by, due_at, suspended_at, suspended_s;
+    double lon, lat;
+    int32_t source, has_point, priority, state, tier, kind, extension, extension_requested;
+    int32_t evaluation, has_contact, n_photos;
+    uint16_t len[N_STRINGS];
+} row;
+
+_Static_assert(CG_CASE_DESC_BYTES <= UINT16_MAX && CG_CASE_ADDR_BYTES <= UINT16_MAX,
+               "string lengths are kept in 16 bits");
+
+/* The case's strings, each within its buffer. */
+static void row_strings(cg_case *c, char *s[N_STRINGS], size_t cap[N_STRINGS])
+{
+    s[S_TOKEN] = c->token, cap[S_TOKEN] = sizeof c->token;
+    s[S_CATEGORY] = c->category, cap[S_CATEGORY] = sizeof c->category;
+    s[S_DESCRIPTION] = c->description, cap[S_DESCRIPTION] = sizeof c->description;
+    s[S_ADDRESS] = c->address, cap[S_ADDRESS] = sizeof c->address;
+    s[S_GRID] = c->grid_code, cap[S_GRID] = sizeof c->grid_code;
+    s[S_LABEL] = c->assignee.label, cap[S_LABEL] = sizeof c->assignee.label;
+    s[S_DEVICE] = c->device_id, cap[S_DEVICE] = sizeof c->device_id;
+}
+
+/* The packed size of c (a multiple of 8: packed rows lie one after another in a page). */
+static size_t row_size(const cg_case *c)
+{
+    char *s[N_STRINGS];
+    size_t cap[N_STRINGS], n = sizeof(row);
+    row_strings((cg_case *)c, s, cap);
+    for (int i = 0; i < N_STRINGS; i++)
+        n += strnlen(s[i], cap[i] - 1);
+    return (n + 7) & ~(size_t)7;
+}
+
+static void row_pack(const cg_case *c, row *r)
+{
+    *r = (row){
+        .id = c->id,
+        .version = c->version,
+        .reporter_id = c->reporter_id,
+        .account_id = c->assignee.account_id,
+        .duplicate_of = c->duplicate_of,
+        .reported_at = c->reported_at,
+        .registered_at = c->registered_at,
+        .dispatched_at = c->dispatched_at,
+        .handled_at = c->handled_at,
+        .closed_at = c->closed_at,
+        .updated_at = c->updated_at,
+        .register_by = c->deadlines.register_by,
+        .dispatch_by = c->deadlines.dispatch_by,
+        .handle_by = c->deadlines.handle_by,
+        .due_at = c->due_at,
+        .suspended_at = c->suspended_at,
+        .suspended_s = c->suspended_s,
+        .lon = c->lon,
+        .lat = c->lat,
+        .source = (int32_t)c->source,
+        .has_point = c->has_point,
+        .priority = c->priority,
+        .state = (int32_t)c->status.state,
+        .tier = (int32_t)c->status.tier,
+        .kind = (int32_t)c->assignee.kind,
+        .extension = c->extension,
+        .extension_requested = c->extension_requested,
+        .evaluation = c->evaluation,
+        .has_contact = c->has_contact,
+        .n_photos = c->n_photos,
+    };
+    char *s[N_STRINGS];
+    size_t cap[N_STRINGS];
+    row_strings((cg_case *)c, s, cap);
+    char *p = (char *)(r + 1);
+    for (int i = 0; i < N_STRINGS; i++) {
+        size_t n = strnlen(s[i], cap[i] - 1);
+        memcpy(p, s[i], n);
+        r->len[i] = (uint16_t)n;
+        p += n;
+    }
+}
+
+/* Back into a case: every field set (the text buffers only up to their NUL). */
+static void row_unpack(const row *r, cg_case *c)
+{
+    c->id = r->id;
+    c->version = r->version;
+    c->reporter_id = r->reporter_id;
+    c->assignee.account_id = r->account_id;
+    c->duplicate_of = r->duplicate_of;
+    c->reported_at = r->reported_at;
+    c->registered_at = r->registered_at;
+    c->dispatched_at = r->dispatched_at;
+    c->handled_at = r->handled_at;
+    c->closed_at = r->closed_at;
+    c->updated_at = r->updated_at;
+    c->deadlines.register_by = r->register_by;
+    c->deadlines.dispatch_by = r->dispatch_by;
+    c->deadlines.handle_by = r->handle_by;
+    c->due_at = r->due_at;
+    c->suspended_at = r->suspended_at;
+    c->suspended_s = r->suspended_s;
+    c->lon = r->lon;
+    c->lat = r->lat;
+    c->source = (cg_case_source)r->source;
+    c->has_point = r->has_point;
+    c->priority = r->priority;
+    c->status.state = (cg_case_state)r->state;
+    c->status.tier = (cg_case_tier)r->tier;
+    c->assignee.kind = (cg_assignee_kind)r->kind;
+    c->extension = r->extension;
+    c->extension_requested = r->extension_requested;
+    c->evaluation = r->evaluation;
+    c->has_contact = r->has_contact;
+    c->n_photos = r->n_photos;
+    char *s[N_STRINGS];
+    size_t cap[N_STRINGS];
+    row_strings(c, s, cap);
+    const char *p = (const char *)(r + 1);
+    for (int i = 0; i < N_STRINGS; i++) {
+        memcpy(s[i], p, r->len[i]);
+        s[i][r->len[i]] = '\0';
+        p += r->len[i];
+    }
+}
+
+static size_t row_bytes_of(const row *r)
+{
+    size_t n = sizeof *r;
+    for (int i = 0; i < N_STRINGS; i++)
+        n += r->len[i];
+    return (n + 7) & ~(size_t)7;
+}
+
+static void row_drop(cg_case_index *ix, int64_t id)
+{
+    if (id <= 0 || id >= ix->n_rows || !ix->rows[id])
+        return;
+    ix->row_bytes -= (int64_t)row_bytes_of(ix->rows[id]);
+    ix->row_count--;
+    free(ix->rows[id]);
+    ix->rows[id] = NULL;
+}
+
+static void rows_clear(cg_case_index *ix)
+{
+    for (int64_t id = 0; id < ix->n_rows; id++)
+        free(ix->rows[id]);
+    free(ix->rows);
+    ix->rows = NULL;
+    ix->n_rows = ix->row_bytes = ix->row_count = 0;
+}
+
+/* Keeps a copy of a packed row (its size n) read at the index's current mark. A failure to find
+ * memory only means the row is not kept. */
+static void row_keep(cg_case_index *ix, const row *r, size_t n)
+{
+    int64_t id = r->id;
+    if (id <= 0 || id >= ix->n_slot || (int64_t)n > ix->row_limit)
+        return;
+    if (ix->row_bytes + (int64_t)n > ix->row_limit) {
+        rows_clear(ix); /* at the bound: let them all go, the pages asked for next come back */
+        ix->row_flushes++;
+    }
+    if (id >= ix->n_rows) {
+        int64_t want = ix->n_slot;
+        row **rows = realloc(ix->rows, (size_t)want * sizeof *rows);
+        if (!rows)
+            return;
+        memset(rows + ix->n_rows, 0, (size_t)(want - ix->n_rows) * sizeof *rows);
+        ix->rows = rows;
+        ix->n_rows = want;
+    }
+    row_drop(ix, id);
+    row *copy = malloc(n);
+    if (!copy)
+        return;
+    memcpy(copy, r, n);
+    ix->rows[id] = copy;
+    ix->row_bytes += (int64_t)n;
+    ix->row_count++;
+}
+
+void cg_case_index_set_row_limit(cg_case_index *ix, int64_t bytes)
+{
+    pthread_mutex_lock(&ix->mu);
+    ix->row_limit = bytes > 0 ? bytes : 0;
+    if (ix->row_bytes > ix->row_limit)
+        rows_clear(ix);
+    pthread_mutex_unlock(&ix->mu);
+}
+
 static void clear(cg_case_index *ix)
 {
     for (uint32_t i = 0; i < ix->n_codes; i++) {
@@ -175,6 +385,7 @@ static void clear(cg_case_index *ix)
     free(ix->codes);
     free(ix->order);
     free(ix->slot);
+    rows_clear(ix);
     ix->codes = NULL;
     ix->order = NULL;
     ix->slot = NULL;
@@ -342,6 +553,7 @@ static int apply_key(void *arg, const cg_case_key *k)
 {
     cg_case_index *ix = arg;
     uint32_t c = 0;
+    row_drop(ix, k->id); /* written since: the kept row is not the snapshot's */
     if (!key_kept(ix, k)) {
         goto fail;
     }
@@ -458,7 +670,13 @@ void cg_case_index_stats_get(cg_case_index *ix, cg_case_index_stats *out)
         for (int b = 0; b < N_BUCKETS; b++)
             bytes += (int64_t)ix->codes[c]->runs[b].cap * (int64_t)sizeof(uint64_t);
     }
-    out->bytes = bytes;
+    out->bytes = bytes + ix->row_bytes + ix->n_rows * (int64_t)sizeof *ix->rows;
+    out->rows = ix->row_count;
+    out->row_bytes = ix->row_bytes;
+    out->row_limit = ix->row_limit;
+    out->row_hits = ix->row_hits;
+    out->row_misses = ix->row_misses;
+    out->row_flushes = ix->row_flushes;
     out->seconds = ix->seconds;
     out->rebuilds = ix->rebuilds;
     out->serving = ix->serving;
@@ -696,34 +914,132 @@ static int choose(cg_case_index *ix, cg_store *s, const cg_case_filter *f, int64
     return rc;
 }
 
+/* A page's rows as packed copies, one after another in `b` (at[i]: the offset of the i-th id's
+ * row, NO_ROW when it is still to be read). */
+#define NO_ROW SIZE_MAX
+
+typedef struct {
+    cg_buf b;
+    size_t *at;
+    const int64_t *ids;
+    size_t n, next; /* ids; the next one a fetched row may be */
+    size_t fetched;
+    row *scratch; /* a row being packed (room for the largest) */
+    int failed;   /* no memory for it */
+} page_rows;
+
+static void page_put(page_rows *p, size_t i, const row *r, size_t n)
+{
+    p->at[i] = p->b.len;
+    cg_buf_append(&p->b, r, n);
+}
+
+/* cg_store_case_fetch's callback for the ids not kept: packs each row into its place. */
+static int page_fetched(void *arg, const cg_case *c)
+{
+    page_rows *p = arg;
+    while (p->next < p->n && (p->at[p->next] != NO_ROW || p->ids[p->next] != c->id))
+        p->next++;
+    if (p->next == p->n)
+        return 0; /* not asked for (never): left out */
+    size_t n = row_size(c);
+    if (!p->scratch && !(p->scratch = malloc(sizeof(row) + sizeof(cg_case)))) {
+        p->failed = 1;
+        return 1;
+    }
+    memset((char *)p->scratch + n - 8, 0, 8); /* the padding: the bytes are copied */
+    row_pack(c, p->scratch);
+    page_put(p, p->next++, p->scratch, n);
+    p->fetched++;
+    return 0;
+}
+
 int cg_case_index_list(cg_case_index *ix, cg_store *s, const cg_case_filter *f, cg_case_cb cb,
                        void *ctx, int64_t *total, cg_err *err)
 {
     if (!ix || !cg_case_index_fits(f))
         return 1;
-    int64_t *ids = malloc((size_t)f->limit * sizeof *ids);
+    int64_t *ids = malloc((size_t)f->limit * (sizeof *ids + sizeof(size_t)));
     if (!ids)
         return cg_err_set(err, CG_ENOMEM, "", "out of memory listing cases");
+    page_rows p = {.at = (size_t *)(ids + f->limit), .ids = ids};
+    cg_buf_init(&p.b);
     /* The snapshot is taken under the mutex: the index was last brought to a snapshot taken
      * before this one, so this one is never older unless the history went back (a restore). */
-    size_t n = 0;
-    int st = SYNC_FAIL;
+    size_t n = 0, kept = 0;
+    int st = SYNC_FAIL, with_rows = 0;
+    cg_case_mark m;
+    memset(&m, 0, sizeof m);
     pthread_mutex_lock(&ix->mu);
     if (cg_store_read_begin(s, err) != 0) {
         st = SYNC_ASIDE; /* s is inside a transaction of its own: SQL sees what it wrote */
         cg_err_clear(err);
     } else {
-        cg_case_mark m;
         if (cg_store_case_mark(s, &m, err) == 0)
             st = sync_to(ix, s, &m, err);
         if (st == SYNC_OK && choose(ix, s, f, ids, &n, total, err))
             st = SYNC_FAIL;
+        with_rows = st == SYNC_OK && ix->row_limit > 0;
+        for (size_t i = 0; with_rows && i < n; i++) {
+            const row *r = ids[i] < ix->n_rows ? ix->rows[ids[i]] : NULL;
+            if (r) {
+                page_put(&p, i, r, row_bytes_of(r));
+                kept++;
+            } else {
+                p.at[i] = NO_ROW;
+            }
+        }
+        if (with_rows) {
+            ix->row_hits += (int64_t)kept;
+            ix->row_misses += (int64_t)(n - kept);
+        }
     }
     pthread_mutex_unlock(&ix->mu);
-    int result = st == SYNC_OK      ? cg_store_case_fetch(s, ids, n, cb, ctx, err)
-                 : st == SYNC_ASIDE ? 1
-                                    : -1;
+    int result = st == SYNC_OK ? 0 : st == SYNC_ASIDE ? 1 : -1;
+    if (st == SYNC_OK && !with_rows)
+        result = cg_store_case_fetch(s, ids, n, cb, ctx, err);
+    else if (st == SYNC_OK) {
+        /* The rows not kept, read in this snapshot, then kept if the index still stands at it. */
+        if (kept < n) {
+            int64_t *missing = malloc((n - kept) * sizeof *missing);
+            size_t k = 0;
+            for (size_t i = 0; missing && i < n; i++)
+                if (p.at[i] == NO_ROW)
+                    missing[k++] = ids[i];
+            p.n = n;
+            result = missing ? cg_store_case_fetch(s, missing, k, page_fetched, &p, err)
+                             : cg_err_set(err, CG_ENOMEM, "", "out of memory listing cases");
+            free(missing);
+            if (result == 0 && p.failed)
+                result = cg_err_set(err, CG_ENOMEM, "", "out of memory listing cases");
+            if (result == 0 && p.fetched) {
+                pthread_mutex_lock(&ix->mu);
+                if (ix->serving && !ix->stale && same_mark(&ix->mark, &m))
+                    for (size_t i = 0; i < n && ix->row_limit > 0; i++) {
+                        if (p.at[i] == NO_ROW)
+                            continue;
+                        const row *r = (const row *)(const void *)(p.b.data + p.at[i]);
+                        if (!(r->id < ix->n_rows && ix->rows[r->id]))
+                            row_keep(ix, r, row_bytes_of(r));
+                    }
+                pthread_mutex_unlock(&ix->mu);
+            }
+        }
+        cg_case *c = result == 0 ? malloc(sizeof *c) : NULL;
+        if (result == 0 && !c)
+            result = cg_err_set(err, CG_ENOMEM, "", "out of memory listing cases");
+        for (size_t i = 0; c && i < n; i++) {
+            if (p.at[i] == NO_ROW)
+                continue; /* gone from the store (never: cases are not deleted) */
+            row_unpack((const row *)(const void *)(p.b.data + p.at[i]), c);
+            if (cb(ctx, c))
+                break;
+        }
+        free(c);
+    }
     cg_store_read_end(s);
+    free(p.scratch);
+    cg_buf_free(&p.b);
     free(ids);
     return result;
 }

@@ -17,6 +17,11 @@
  * Memory: 8 bytes per case in the runs (reported_at and id packed in one 64-bit key, so both must
  * fit in 32 bits: otherwise the index steps aside and lists go through SQL) and 4 per case id
  * for finding a case's run. Thread-safe: one mutex, held while the page is chosen.
+ *
+ * Rows: the cases of pages listed before are kept in memory as they were read (~300 bytes a
+ * case), up to a bound set with cg_case_index_set_row_limit (none by default), so a page seen
+ * before costs no SQLite read. A kept row is dropped by any write to its case; the rows given to
+ * cb are exactly those SQLite holds in the list's snapshot.
  */
 #ifndef CG_APP_CASE_INDEX_H
 #define CG_APP_CASE_INDEX_H
@@ -40,8 +45,14 @@ typedef struct {
     double seconds; /* time of the last (re)build */
     int64_t rebuilds;
     int serving; /* 0: stepped aside (a value out of range), lists go through SQL */
+    int64_t rows, row_bytes, row_limit; /* rows kept in memory, their bytes, the bound */
+    int64_t row_hits, row_misses;       /* rows of pages answered from memory / read from SQLite */
+    int64_t row_flushes;                /* times the bound was reached and the rows let go */
 } cg_case_index_stats;
 void cg_case_index_stats_get(cg_case_index *ix, cg_case_index_stats *out);
+
+/* Bounds the memory of the rows kept (bytes; 0 keeps none, and lets go of those kept). */
+void cg_case_index_set_row_limit(cg_case_index *ix, int64_t bytes);
 
 /* Does the filter have a shape the index answers (before looking at the data)? */
 int cg_case_index_fits(const cg_case_filter *f);

@@ -28,7 +28,7 @@ static int copy_setting(char *dst, size_t cap, const char *value, const char *ke
 }
 
 typedef struct {
-    int port, threads, max_body, connection_timeout, max_connections;
+    int port, threads, max_body, connection_timeout, max_connections, case_rows_mb;
 } numeric_flags;
 
 static int apply_flags(cg_http_config *c, const char *db, const char *bind, const numeric_flags *n,
@@ -52,6 +52,8 @@ static int apply_flags(cg_http_config *c, const char *db, const char *bind, cons
         c->connection_timeout = n->connection_timeout;
     if (n->max_connections != UNSET)
         c->max_connections = n->max_connections;
+    if (n->case_rows_mb != UNSET)
+        c->case_rows_mb = n->case_rows_mb;
     return 0;
 }
 
@@ -72,7 +74,7 @@ static int drain(cg_http_server *srv, const sigset_t *signals)
 int cmd_serve(int argc, char **argv)
 {
     const char *db = NULL, *bind = NULL, *config = NULL, *access_log = NULL, *web = NULL;
-    numeric_flags n = {UNSET, UNSET, UNSET, UNSET, UNSET};
+    numeric_flags n = {UNSET, UNSET, UNSET, UNSET, UNSET, UNSET};
     int routes = 0;
     const cg_opt opts[] = {
         {CG_OPT_STRING, "db", "FILE", &db, "database file (default civgrid.db)"},
@@ -90,6 +92,8 @@ int cmd_serve(int argc, char **argv)
          "close a connection silent this long, mid-request too (default 30)"},
         {CG_OPT_INT, "max-connections", "N", &n.max_connections,
          "connections open at once (default 1024)"},
+        {CG_OPT_INT, "case-rows-mb", "MB", &n.case_rows_mb,
+         "memory for the rows of listed cases, kept to answer lists again (default 512; 0: none)"},
         {CG_OPT_STRING, "web", "DIR", &web, "static files of the web console (default web/dist)"},
         {CG_OPT_FLAG, "routes", NULL, &routes, "print the route table and exit"},
         {0}};

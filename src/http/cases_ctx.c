@@ -151,11 +151,14 @@ int cg_http_cases_start(const cg_http_config *cfg, cg_store *s, cg_http_cases **
         c->index = NULL;
         cg_log_warn("case index not built (case lists go through SQL): %s", ix_err.message);
     } else {
+        cg_case_index_set_row_limit(c->index, (int64_t)cfg->case_rows_mb << 20);
         cg_case_index_stats st;
         cg_case_index_stats_get(c->index, &st);
-        cg_log_info("case index: %lld cases under %lld grid codes, %.1f MB, built in %.2f s%s",
+        cg_log_info("case index: %lld cases under %lld grid codes, %.1f MB, built in %.2f s%s; "
+                    "listed rows kept in up to %d MB",
                     (long long)st.cases, (long long)st.codes, (double)st.bytes / 1048576.0,
-                    st.seconds, st.serving ? "" : " (stepped aside: lists go through SQL)");
+                    st.seconds, st.serving ? "" : " (stepped aside: lists go through SQL)",
+                    cfg->case_rows_mb);
     }
     if (cg_intake_start(cfg->db, 0, &c->intake, err) != 0) {
         c->intake = NULL;
@@ -257,6 +260,16 @@ void cg_http_cases_stop(cg_http_cases *c)
         pthread_join(c->timer, NULL);
     }
     cg_intake_stop(c->intake);
+    if (c->index) {
+        cg_case_index_stats st;
+        cg_case_index_stats_get(c->index, &st);
+        if (st.row_hits + st.row_misses > 0)
+            cg_log_info("case lists: %lld rows answered from memory, %lld read from the database; "
+                        "%lld rows kept (%.1f MB of %lld), let go %lld times at the bound",
+                        (long long)st.row_hits, (long long)st.row_misses, (long long)st.rows,
+                        (double)st.row_bytes / 1048576.0, (long long)(st.row_limit >> 20),
+                        (long long)st.row_flushes);
+    }
     cg_case_index_free(c->index);
     cg_http_case_rules_release(c->current);
     pthread_mutex_destroy(&c->mu);

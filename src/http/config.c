@@ -41,6 +41,7 @@ void cg_http_config_defaults(cg_http_config *c)
     c->connection_timeout = CG_HTTP_DEFAULT_TIMEOUT;
     c->max_connections = CG_HTTP_DEFAULT_MAX_CONN;
     c->case_timer_seconds = CG_HTTP_CASE_TIMER_DEFAULT;
+    c->case_rows_mb = CG_HTTP_CASE_ROWS_MB_DEFAULT;
     c->max_import_body = CG_HTTP_DEFAULT_MAX_IMPORT_BODY;
     c->max_import_features = CG_HTTP_DEFAULT_MAX_IMPORT_FEATURES;
 }
@@ -221,6 +222,8 @@ int cg_http_config_load(cg_http_config *c, const char *path, cg_err *err)
             rc = set_string(c->photo_dir, sizeof c->photo_dir, key, v, err);
         } else if (strcmp(key, "case_timer_seconds") == 0) {
             rc = get_int_in(key, v, 0, CG_HTTP_CASE_TIMER_MAX, &c->case_timer_seconds, err);
+        } else if (strcmp(key, "case_rows_mb") == 0) {
+            rc = get_int_in(key, v, 0, CG_HTTP_CASE_ROWS_MB_MAX, &c->case_rows_mb, err);
         } else if (strcmp(key, "open311_api_keys") == 0) {
             rc = set_string(c->open311_api_keys, sizeof c->open311_api_keys, key, v, err);
             if (rc == 0)
@@ -237,8 +240,8 @@ int cg_http_config_load(cg_http_config *c, const char *path, cg_err *err)
                             "web, session_hours, token_days, login_rate, login_burst, "
                             "public_rate, public_burst, tile_rate, tile_burst, rate_clients, "
                             "trusted_proxies, retention_days, connection_timeout, "
-                            "max_connections, photo_dir, case_timer_seconds, max_import_body, "
-                            "max_import_features, open311_api_keys, "
+                            "max_connections, photo_dir, case_timer_seconds, case_rows_mb, "
+                            "max_import_body, max_import_features, open311_api_keys, "
                             "open311_jurisdiction, open311_contact)");
         }
         if (rc != 0)
@@ -282,6 +285,10 @@ int cg_http_config_validate(const cg_http_config *c, cg_err *err)
         return cg_err_set(err, CG_EINVAL, "case_timer_seconds",
                           "%d is out of range 0..%d (0 turns the case timer off)",
                           c->case_timer_seconds, CG_HTTP_CASE_TIMER_MAX);
+    if (c->case_rows_mb < 0 || c->case_rows_mb > CG_HTTP_CASE_ROWS_MB_MAX)
+        return cg_err_set(err, CG_EINVAL, "case_rows_mb",
+                          "%d is out of range 0..%d (0 keeps no rows in memory)", c->case_rows_mb,
+                          CG_HTTP_CASE_ROWS_MB_MAX);
     if (strlen(c->db) + sizeof ".photos" > sizeof c->photo_dir && !c->photo_dir[0])
         return cg_err_set(err, CG_EINVAL, "photo_dir",
                           "the database path is too long to derive the photo directory from it: "

@@ -74,6 +74,7 @@ typedef struct {
     int max_connections;           /* open connections at once; more are refused at accept */
     char photo_dir[1024];          /* case photos; "" for <db>.photos */
     int case_timer_seconds;        /* the case timer's period; 0: off */
+    int case_rows_mb;              /* memory for listed cases' rows (app/case_index.h); 0: none */
     long long max_import_body;     /* bytes of a grid import uploaded to the API */
     int max_import_features;       /* features of one such import */
 
@@ -105,6 +106,9 @@ void cg_http_config_photo_dir(const cg_http_config *c, char *out, size_t cap);
 #define CG_HTTP_DEFAULT_MAX_IMPORT_BODY     (64LL * 1024 * 1024)
 #define CG_HTTP_DEFAULT_MAX_IMPORT_FEATURES 200000
 #define CG_HTTP_MAX_IMPORT_FEATURES         10000000
+
+#define CG_HTTP_CASE_ROWS_MB_DEFAULT 512
+#define CG_HTTP_CASE_ROWS_MB_MAX     (1 << 20)
 
 #define CG_HTTP_CASE_TIMER_DEFAULT 60
 #define CG_HTTP_CASE_TIMER_MAX     86400

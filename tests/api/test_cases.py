@@ -553,6 +553,12 @@ def test_timer_setting_validated():
             json.dump({"case_timer_seconds": bad}, open(config, "w"))
             code, _, err = run("serve", "--db", db, "--config", config, "--port", "0")
             check(code == 2 and "case_timer_seconds" in err, "exit %d: %s" % (code, err))
+        for bad in (-1, (1 << 20) + 1, "lots"):
+            json.dump({"case_rows_mb": bad}, open(config, "w"))
+            code, _, err = run("serve", "--db", db, "--config", config, "--port", "0")
+            check(code == 2 and "case_rows_mb" in err, "exit %d: %s" % (code, err))
+        code, _, err = run("serve", "--db", db, "--case-rows-mb", "-5", "--port", "0")
+        check(code == 2 and "case_rows_mb" in err, "exit %d: %s" % (code, err))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@
  * (grid subtree, no-grid queue, scope, states, report-time window, limit, offset) must give the
  * same ids in the same order, the same total and the same rows as cg_store_case_count and
  * cg_store_case_list. Also: a grid code stored after its cases, a restore (another history),
- * and the filters the index leaves to SQL.
+ * and the filters the index leaves to SQL. Each runs without rows kept in memory, with room for
+ * them all, and with a bound so small that they are let go again and again; "the same rows"
+ * means every field of every case (a digest of them all).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -147,6 +150,13 @@ static void change_case(cg_store *s, int64_t id)
     ev.to = c.status.state;
     if (pick(3) == 0)
         snprintf(c.grid_code, sizeof c.grid_code, "%s", random_code());
+    /* Fields no list filters on change too: a kept row must follow them. */
+    c.priority = pick(3);
+    if (pick(2)) {
+        c.assignee.kind = CG_ASSIGN_GRID;
+        snprintf(c.assignee.label, sizeof c.assignee.label, "第%d网格", pick(100));
+    }
+    c.due_at = pick(2) ? T0 + 3600 * (int64_t)pick(100) : 0;
     c.updated_at = T0;
     if (cg_store_case_update(s, &c, &ev, &err))
         fail_msg("update: %s", err.message);
@@ -173,20 +183,34 @@ static void random_writes(cg_store *s, int n)
 }
 
 /* The writes of another process: a child opens its own store, writes and exits. */
+/* The writer program: this test run again with --writer PATH N SEED (main below). It is a new
+ * program, not a fork: nothing of the test's memory comes with it (under valgrind a forked
+ * child's exit counted the parent's blocks as its own leaks). */
+static int writer_main(const char *path, int n, uint64_t seed)
+{
+    rng ^= seed;
+    cg_store *s = NULL;
+    cg_err err = {0};
+    if (cg_store_open(path, 0, &s, &err))
+        return 3;
+    random_writes(s, n);
+    cg_store_close(s);
+    return 0;
+}
+
+static char self[4096]; /* this program's path (argv[0]; /proc/self/exe is valgrind's own) */
+
 static void writes_by_other_process(const char *path, int n, uint64_t seed)
 {
+    char n_arg[16], seed_arg[32];
+    snprintf(n_arg, sizeof n_arg, "%d", n);
+    snprintf(seed_arg, sizeof seed_arg, "%llu", (unsigned long long)seed);
     pid_t pid = fork();
     if (pid < 0)
         fail_msg("fork");
     if (pid == 0) {
-        rng ^= seed;
-        cg_store *s = NULL;
-        cg_err err = {0};
-        if (cg_store_open(path, 0, &s, &err))
-            _exit(3);
-        random_writes(s, n);
-        cg_store_close(s);
-        _exit(0);
+        execl(self, "test_case_index", "--writer", path, n_arg, seed_arg, (char *)NULL);
+        _exit(127);
     }
     int status = 0;
     assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -194,9 +218,94 @@ static void writes_by_other_process(const char *path, int n, uint64_t seed)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* The bound on the rows kept for the index under test (cg_case_index_set_row_limit). */
+static int64_t row_limit;
+
+/* A database file and its log and shared-memory files gone (a test that failed before may have
+ * left them, and a connection of its still open). */
+static void remove_db(const char *path)
+{
+    char side[4096];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+}
+
+static cg_case_index *build(cg_store *s)
+{
+    cg_case_index *ix = NULL;
+    cg_err err = {0};
+    if (cg_case_index_build(s, &ix, &err))
+        fail_msg("build: %s", err.message);
+    cg_case_index_set_row_limit(ix, row_limit);
+    return ix;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001B3ull;
+    return h;
+}
+
+#define MIX_N(h, v)                                                                                \
+    do {                                                                                           \
+        __typeof__(v) v_ = (v);                                                                    \
+        h = fnv(h, &v_, sizeof v_);                                                                \
+    } while (0)
+#define MIX_S(h, str) h = fnv(h, str, strlen(str) + 1)
+
+/* Every field of a case (the text up to its NUL). */
+static uint64_t case_digest(const cg_case *c)
+{
+    uint64_t h = 0xCBF29CE484222325ull;
+    MIX_N(h, c->id);
+    MIX_N(h, c->version);
+    MIX_S(h, c->token);
+    MIX_N(h, (int)c->source);
+    MIX_S(h, c->category);
+    MIX_S(h, c->description);
+    MIX_N(h, c->lon);
+    MIX_N(h, c->lat);
+    MIX_N(h, c->has_point);
+    MIX_S(h, c->address);
+    MIX_S(h, c->grid_code);
+    MIX_N(h, c->priority);
+    MIX_N(h, (int)c->status.state);
+    MIX_N(h, (int)c->status.tier);
+    MIX_N(h, (int)c->assignee.kind);
+    MIX_N(h, c->assignee.account_id);
+    MIX_S(h, c->assignee.label);
+    MIX_N(h, c->reporter_id);
+    MIX_N(h, c->extension);
+    MIX_N(h, c->extension_requested);
+    MIX_N(h, c->reported_at);
+    MIX_N(h, c->registered_at);
+    MIX_N(h, c->dispatched_at);
+    MIX_N(h, c->handled_at);
+    MIX_N(h, c->closed_at);
+    MIX_N(h, c->updated_at);
+    MIX_N(h, c->deadlines.register_by);
+    MIX_N(h, c->deadlines.dispatch_by);
+    MIX_N(h, c->deadlines.handle_by);
+    MIX_N(h, c->due_at);
+    MIX_N(h, c->duplicate_of);
+    MIX_N(h, c->evaluation);
+    MIX_N(h, c->has_contact);
+    MIX_N(h, c->n_photos);
+    MIX_S(h, c->device_id);
+    MIX_N(h, c->suspended_at);
+    MIX_N(h, c->suspended_s);
+    return h;
+}
+
 typedef struct {
     int64_t ids[MAX_IDS];
     int64_t versions[MAX_IDS];
+    uint64_t digests[MAX_IDS];
     int states[MAX_IDS];
     char grids[MAX_IDS][CG_CODE_MAX];
     int n;
@@ -208,6 +317,7 @@ static int collect(void *arg, const cg_case *c)
     assert_true(l->n < MAX_IDS);
     l->ids[l->n] = c->id;
     l->versions[l->n] = c->version;
+    l->digests[l->n] = case_digest(c);
     l->states[l->n] = (int)c->status.state;
     snprintf(l->grids[l->n], CG_CODE_MAX, "%s", c->grid_code);
     l->n++;
@@ -247,9 +357,11 @@ static int64_t compare(cg_case_index *ix, cg_store *s, const cg_case_filter *f)
         fail_msg("page (%s): sql %d cases, index %d", what, by_sql.n, by_index.n);
     for (int i = 0; i < by_sql.n; i++)
         if (by_sql.ids[i] != by_index.ids[i] || by_sql.versions[i] != by_index.versions[i] ||
-            by_sql.states[i] != by_index.states[i] || strcmp(by_sql.grids[i], by_index.grids[i]))
-            fail_msg("case %d of the page (%s): sql id %lld v%lld, index id %lld v%lld", i, what,
-                     (long long)by_sql.ids[i], (long long)by_sql.versions[i],
+            by_sql.states[i] != by_index.states[i] || strcmp(by_sql.grids[i], by_index.grids[i]) ||
+            by_sql.digests[i] != by_index.digests[i])
+            fail_msg("case %d of the page (%s): sql id %lld v%lld, index id %lld v%lld (a field "
+                     "differs, or the case)",
+                     i, what, (long long)by_sql.ids[i], (long long)by_sql.versions[i],
                      (long long)by_index.ids[i], (long long)by_index.versions[i]);
     return sql_total;
 }
@@ -301,7 +413,7 @@ static void test_random_writes_and_filters(void **state)
 {
     (void)state;
     const char *path = cg_test_tmppath("index.db");
-    unlink(path);
+    remove_db(path);
     cg_store *a = NULL, *b = NULL;
     cg_err err = {0};
     if (cg_store_open(path, CG_STORE_CREATE, &a, &err) || cg_store_open(path, 0, &b, &err))
@@ -314,15 +426,12 @@ static void test_random_writes_and_filters(void **state)
     snprintf(scopes[3].code, sizeof scopes[3].code, "330199002");
 
     /* An empty database first, then a first batch before the build. */
-    cg_case_index *ix = NULL;
-    if (cg_case_index_build(a, &ix, &err))
-        fail_msg("build: %s", err.message);
+    cg_case_index *ix = build(a);
     cg_case_filter all = {.limit = 10};
     assert_int_equal(compare(ix, a, &all), 0);
     cg_case_index_free(ix);
     random_writes(a, 2400);
-    if (cg_case_index_build(a, &ix, &err))
-        fail_msg("build: %s", err.message);
+    ix = build(a);
     cg_case_index_stats st;
     cg_case_index_stats_get(ix, &st);
     assert_true(st.serving);
@@ -390,8 +499,8 @@ static void test_restore(void **state)
     (void)state;
     const char *path = cg_test_tmppath("restore.db");
     const char *saved = cg_test_tmppath("restore.bak");
-    unlink(path);
-    unlink(saved);
+    remove_db(path);
+    remove_db(saved);
     cg_store *a = NULL;
     cg_err err = {0};
     if (cg_store_open(path, CG_STORE_CREATE, &a, &err))
@@ -402,9 +511,7 @@ static void test_restore(void **state)
     if (cg_store_backup(a, saved, NULL, NULL, &err))
         fail_msg("backup: %s", err.message);
     random_writes(a, 300);
-    cg_case_index *ix = NULL;
-    if (cg_case_index_build(a, &ix, &err))
-        fail_msg("build: %s", err.message);
+    cg_case_index *ix = build(a);
     run_filters(ix, a, 50);
     cg_case_index_stats st;
     cg_case_index_stats_get(ix, &st);
@@ -510,7 +617,7 @@ static void test_concurrent_lists_and_writes(void **state)
 {
     (void)state;
     const char *path = cg_test_tmppath("concurrent.db");
-    unlink(path);
+    remove_db(path);
     cg_store *a = NULL, *w = NULL;
     cg_err err = {0};
     if (cg_store_open(path, CG_STORE_CREATE, &a, &err) || cg_store_open(path, 0, &w, &err))
@@ -518,9 +625,7 @@ static void test_concurrent_lists_and_writes(void **state)
     for (size_t i = 0; i < N_GRIDS; i++)
         put_grid(a, grid_codes[i]);
     random_writes(a, 600);
-    cg_case_index *ix = NULL;
-    if (cg_case_index_build(a, &ix, &err))
-        fail_msg("build: %s", err.message);
+    cg_case_index *ix = build(a);
     volatile int stop = 0;
     reader readers[3];
     pthread_t threads[3];
@@ -557,7 +662,7 @@ static void test_filters_left_to_sql(void **state)
 {
     (void)state;
     const char *path = cg_test_tmppath("fits.db");
-    unlink(path);
+    remove_db(path);
     cg_store *a = NULL;
     cg_err err = {0};
     if (cg_store_open(path, CG_STORE_CREATE, &a, &err))
@@ -567,9 +672,7 @@ static void test_filters_left_to_sql(void **state)
     int64_t id = insert_case(a);
     if (cg_store_case_get(a, NULL, id, &c, &err))
         fail_msg("get: %s", err.message);
-    cg_case_index *ix = NULL;
-    if (cg_case_index_build(a, &ix, &err))
-        fail_msg("build: %s", err.message);
+    cg_case_index *ix = build(a);
     int64_t total = -1;
     by_index.n = 0;
     cg_scope bad;
@@ -620,13 +723,167 @@ static void test_filters_left_to_sql(void **state)
     cg_store_close(a);
 }
 
-int main(void)
+/* Runs one statement with ?1 bound to text, on a connection of its own (as another program
+ * would). */
+static int exec_text(const char *path, const char *sql, const char *text)
 {
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_open(path, &db);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+    }
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "exec_text: %s\n", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc != SQLITE_OK;
+}
+
+/* A row kept in memory gives back every field as stored, at their largest and oddest: the
+ * longest description (4,000 characters of 3 bytes), an address, a label, a device id, every
+ * time, negative numbers; the second list of the page is answered from memory. */
+static void test_rows_kept_whole(void **state)
+{
+    (void)state;
+    if (row_limit == 0)
+        skip();
+    const char *path = cg_test_tmppath("rows.db");
+    remove_db(path);
+    cg_store *a = NULL;
+    cg_err err = {0};
+    if (cg_store_open(path, CG_STORE_CREATE, &a, &err))
+        fail_msg("open: %s", err.message);
+    put_grid(a, grid_codes[0]);
+    int64_t id = insert_case(a);
+    cg_case *c = calloc(2, sizeof *c);
+    assert_non_null(c);
+    if (cg_store_case_get(a, NULL, id, c, &err))
+        fail_msg("get: %s", err.message);
+    cg_case_event ev;
+    memset(&ev, 0, sizeof ev);
+    snprintf(ev.actor_name, sizeof ev.actor_name, "test");
+    snprintf(ev.detail, sizeof ev.detail, "{}");
+    ev.at = T0;
+    ev.action = CG_ACT_REGISTER;
+    ev.from = c->status.state;
+    ev.to = c->status.state = CG_CASE_DISPATCHED;
+    c->status.tier = CG_TIER_COMMUNITY;
+    c->priority = 2;
+    c->lon = -179.1234567;
+    c->lat = -89.7654321;
+    c->assignee.kind = CG_ASSIGN_ACCOUNT;
+    c->assignee.account_id = 4242;
+    memset(c->assignee.label, 'L', sizeof c->assignee.label - 1);
+    c->assignee.label[sizeof c->assignee.label - 1] = '\0';
+    c->extension = -3;
+    c->extension_requested = 7;
+    c->registered_at = T0 - 5;
+    c->dispatched_at = T0 - 4;
+    c->handled_at = T0 - 3;
+    c->closed_at = T0 - 2;
+    c->updated_at = T0 - 1;
+    c->deadlines.register_by = T0 + 1;
+    c->deadlines.dispatch_by = T0 + 2;
+    c->deadlines.handle_by = T0 + 3;
+    c->due_at = T0 + 4;
+    c->duplicate_of = 1;
+    c->evaluation = 5;
+    c->suspended_at = T0 - 6;
+    c->suspended_s = 12345;
+    if (cg_store_case_update(a, c, &ev, &err))
+        fail_msg("update: %s", err.message);
+    /* The fields an update does not write, straight into the row. */
+    char *long_text = malloc(CG_CASE_DESC_BYTES);
+    assert_non_null(long_text);
+    long_text[0] = '\0';
+    for (int i = 0; i < CG_CASE_DESC_MAX; i++)
+        strcat(long_text + 3 * i, "井");
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "UPDATE cases SET description = ?1, address = '杭州市 \"某路\" 1号\\n', "
+             "device_id = 'device-Ω', has_contact = 1, n_photos = 3, reporter_id = 77 "
+             "WHERE id = %lld",
+             (long long)id);
+    if (exec_text(path, sql, long_text))
+        fail_msg("direct update failed");
+    free(long_text);
+    /* Listed three times: read from SQLite, then from memory twice. */
+    cg_case_index *ix = build(a);
+    if (cg_store_case_get(a, NULL, id, &c[0], &err))
+        fail_msg("get: %s", err.message);
+    assert_int_equal(strlen(c[0].description), 3 * CG_CASE_DESC_MAX);
+    cg_case_filter f = {.states = 1u << CG_CASE_DISPATCHED, .limit = 10};
+    for (int round = 0; round < 3; round++) {
+        int64_t total = -1;
+        by_index.n = 0;
+        assert_int_equal(cg_case_index_list(ix, a, &f, collect, &by_index, &total, &err), 0);
+        assert_int_equal(total, 1);
+        assert_int_equal(by_index.n, 1);
+        assert_true(by_index.digests[0] == case_digest(&c[0]));
+    }
+    cg_case_index_stats st;
+    cg_case_index_stats_get(ix, &st);
+    /* The row holds 12 KB of text: under a smaller bound it is never kept, and read each time. */
+    int fits = row_limit > 16 << 10;
+    assert_int_equal(st.row_misses, fits ? 1 : 3);
+    assert_int_equal(st.row_hits, fits ? 2 : 0);
+    assert_int_equal(st.rows, fits ? 1 : 0);
+    /* A note moves the version: the kept row is let go and read again. */
+    ev.is_note = 1;
+    if (cg_store_case_note(a, id, &ev, &err))
+        fail_msg("note: %s", err.message);
+    if (cg_store_case_get(a, NULL, id, &c[1], &err))
+        fail_msg("get: %s", err.message);
+    assert_true(c[1].version == c[0].version + 1);
+    by_index.n = 0;
+    int64_t total = -1;
+    assert_int_equal(cg_case_index_list(ix, a, &f, collect, &by_index, &total, &err), 0);
+    assert_int_equal(by_index.n, 1);
+    assert_true(by_index.digests[0] == case_digest(&c[1]));
+    cg_case_index_stats_get(ix, &st);
+    assert_int_equal(st.row_misses, fits ? 2 : 4);
+    free(c);
+    cg_case_index_free(ix);
+    cg_store_close(a);
+}
+
+static int64_t limits[] = {0, 256 << 20, 8 << 10};
+static const char *const limit_names[] = {
+    "rows read from SQLite",
+    "rows kept in memory",
+    "rows kept under an 8 KB bound (let go again and again)",
+};
+static size_t limit_at;
+
+static int with_limit(void **state)
+{
+    (void)state;
+    row_limit = limits[limit_at];
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 5 && strcmp(argv[1], "--writer") == 0)
+        return writer_main(argv[2], atoi(argv[3]), strtoull(argv[4], NULL, 10));
+    if (!realpath(argv[0], self)) {
+        perror(argv[0]);
+        return 1;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_writes_and_filters),
         cmocka_unit_test(test_restore),
         cmocka_unit_test(test_concurrent_lists_and_writes),
         cmocka_unit_test(test_filters_left_to_sql),
+        cmocka_unit_test(test_rows_kept_whole),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = 0;
+    for (limit_at = 0; limit_at < sizeof limits / sizeof limits[0]; limit_at++)
+        failed += _cmocka_run_group_tests(limit_names[limit_at], tests,
+                                          sizeof tests / sizeof tests[0], with_limit, NULL);
+    return failed;
 }
