@@ -182,14 +182,47 @@ static int cmp_key(const void *a, const void *b)
 /* The strings of a case, in this order after the row's fixed part (without their NULs). */
 enum { S_TOKEN, S_CATEGORY, S_DESCRIPTION, S_ADDRESS, S_GRID, S_LABEL, S_DEVICE, N_STRINGS };
 
-/* Every field of a cg_case, as it was read (lossless: the same widths). */
+/* The fixed fields of a case, each with its own type (lossless): the row's name, the place in
+ * cg_case. One list for the row's layout, packing and unpacking. */
+#define ROW_FIELDS(X)                                                                              \
+    X(int64_t, id, id)                                                                             \
+    X(int64_t, version, version)                                                                   \
+    X(int64_t, reporter_id, reporter_id)                                                           \
+    X(int64_t, account_id, assignee.account_id)                                                    \
+    X(int64_t, duplicate_of, duplicate_of)                                                         \
+    X(int64_t, reported_at, reported_at)                                                           \
+    X(int64_t, registered_at, registered_at)                                                       \
+    X(int64_t, dispatched_at, dispatched_at)                                                       \
+    X(int64_t, handled_at, handled_at)                                                             \
+    X(int64_t, closed_at, closed_at)                                                               \
+    X(int64_t, updated_at, updated_at)                                                             \
+    X(int64_t, register_by, deadlines.register_by)                                                 \
+    X(int64_t, dispatch_by, deadlines.dispatch_by)                                                 \
+    X(int64_t, handle_by, deadlines.handle_by)                                                     \
+    X(int64_t, due_at, due_at)                                                                     \
+    X(int64_t, suspended_at, suspended_at)                                                         \
+    X(int64_t, suspended_s, suspended_s)                                                           \
+    X(double, lon, lon)                                                                            \
+    X(double, lat, lat)                                                                            \
+    X(cg_case_source, source, source)                                                              \
+    X(cg_case_state, state, status.state)                                                          \
+    X(cg_case_tier, tier, status.tier)                                                             \
+    X(cg_assignee_kind, kind, assignee.kind)                                                       \
+    X(int, has_point, has_point)                                                                   \
+    X(int, priority, priority)                                                                     \
+    X(int, extension, extension)                                                                   \
+    X(int, extension_requested, extension_requested)                                               \
+    X(int, evaluation, evaluation)                                                                 \
+    X(int, has_contact, has_contact)                                                               \
+    X(int, n_photos, n_photos)
+
+#define ROW_DECLARE(type, name, path) type name;
+#define ROW_PACK(type, name, path)    r->name = c->path;
+#define ROW_UNPACK(type, name, path)  c->path = r->name;
+
+/* A case as it was read: its fixed fields, then its strings (lengths in len). */
 typedef struct row {
-    int64_t id, version, reporter_id, account_id, duplicate_of;
-    int64_t reported_at, registered_at, dispatched_at, handled_at, closed_at, updated_at;
-    int64_t register_by, dispatch_by, handle_by, due_at, suspended_at, suspended_s;
-    double lon, lat;
-    int32_t source, has_point, priority, state, tier, kind, extension, extension_requested;
-    int32_t evaluation, has_contact, n_photos;
+    ROW_FIELDS(ROW_DECLARE)
     uint16_t len[N_STRINGS];
 } row;
 
@@ -208,51 +241,11 @@ static void row_strings(cg_case *c, char *s[N_STRINGS], size_t cap[N_STRINGS])
     s[S_DEVICE] = c->device_id, cap[S_DEVICE] = sizeof c->device_id;
 }
 
-/* The packed size of c (a multiple of 8: packed rows lie one after another in a page). */
-static size_t row_size(const cg_case *c)
+/* Packs c into r (room for the largest row: sizeof(row) + sizeof(cg_case)); returns the packed
+ * size, a multiple of 8 (packed rows lie one after another in a page), the padding zeroed. */
+static size_t row_pack(const cg_case *c, row *r)
 {
-    char *s[N_STRINGS];
-    size_t cap[N_STRINGS], n = sizeof(row);
-    row_strings((cg_case *)c, s, cap);
-    for (int i = 0; i < N_STRINGS; i++)
-        n += strnlen(s[i], cap[i] - 1);
-    return (n + 7) & ~(size_t)7;
-}
-
-static void row_pack(const cg_case *c, row *r)
-{
-    *r = (row){
-        .id = c->id,
-        .version = c->version,
-        .reporter_id = c->reporter_id,
-        .account_id = c->assignee.account_id,
-        .duplicate_of = c->duplicate_of,
-        .reported_at = c->reported_at,
-        .registered_at = c->registered_at,
-        .dispatched_at = c->dispatched_at,
-        .handled_at = c->handled_at,
-        .closed_at = c->closed_at,
-        .updated_at = c->updated_at,
-        .register_by = c->deadlines.register_by,
-        .dispatch_by = c->deadlines.dispatch_by,
-        .handle_by = c->deadlines.handle_by,
-        .due_at = c->due_at,
-        .suspended_at = c->suspended_at,
-        .suspended_s = c->suspended_s,
-        .lon = c->lon,
-        .lat = c->lat,
-        .source = (int32_t)c->source,
-        .has_point = c->has_point,
-        .priority = c->priority,
-        .state = (int32_t)c->status.state,
-        .tier = (int32_t)c->status.tier,
-        .kind = (int32_t)c->assignee.kind,
-        .extension = c->extension,
-        .extension_requested = c->extension_requested,
-        .evaluation = c->evaluation,
-        .has_contact = c->has_contact,
-        .n_photos = c->n_photos,
-    };
+    ROW_FIELDS(ROW_PACK)
     char *s[N_STRINGS];
     size_t cap[N_STRINGS];
     row_strings((cg_case *)c, s, cap);
@@ -263,41 +256,15 @@ static void row_pack(const cg_case *c, row *r)
         r->len[i] = (uint16_t)n;
         p += n;
     }
+    size_t used = (size_t)(p - (char *)r), size = (used + 7) & ~(size_t)7;
+    memset(p, 0, size - used);
+    return size;
 }
 
 /* Back into a case: every field set (the text buffers only up to their NUL). */
 static void row_unpack(const row *r, cg_case *c)
 {
-    c->id = r->id;
-    c->version = r->version;
-    c->reporter_id = r->reporter_id;
-    c->assignee.account_id = r->account_id;
-    c->duplicate_of = r->duplicate_of;
-    c->reported_at = r->reported_at;
-    c->registered_at = r->registered_at;
-    c->dispatched_at = r->dispatched_at;
-    c->handled_at = r->handled_at;
-    c->closed_at = r->closed_at;
-    c->updated_at = r->updated_at;
-    c->deadlines.register_by = r->register_by;
-    c->deadlines.dispatch_by = r->dispatch_by;
-    c->deadlines.handle_by = r->handle_by;
-    c->due_at = r->due_at;
-    c->suspended_at = r->suspended_at;
-    c->suspended_s = r->suspended_s;
-    c->lon = r->lon;
-    c->lat = r->lat;
-    c->source = (cg_case_source)r->source;
-    c->has_point = r->has_point;
-    c->priority = r->priority;
-    c->status.state = (cg_case_state)r->state;
-    c->status.tier = (cg_case_tier)r->tier;
-    c->assignee.kind = (cg_assignee_kind)r->kind;
-    c->extension = r->extension;
-    c->extension_requested = r->extension_requested;
-    c->evaluation = r->evaluation;
-    c->has_contact = r->has_contact;
-    c->n_photos = r->n_photos;
+    ROW_FIELDS(ROW_UNPACK)
     char *s[N_STRINGS];
     size_t cap[N_STRINGS];
     row_strings(c, s, cap);
@@ -942,14 +909,11 @@ static int page_fetched(void *arg, const cg_case *c)
         p->next++;
     if (p->next == p->n)
         return 0; /* not asked for (never): left out */
-    size_t n = row_size(c);
     if (!p->scratch && !(p->scratch = malloc(sizeof(row) + sizeof(cg_case)))) {
         p->failed = 1;
         return 1;
     }
-    memset((char *)p->scratch + n - 8, 0, 8); /* the padding: the bytes are copied */
-    row_pack(c, p->scratch);
-    page_put(p, p->next++, p->scratch, n);
+    page_put(p, p->next++, p->scratch, row_pack(c, p->scratch));
     p->fetched++;
     return 0;
 }
