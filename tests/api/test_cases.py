@@ -449,12 +449,17 @@ def dispatched_dispute(staff, at):
     return case["id"]
 
 
+def timer_setup(tmp):
+    """A database, its staff, and a server config whose case timer runs every second."""
+    db = make_db(tmp)
+    config = os.path.join(tmp, "serve.json")
+    json.dump({"case_timer_seconds": 1}, open(config, "w"))
+    return db, Staff(db), config
+
+
 def test_timer_escalates_once_across_restarts():
     with TempDir() as tmp:
-        db = make_db(tmp)
-        staff = Staff(db)
-        config = os.path.join(tmp, "serve.json")
-        json.dump({"case_timer_seconds": 1}, open(config, "w"))
+        db, staff, config = timer_setup(tmp)
         with Server(db, "--config", config) as s:
             staff.login(s)
             first = dispatched_dispute(staff, IN_1)
@@ -493,10 +498,7 @@ def test_suspend_stops_clock():
     by the timer, and once resumed its handling deadline has moved on by the working time it was
     suspended: it is not overdue, and the timer leaves it alone afterwards too."""
     with TempDir() as tmp:
-        db = make_db(tmp)
-        staff = Staff(db)
-        config = os.path.join(tmp, "serve.json")
-        json.dump({"case_timer_seconds": 1}, open(config, "w"))
+        db, staff, config = timer_setup(tmp)
         with Server(db, "--config", config) as s:
             staff.login(s)
             parked = dispatched_dispute(staff, IN_1)
@@ -549,14 +551,11 @@ def test_timer_setting_validated():
     with TempDir() as tmp:
         db = make_db(tmp)
         config = os.path.join(tmp, "bad.json")
-        for bad in (-1, 86401, "soon"):
-            json.dump({"case_timer_seconds": bad}, open(config, "w"))
+        for key, bad in [("case_timer_seconds", v) for v in (-1, 86401, "soon")] + \
+                        [("case_rows_mb", v) for v in (-1, (1 << 20) + 1, "lots")]:
+            json.dump({key: bad}, open(config, "w"))
             code, _, err = run("serve", "--db", db, "--config", config, "--port", "0")
-            check(code == 2 and "case_timer_seconds" in err, "exit %d: %s" % (code, err))
-        for bad in (-1, (1 << 20) + 1, "lots"):
-            json.dump({"case_rows_mb": bad}, open(config, "w"))
-            code, _, err = run("serve", "--db", db, "--config", config, "--port", "0")
-            check(code == 2 and "case_rows_mb" in err, "exit %d: %s" % (code, err))
+            check(code == 2 and key in err, "%s %r: exit %d: %s" % (key, bad, code, err))
         code, _, err = run("serve", "--db", db, "--case-rows-mb", "-5", "--port", "0")
         check(code == 2 and "case_rows_mb" in err, "exit %d: %s" % (code, err))
 
