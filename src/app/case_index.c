@@ -18,16 +18,20 @@
  * whether the grids table has it, and a code not seen there is asked again in the list's own
  * read transaction (grid codes are never deleted, only added).
  *
- * Rows: the page's cases are kept as they were read (a packed copy, `rows` by case id), so a page
- * seen before is answered without reading SQLite: at millions of cases reading 100 scattered rows
- * was half a list's CPU. A row is taken into memory only when the index still stands at the
- * snapshot it was read in, and every case write the index applies drops the case's row, so a
- * kept row is always the row the list's snapshot holds. The rows' memory is bounded
- * (cg_case_index_set_row_limit); at the bound they are all let go and kept again as pages ask.
+ * Rows: the page's cases are kept as the list writes them (their JSON, but for the part that
+ * depends on the time of the list; `rows` by case id), so a page seen before is answered without
+ * reading SQLite or writing JSON: at millions of cases reading 100 scattered rows was half a
+ * list's CPU, and writing their JSON a third of what was left. A row is taken into memory only
+ * when the index still stands at the snapshot it was read in, every case write the index applies
+ * drops the case's row, and a list with rules of another generation (a category renamed) lets
+ * them all go, so a kept row is always what the list's snapshot and rules would give. The rows'
+ * memory is bounded (cg_case_index_set_row_limit); at the bound they are all let go and kept
+ * again as pages ask.
  */
 #include "app/case_index.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +78,7 @@ struct cg_case_index {
     struct row **rows;
     int64_t n_rows;
     int64_t row_bytes, row_limit, row_count;
+    int64_t row_generation; /* of the rules the rows were written with */
     int64_t row_hits, row_misses, row_flushes;
 };
 
@@ -179,135 +184,84 @@ static int cmp_key(const void *a, const void *b)
 
 /* ---- rows kept in memory ---- */
 
-/* The strings of a case, in this order after the row's fixed part (without their NULs). */
-enum { S_TOKEN, S_CATEGORY, S_DESCRIPTION, S_ADDRESS, S_GRID, S_LABEL, S_DEVICE, N_STRINGS };
-
-/* The fixed fields of a case, each with its own type (lossless): the row's name, the place in
- * cg_case. One list for the row's layout, packing and unpacking. */
-#define ROW_FIELDS(X)                                                                              \
-    X(int64_t, id, id)                                                                             \
-    X(int64_t, version, version)                                                                   \
-    X(int64_t, reporter_id, reporter_id)                                                           \
-    X(int64_t, account_id, assignee.account_id)                                                    \
-    X(int64_t, duplicate_of, duplicate_of)                                                         \
-    X(int64_t, reported_at, reported_at)                                                           \
-    X(int64_t, registered_at, registered_at)                                                       \
-    X(int64_t, dispatched_at, dispatched_at)                                                       \
-    X(int64_t, handled_at, handled_at)                                                             \
-    X(int64_t, closed_at, closed_at)                                                               \
-    X(int64_t, updated_at, updated_at)                                                             \
-    X(int64_t, register_by, deadlines.register_by)                                                 \
-    X(int64_t, dispatch_by, deadlines.dispatch_by)                                                 \
-    X(int64_t, handle_by, deadlines.handle_by)                                                     \
-    X(int64_t, due_at, due_at)                                                                     \
-    X(int64_t, suspended_at, suspended_at)                                                         \
-    X(int64_t, suspended_s, suspended_s)                                                           \
-    X(double, lon, lon)                                                                            \
-    X(double, lat, lat)                                                                            \
-    X(cg_case_source, source, source)                                                              \
-    X(cg_case_state, state, status.state)                                                          \
-    X(cg_case_tier, tier, status.tier)                                                             \
-    X(cg_assignee_kind, kind, assignee.kind)                                                       \
-    X(int, has_point, has_point)                                                                   \
-    X(int, priority, priority)                                                                     \
-    X(int, extension, extension)                                                                   \
-    X(int, extension_requested, extension_requested)                                               \
-    X(int, evaluation, evaluation)                                                                 \
-    X(int, has_contact, has_contact)                                                               \
-    X(int, n_photos, n_photos)
-
-#define ROW_DECLARE(type, name, path) type name;
-#define ROW_PACK(type, name, path)    r->name = c->path;
-#define ROW_UNPACK(type, name, path)  c->path = r->name;
-
-/* A case as it was read: its fixed fields, then its strings (lengths in len). */
+/* A case as the staff list writes it (cg_case_json), kept in the two parts that last: the head
+ * (up to due_at) and the tail (from duplicate_of); the part between them depends on the time of
+ * the list and is written each time from due_at. A row is shared by the table and the pages
+ * being written when it is let go: refs counts its holders, the last one frees it. */
 typedef struct row {
-    ROW_FIELDS(ROW_DECLARE)
-    uint16_t len[N_STRINGS];
+    atomic_int refs;
+    uint32_t head, tail; /* bytes of JSON */
+    int64_t id, due_at;
+    char json[]; /* the head, then the tail */
 } row;
 
-_Static_assert(CG_CASE_DESC_BYTES <= UINT16_MAX && CG_CASE_ADDR_BYTES <= UINT16_MAX,
-               "string lengths are kept in 16 bits");
-
-/* The case's strings, each within its buffer. */
-static void row_strings(cg_case *c, char *s[N_STRINGS], size_t cap[N_STRINGS])
+static size_t row_size(const row *r)
 {
-    s[S_TOKEN] = c->token, cap[S_TOKEN] = sizeof c->token;
-    s[S_CATEGORY] = c->category, cap[S_CATEGORY] = sizeof c->category;
-    s[S_DESCRIPTION] = c->description, cap[S_DESCRIPTION] = sizeof c->description;
-    s[S_ADDRESS] = c->address, cap[S_ADDRESS] = sizeof c->address;
-    s[S_GRID] = c->grid_code, cap[S_GRID] = sizeof c->grid_code;
-    s[S_LABEL] = c->assignee.label, cap[S_LABEL] = sizeof c->assignee.label;
-    s[S_DEVICE] = c->device_id, cap[S_DEVICE] = sizeof c->device_id;
+    return sizeof *r + r->head + r->tail;
 }
 
-/* Packs c into r (room for the largest row: sizeof(row) + sizeof(cg_case)); returns the packed
- * size, a multiple of 8 (packed rows lie one after another in a page), the padding zeroed. */
-static size_t row_pack(const cg_case *c, row *r)
+static void row_release(row *r)
 {
-    ROW_FIELDS(ROW_PACK)
-    char *s[N_STRINGS];
-    size_t cap[N_STRINGS];
-    row_strings((cg_case *)c, s, cap);
-    char *p = (char *)(r + 1);
-    for (int i = 0; i < N_STRINGS; i++) {
-        size_t n = strnlen(s[i], cap[i] - 1);
-        memcpy(p, s[i], n);
-        r->len[i] = (uint16_t)n;
-        p += n;
-    }
-    size_t used = (size_t)(p - (char *)r), size = (used + 7) & ~(size_t)7;
-    memset(p, 0, size - used);
-    return size;
+    if (r && atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1)
+        free(r);
 }
 
-/* Back into a case: every field set (the text buffers only up to their NUL). */
-static void row_unpack(const row *r, cg_case *c)
+/* A row for c written with rules (one holder: the caller); NULL without memory. scratch is the
+ * caller's buffer for writing it. */
+static row *row_render(const cg_case *c, const cg_case_rules *rules, cg_buf *scratch)
 {
-    ROW_FIELDS(ROW_UNPACK)
-    char *s[N_STRINGS];
-    size_t cap[N_STRINGS];
-    row_strings(c, s, cap);
-    const char *p = (const char *)(r + 1);
-    for (int i = 0; i < N_STRINGS; i++) {
-        memcpy(s[i], p, r->len[i]);
-        s[i][r->len[i]] = '\0';
-        p += r->len[i];
-    }
+    cg_buf_reset(scratch);
+    cg_case_json_head(c, rules, scratch);
+    size_t head = scratch->len;
+    cg_case_json_tail(c, scratch);
+    if (scratch->len > UINT32_MAX)
+        return NULL;
+    row *r = malloc(sizeof *r + scratch->len);
+    if (!r)
+        return NULL;
+    atomic_init(&r->refs, 1);
+    r->head = (uint32_t)head;
+    r->tail = (uint32_t)(scratch->len - head);
+    r->id = c->id;
+    r->due_at = c->due_at;
+    memcpy(r->json, scratch->data, scratch->len);
+    return r;
 }
 
-static size_t row_bytes_of(const row *r)
+/* Writes a row's case as of now: head, the live part, tail. */
+static void row_write(const row *r, const cg_case_rules *rules, int64_t now, cg_buf *out)
 {
-    size_t n = sizeof *r;
-    for (int i = 0; i < N_STRINGS; i++)
-        n += r->len[i];
-    return (n + 7) & ~(size_t)7;
+    cg_buf_append(out, r->json, r->head);
+    cg_case_json_live(r->due_at, rules, now, out);
+    cg_buf_append(out, r->json + r->head, r->tail);
 }
 
 static void row_drop(cg_case_index *ix, int64_t id)
 {
     if (id <= 0 || id >= ix->n_rows || !ix->rows[id])
         return;
-    ix->row_bytes -= (int64_t)row_bytes_of(ix->rows[id]);
+    ix->row_bytes -= (int64_t)row_size(ix->rows[id]);
     ix->row_count--;
-    free(ix->rows[id]);
+    row_release(ix->rows[id]);
     ix->rows[id] = NULL;
 }
 
 static void rows_clear(cg_case_index *ix)
 {
     for (int64_t id = 0; id < ix->n_rows; id++)
-        free(ix->rows[id]);
+        row_release(ix->rows[id]);
     free(ix->rows);
     ix->rows = NULL;
     ix->n_rows = ix->row_bytes = ix->row_count = 0;
 }
 
-/* Keeps a copy of a packed row (its size n) read at the index's current mark. A failure to find
- * memory only means the row is not kept. */
-static void row_keep(cg_case_index *ix, const row *r, size_t n)
+/* Keeps r (read at the index's current mark, written with the rules of ix->row_generation) as
+ * the table's row of its case: the table becomes one more holder. A failure to find memory only
+ * means the row is not kept. */
+static void row_keep(cg_case_index *ix, row *r)
 {
     int64_t id = r->id;
+    size_t n = row_size(r);
     if (id <= 0 || id >= ix->n_slot || (int64_t)n > ix->row_limit)
         return;
     if (ix->row_bytes + (int64_t)n > ix->row_limit) {
@@ -324,11 +278,8 @@ static void row_keep(cg_case_index *ix, const row *r, size_t n)
         ix->n_rows = want;
     }
     row_drop(ix, id);
-    row *copy = malloc(n);
-    if (!copy)
-        return;
-    memcpy(copy, r, n);
-    ix->rows[id] = copy;
+    atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
+    ix->rows[id] = r;
     ix->row_bytes += (int64_t)n;
     ix->row_count++;
 }
@@ -881,53 +832,70 @@ static int choose(cg_case_index *ix, cg_store *s, const cg_case_filter *f, int64
     return rc;
 }
 
-/* A page's rows as packed copies, one after another in `b` (at[i]: the offset of the i-th id's
- * row, NO_ROW when it is still to be read). */
-#define NO_ROW SIZE_MAX
-
+/* The rows of a page being written: rows[i] for the i-th id, held by the page (NULL: still to be
+ * read from the store). */
 typedef struct {
-    cg_buf b;
-    size_t *at;
+    row **rows;
     const int64_t *ids;
-    size_t n, next; /* ids; the next one a fetched row may be */
+    size_t n, next; /* ids; the next one a fetched case may be */
     size_t fetched;
-    row *scratch; /* a row being packed (room for the largest) */
-    int failed;   /* no memory for it */
+    const cg_case_rules *rules;
+    cg_buf scratch;
+    int failed; /* no memory for a row */
 } page_rows;
 
-static void page_put(page_rows *p, size_t i, const row *r, size_t n)
-{
-    p->at[i] = p->b.len;
-    cg_buf_append(&p->b, r, n);
-}
-
-/* cg_store_case_fetch's callback for the ids not kept: packs each row into its place. */
+/* cg_store_case_fetch's callback for the ids not kept: writes each case's row into its place. */
 static int page_fetched(void *arg, const cg_case *c)
 {
     page_rows *p = arg;
-    while (p->next < p->n && (p->at[p->next] != NO_ROW || p->ids[p->next] != c->id))
+    while (p->next < p->n && (p->rows[p->next] || p->ids[p->next] != c->id))
         p->next++;
     if (p->next == p->n)
         return 0; /* not asked for (never): left out */
-    if (!p->scratch && !(p->scratch = malloc(sizeof(row) + sizeof(cg_case)))) {
+    if (!(p->rows[p->next] = row_render(c, p->rules, &p->scratch))) {
         p->failed = 1;
         return 1;
     }
-    page_put(p, p->next++, p->scratch, row_pack(c, p->scratch));
+    p->next++;
     p->fetched++;
     return 0;
 }
 
-int cg_case_index_list(cg_case_index *ix, cg_store *s, const cg_case_filter *f, cg_case_cb cb,
-                       void *ctx, int64_t *total, cg_err *err)
+/* Under ix->mu: the rows the table holds for the page's ids, each with one more holder (the
+ * page). Two passes ahead of the reads: the table's slots and the rows' first bytes are fetched
+ * into the cache together rather than one miss after another. */
+static size_t rows_take(cg_case_index *ix, const int64_t *ids, size_t n, row **out)
 {
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] < ix->n_rows)
+            __builtin_prefetch(&ix->rows[ids[i]]);
+    for (size_t i = 0; i < n; i++) {
+        out[i] = ids[i] < ix->n_rows ? ix->rows[ids[i]] : NULL;
+        if (out[i])
+            __builtin_prefetch(out[i], 1);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (out[i]) {
+            atomic_fetch_add_explicit(&out[i]->refs, 1, memory_order_relaxed);
+            kept++;
+        }
+    return kept;
+}
+
+int cg_case_index_list(cg_case_index *ix, cg_store *s, const cg_case_filter *f,
+                       const cg_case_rules *rules, int64_t now, cg_buf *out, size_t *n_out,
+                       int64_t *total, cg_err *err)
+{
+    *n_out = 0;
     if (!ix || !cg_case_index_fits(f))
         return 1;
-    int64_t *ids = malloc((size_t)f->limit * (sizeof *ids + sizeof(size_t)));
+    int64_t *ids = malloc((size_t)f->limit * (sizeof *ids + sizeof(row *)));
     if (!ids)
         return cg_err_set(err, CG_ENOMEM, "", "out of memory listing cases");
-    page_rows p = {.at = (size_t *)(ids + f->limit), .ids = ids};
-    cg_buf_init(&p.b);
+    page_rows p = {.rows = (row **)(void *)(ids + f->limit), .ids = ids, .rules = rules};
+    cg_buf_init(&p.scratch);
+    int64_t generation = rules ? rules->generation : -1;
     /* The snapshot is taken under the mutex: the index was last brought to a snapshot taken
      * before this one, so this one is never older unless the history went back (a restore). */
     size_t n = 0, kept = 0;
@@ -944,66 +912,57 @@ int cg_case_index_list(cg_case_index *ix, cg_store *s, const cg_case_filter *f, 
         if (st == SYNC_OK && choose(ix, s, f, ids, &n, total, err))
             st = SYNC_FAIL;
         with_rows = st == SYNC_OK && ix->row_limit > 0;
-        for (size_t i = 0; with_rows && i < n; i++) {
-            const row *r = ids[i] < ix->n_rows ? ix->rows[ids[i]] : NULL;
-            if (r) {
-                page_put(&p, i, r, row_bytes_of(r));
-                kept++;
-            } else {
-                p.at[i] = NO_ROW;
-            }
+        if (with_rows && ix->row_generation != generation) {
+            rows_clear(ix); /* written with other rules (a category renamed, say) */
+            ix->row_generation = generation;
         }
+        memset(p.rows, 0, n * sizeof *p.rows);
         if (with_rows) {
+            kept = rows_take(ix, ids, n, p.rows);
             ix->row_hits += (int64_t)kept;
             ix->row_misses += (int64_t)(n - kept);
         }
     }
     pthread_mutex_unlock(&ix->mu);
     int result = st == SYNC_OK ? 0 : st == SYNC_ASIDE ? 1 : -1;
-    if (st == SYNC_OK && !with_rows)
-        result = cg_store_case_fetch(s, ids, n, cb, ctx, err);
-    else if (st == SYNC_OK) {
-        /* The rows not kept, read in this snapshot, then kept if the index still stands at it. */
-        if (kept < n) {
-            int64_t *missing = malloc((n - kept) * sizeof *missing);
-            size_t k = 0;
-            for (size_t i = 0; missing && i < n; i++)
-                if (p.at[i] == NO_ROW)
-                    missing[k++] = ids[i];
-            p.n = n;
-            result = missing ? cg_store_case_fetch(s, missing, k, page_fetched, &p, err)
-                             : cg_err_set(err, CG_ENOMEM, "", "out of memory listing cases");
-            free(missing);
-            if (result == 0 && p.failed)
-                result = cg_err_set(err, CG_ENOMEM, "", "out of memory listing cases");
-            if (result == 0 && p.fetched) {
-                pthread_mutex_lock(&ix->mu);
-                if (ix->serving && !ix->stale && same_mark(&ix->mark, &m))
-                    for (size_t i = 0; i < n && ix->row_limit > 0; i++) {
-                        if (p.at[i] == NO_ROW)
-                            continue;
-                        const row *r = (const row *)(const void *)(p.b.data + p.at[i]);
-                        if (!(r->id < ix->n_rows && ix->rows[r->id]))
-                            row_keep(ix, r, row_bytes_of(r));
-                    }
-                pthread_mutex_unlock(&ix->mu);
-            }
-        }
-        cg_case *c = result == 0 ? malloc(sizeof *c) : NULL;
-        if (result == 0 && !c)
+    if (st == SYNC_OK && kept < n) {
+        /* The rows not kept, read in this snapshot, then kept if the index still stands at it
+         * and its rows are still written with these rules. */
+        int64_t *missing = malloc((n - kept) * sizeof *missing);
+        size_t k = 0;
+        for (size_t i = 0; missing && i < n; i++)
+            if (!p.rows[i])
+                missing[k++] = ids[i];
+        p.n = n;
+        result = missing ? cg_store_case_fetch(s, missing, k, page_fetched, &p, err)
+                         : cg_err_set(err, CG_ENOMEM, "", "out of memory listing cases");
+        free(missing);
+        if (result == 0 && p.failed)
             result = cg_err_set(err, CG_ENOMEM, "", "out of memory listing cases");
-        for (size_t i = 0; c && i < n; i++) {
-            if (p.at[i] == NO_ROW)
-                continue; /* gone from the store (never: cases are not deleted) */
-            row_unpack((const row *)(const void *)(p.b.data + p.at[i]), c);
-            if (cb(ctx, c))
-                break;
+        if (result == 0 && p.fetched && with_rows) {
+            pthread_mutex_lock(&ix->mu);
+            if (ix->serving && !ix->stale && same_mark(&ix->mark, &m) &&
+                ix->row_generation == generation)
+                for (size_t i = 0; i < n && ix->row_limit > 0; i++) {
+                    row *r = p.rows[i];
+                    if (r && !(r->id < ix->n_rows && ix->rows[r->id]))
+                        row_keep(ix, r);
+                }
+            pthread_mutex_unlock(&ix->mu);
         }
-        free(c);
     }
     cg_store_read_end(s);
-    free(p.scratch);
-    cg_buf_free(&p.b);
+    for (size_t i = 0; result == 0 && i < n; i++) {
+        if (!p.rows[i])
+            continue; /* gone from the store (never: cases are not deleted) */
+        if (*n_out)
+            cg_buf_putc(out, ',');
+        row_write(p.rows[i], rules, now, out);
+        ++*n_out;
+    }
+    for (size_t i = 0; i < n; i++)
+        row_release(p.rows[i]);
+    cg_buf_free(&p.scratch);
     free(ids);
     return result;
 }

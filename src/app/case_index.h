@@ -18,10 +18,12 @@
  * fit in 32 bits: otherwise the index steps aside and lists go through SQL) and 4 per case id
  * for finding a case's run. Thread-safe: one mutex, held while the page is chosen.
  *
- * Rows: the cases of pages listed before are kept in memory as they were read (~300 bytes a
- * case), up to a bound set with cg_case_index_set_row_limit (none by default), so a page seen
- * before costs no SQLite read. A kept row is dropped by any write to its case; the rows given to
- * cb are exactly those SQLite holds in the list's snapshot.
+ * Rows: the cases of pages listed before are kept in memory as the list wrote them (their JSON
+ * but for overdue and remaining_s, ~800 bytes a case), up to a bound set with
+ * cg_case_index_set_row_limit (none by default), so a page seen before costs no SQLite read and
+ * no JSON writing. A kept row is dropped by any write to its case and by rules of another
+ * generation; the page written is byte for byte what cg_case_json gives for the rows SQLite
+ * holds in the list's snapshot.
  */
 #ifndef CG_APP_CASE_INDEX_H
 #define CG_APP_CASE_INDEX_H
@@ -29,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "app/cases.h"
+#include "core/buf.h"
 #include "core/err.h"
 #include "store/store.h"
 
@@ -59,14 +63,16 @@ int cg_case_index_fits(const cg_case_filter *f);
 
 /*
  * Lists f (its limit must be 1..CG_CASE_INDEX_LIMIT_MAX) through the index: the cases of the
- * page, read from s by id, go to cb in order and *total is the number matching without limit and
- * offset: exactly what cg_store_case_count and cg_store_case_list on s give. Returns 0; 1 when
- * the index does not serve this filter, or s is inside a transaction (nothing was called: list
- * through SQL, which sees the transaction's own writes); -1 with err when reading the store
- * failed.
+ * page are appended to out as the staff API writes them, cg_case_json(case, rules, now) each,
+ * separated by commas, *n their number, and *total is the number matching without limit and
+ * offset: exactly what cg_store_case_count and cg_store_case_list on s give, written that way.
+ * Returns 0; 1 when the index does not serve this filter, or s is inside a transaction (nothing
+ * was written: list through SQL, which sees the transaction's own writes); -1 with err when
+ * reading the store failed (nothing was written).
  */
 #define CG_CASE_INDEX_LIMIT_MAX 1000
-int cg_case_index_list(cg_case_index *ix, cg_store *s, const cg_case_filter *f, cg_case_cb cb,
-                       void *ctx, int64_t *total, cg_err *err);
+int cg_case_index_list(cg_case_index *ix, cg_store *s, const cg_case_filter *f,
+                       const cg_case_rules *rules, int64_t now, cg_buf *out, size_t *n,
+                       int64_t *total, cg_err *err);
 
 #endif

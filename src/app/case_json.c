@@ -46,7 +46,7 @@ static void put_string_or_null(cg_buf *b, const char *s)
         put_lit(b, "null");
 }
 
-void cg_case_json(const cg_case *c, const cg_case_rules *rules, int64_t now, cg_buf *out)
+void cg_case_json_head(const cg_case *c, const cg_case_rules *rules, cg_buf *out)
 {
     put_lit(out, "{\"id\":");
     put_i64(out, c->id);
@@ -123,14 +123,24 @@ void cg_case_json(const cg_case *c, const cg_case_rules *rules, int64_t now, cg_
     put_lit(out, ",\"suspended_s\":");
     put_i64(out, c->suspended_s);
     put_key_time(out, "due_at", c->due_at);
-    cg_buf_puts(out, c->due_at > 0 && now > c->due_at ? ",\"overdue\":true,\"remaining_s\":"
-                                                      : ",\"overdue\":false,\"remaining_s\":");
+}
+
+void cg_case_json_live(int64_t due_at, const cg_case_rules *rules, int64_t now, cg_buf *out)
+{
+    if (due_at > 0 && now > due_at)
+        put_lit(out, ",\"overdue\":true,\"remaining_s\":");
+    else
+        put_lit(out, ",\"overdue\":false,\"remaining_s\":");
     int64_t remaining;
-    if (c->due_at > 0 && rules &&
-        cg_calendar_between(rules->calendar, now, c->due_at, &remaining, NULL) == 0)
+    if (due_at > 0 && rules &&
+        cg_calendar_between(rules->calendar, now, due_at, &remaining, NULL) == 0)
         put_i64(out, remaining);
     else
         put_lit(out, "null");
+}
+
+void cg_case_json_tail(const cg_case *c, cg_buf *out)
+{
     if (c->duplicate_of) {
         put_lit(out, ",\"duplicate_of\":");
         put_i64(out, c->duplicate_of);
@@ -147,6 +157,13 @@ void cg_case_json(const cg_case *c, const cg_case_rules *rules, int64_t now, cg_
     put_lit(out, ",\"device_id\":");
     put_string_or_null(out, c->device_id);
     cg_buf_putc(out, '}');
+}
+
+void cg_case_json(const cg_case *c, const cg_case_rules *rules, int64_t now, cg_buf *out)
+{
+    cg_case_json_head(c, rules, out);
+    cg_case_json_live(c->due_at, rules, now, out);
+    cg_case_json_tail(c, out);
 }
 
 void cg_case_event_json(const cg_case_event *e, cg_buf *out)

@@ -17,7 +17,6 @@
 #include <stdint.h>
 
 #include "app/atlas.h"
-#include "app/case_index.h"
 #include "core/err.h"
 #include "model/access.h"
 #include "model/calendar.h"
@@ -102,6 +101,8 @@ void cg_intake_stop(cg_intake *in);
 
 /* ---- the service ---- */
 
+typedef struct cg_case_index cg_case_index; /* app/case_index.h */
+
 /* What a call may use and who is calling. */
 typedef struct {
     cg_store *store;            /* this thread's connection */
@@ -180,12 +181,14 @@ int cg_cases_transition(const cg_case_ctx *ctx, int64_t id, const cg_case_step_i
 int cg_cases_assign(const cg_case_ctx *ctx, int64_t id, const cg_assignee *to, const char *note,
                     int64_t expected_version, cg_case *out, cg_err *err);
 
-/* Lists cases as cg_store_case_list does (f->scope is the caller's to set) and gives the total
- * the filter matches without limit and offset (cg_store_case_count). Served by ctx->index when
- * the filter is one it answers (newest first by grid subtree, scope, states and report time;
- * app/case_index.h), in one read transaction so page and total agree; otherwise through SQL. */
-int cg_cases_list(const cg_case_ctx *ctx, const cg_case_filter *f, cg_case_cb cb, void *cb_ctx,
-                  int64_t *total, cg_err *err);
+/* Lists cases as cg_store_case_list does (f->scope is the caller's to set), appending them to
+ * out as cg_case_json (ctx->rules, ctx->now) writes them, separated by commas (*n of them), and
+ * gives the total the filter matches without limit and offset (cg_store_case_count). Served by
+ * ctx->index when the filter is one it answers (newest first by grid subtree, scope, states and
+ * report time; app/case_index.h), in one read transaction so page and total agree; otherwise
+ * through SQL. On failure nothing is appended. */
+int cg_cases_list_json(const cg_case_ctx *ctx, const cg_case_filter *f, cg_buf *out, size_t *n,
+                       int64_t *total, cg_err *err);
 
 /* Reads a case within the caller's scope. */
 int cg_cases_get(const cg_case_ctx *ctx, int64_t id, cg_case *out, cg_err *err);
@@ -269,6 +272,12 @@ int cg_cases_stats(const cg_case_ctx *ctx, const cg_case_stats_query *q, cg_case
  *    "at":"2026-11-24T10:05:00+08:00","note":"...","detail":{...}}
  */
 void cg_case_json(const cg_case *c, const cg_case_rules *rules, int64_t now, cg_buf *out);
+/* cg_case_json in three parts, for a list that keeps the lasting ones: the head (up to due_at)
+ * and the tail (from duplicate_of) depend only on the case and the rules' taxonomy; the live
+ * part between them (overdue, remaining_s) on the time and the calendar as well. */
+void cg_case_json_head(const cg_case *c, const cg_case_rules *rules, cg_buf *out);
+void cg_case_json_live(int64_t due_at, const cg_case_rules *rules, int64_t now, cg_buf *out);
+void cg_case_json_tail(const cg_case *c, cg_buf *out);
 void cg_case_event_json(const cg_case_event *e, cg_buf *out);
 
 #endif

@@ -424,21 +424,6 @@ fail:
 
 /* ---- GET /api/v1/cases ---- */
 
-typedef struct {
-    cg_buf *b;
-    const cg_case_ctx *ctx;
-    size_t n;
-} list_ctx;
-
-static int list_cb(void *arg, const cg_case *c)
-{
-    list_ctx *l = arg;
-    if (l->n++)
-        cg_buf_putc(l->b, ',');
-    cg_case_json(c, l->ctx->rules, l->ctx->now, l->b);
-    return 0;
-}
-
 static int parse_states(const char *v, uint32_t *out, cg_err *err)
 {
     uint32_t states = 0;
@@ -566,13 +551,14 @@ static void handle_list(cg_http_req *req)
     int64_t total;
     f.limit = (int)limit;
     f.offset = (int)offset;
-    list_ctx l = {cg_http_scratch(req), &ctx, 0};
-    cg_buf_puts(l.b, "{\"cases\":[");
-    if (cg_cases_list(&ctx, &f, list_cb, &l, &total, &err) != 0)
+    cg_buf *b = cg_http_scratch(req);
+    size_t n = 0;
+    cg_buf_puts(b, "{\"cases\":[");
+    if (cg_cases_list_json(&ctx, &f, b, &n, &total, &err) != 0)
         goto fail;
-    cg_buf_printf(l.b, "],\"total\":%lld,\"returned\":%zu,\"limit\":%ld,\"offset\":%ld}",
-                  (long long)total, l.n, limit, offset);
-    cg_http_reply(req, 200, CONTENT_JSON, l.b);
+    cg_buf_printf(b, "],\"total\":%lld,\"returned\":%zu,\"limit\":%ld,\"offset\":%ld}",
+                  (long long)total, n, limit, offset);
+    cg_http_reply(req, 200, CONTENT_JSON, b);
     return;
 fail:
     cg_http_reply_error(req, &err);
@@ -822,14 +808,16 @@ static void handle_duplicates(cg_http_req *req)
     f.n_ids = n;
     f.scope = ctx.scope;
     f.order = CG_CASE_ORDER_ID;
-    list_ctx l = {cg_http_scratch(req), &ctx, 0};
-    cg_buf_printf(l.b, "{\"case_id\":%lld,\"duplicates\":[", (long long)id);
-    if (n && cg_store_case_list(ctx.store, &f, list_cb, &l, &err) != 0) {
+    cg_buf *b = cg_http_scratch(req);
+    size_t listed;
+    int64_t total;
+    cg_buf_printf(b, "{\"case_id\":%lld,\"duplicates\":[", (long long)id);
+    if (n && cg_cases_list_json(&ctx, &f, b, &listed, &total, &err) != 0) {
         cg_http_reply_error(req, &err);
         return;
     }
-    cg_buf_puts(l.b, "]}");
-    cg_http_reply(req, 200, CONTENT_JSON, l.b);
+    cg_buf_puts(b, "]}");
+    cg_http_reply(req, 200, CONTENT_JSON, b);
 }
 
 /* ---- photos ---- */

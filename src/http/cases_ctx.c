@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "app/case_index.h"
 #include "core/log.h"
 #include "http/cases_state.h"
 

@@ -2,12 +2,13 @@
  * Tests of the in-memory case listing index (app/case_index.h) against the SQL path it stands in
  * for: on a real database file, after rounds of random writes made through the index's own
  * connection, through a second connection and by a separate process (fork), random filters
- * (grid subtree, no-grid queue, scope, states, report-time window, limit, offset) must give the
- * same ids in the same order, the same total and the same rows as cg_store_case_count and
- * cg_store_case_list. Also: a grid code stored after its cases, a restore (another history),
- * and the filters the index leaves to SQL. Each runs without rows kept in memory, with room for
- * them all, and with a bound so small that they are let go again and again; "the same rows"
- * means every field of every case (a digest of them all).
+ * (grid subtree, no-grid queue, scope, states, report-time window, limit, offset) listed at random
+ * times must give the same total as cg_store_case_count and the same page, byte for byte, as
+ * cg_store_case_list's cases written with cg_case_json: every field of every case, overdue and
+ * remaining time included. Also: a grid code stored after its cases, a restore (another
+ * history), a renamed category (rules of another generation) and the filters the index leaves to
+ * SQL. Each runs without rows kept in memory, with room for them all, and with a bound so small
+ * that they are let go again and again.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,11 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <jansson.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "app/case_index.h"
+#include "core/datetime.h"
 #include "store/store.h"
 #include "testutil.h"
 
@@ -243,72 +247,24 @@ static cg_case_index *build(cg_store *s)
     return ix;
 }
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
+/* The rules the lists are written with (the store's, loaded per test) and the time of a list. */
+static cg_case_rules *rules;
+static int64_t list_now = T0;
+
+static void load_rules(cg_store *s)
 {
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 0x100000001B3ull;
-    return h;
+    cg_err err = {0};
+    cg_case_rules_free(rules);
+    rules = NULL;
+    if (cg_case_rules_load(s, &rules, &err))
+        fail_msg("rules: %s", err.message);
 }
 
-#define MIX_N(h, v)                                                                                \
-    do {                                                                                           \
-        __typeof__(v) v_ = (v);                                                                    \
-        h = fnv(h, &v_, sizeof v_);                                                                \
-    } while (0)
-#define MIX_S(h, str) h = fnv(h, str, strlen(str) + 1)
-
-/* Every field of a case (the text up to its NUL). */
-static uint64_t case_digest(const cg_case *c)
-{
-    uint64_t h = 0xCBF29CE484222325ull;
-    MIX_N(h, c->id);
-    MIX_N(h, c->version);
-    MIX_S(h, c->token);
-    MIX_N(h, (int)c->source);
-    MIX_S(h, c->category);
-    MIX_S(h, c->description);
-    MIX_N(h, c->lon);
-    MIX_N(h, c->lat);
-    MIX_N(h, c->has_point);
-    MIX_S(h, c->address);
-    MIX_S(h, c->grid_code);
-    MIX_N(h, c->priority);
-    MIX_N(h, (int)c->status.state);
-    MIX_N(h, (int)c->status.tier);
-    MIX_N(h, (int)c->assignee.kind);
-    MIX_N(h, c->assignee.account_id);
-    MIX_S(h, c->assignee.label);
-    MIX_N(h, c->reporter_id);
-    MIX_N(h, c->extension);
-    MIX_N(h, c->extension_requested);
-    MIX_N(h, c->reported_at);
-    MIX_N(h, c->registered_at);
-    MIX_N(h, c->dispatched_at);
-    MIX_N(h, c->handled_at);
-    MIX_N(h, c->closed_at);
-    MIX_N(h, c->updated_at);
-    MIX_N(h, c->deadlines.register_by);
-    MIX_N(h, c->deadlines.dispatch_by);
-    MIX_N(h, c->deadlines.handle_by);
-    MIX_N(h, c->due_at);
-    MIX_N(h, c->duplicate_of);
-    MIX_N(h, c->evaluation);
-    MIX_N(h, c->has_contact);
-    MIX_N(h, c->n_photos);
-    MIX_S(h, c->device_id);
-    MIX_N(h, c->suspended_at);
-    MIX_N(h, c->suspended_s);
-    return h;
-}
-
+/* A page: its ids, and its cases written as the staff list writes them. */
 typedef struct {
     int64_t ids[MAX_IDS];
-    int64_t versions[MAX_IDS];
-    uint64_t digests[MAX_IDS];
-    int states[MAX_IDS];
-    char grids[MAX_IDS][CG_CODE_MAX];
     int n;
+    cg_buf json;
 } listing;
 
 static int collect(void *arg, const cg_case *c)
@@ -316,15 +272,43 @@ static int collect(void *arg, const cg_case *c)
     listing *l = arg;
     assert_true(l->n < MAX_IDS);
     l->ids[l->n] = c->id;
-    l->versions[l->n] = c->version;
-    l->digests[l->n] = case_digest(c);
-    l->states[l->n] = (int)c->status.state;
-    snprintf(l->grids[l->n], CG_CODE_MAX, "%s", c->grid_code);
-    l->n++;
+    if (l->n++)
+        cg_buf_putc(&l->json, ',');
+    cg_case_json(c, rules, list_now, &l->json);
     return 0;
 }
 
 static listing by_sql, by_index;
+
+static void listing_reset(listing *l)
+{
+    l->n = 0;
+    if (!l->json.data)
+        cg_buf_init(&l->json);
+    cg_buf_reset(&l->json);
+}
+
+/* Lists f through the index into by_index; returns cg_case_index_list's result. */
+static int index_list(cg_case_index *ix, cg_store *s, const cg_case_filter *f, int64_t *total,
+                      cg_err *err)
+{
+    listing_reset(&by_index);
+    size_t n = 0;
+    int rc = cg_case_index_list(ix, s, f, rules, list_now, &by_index.json, &n, total, err);
+    by_index.n = (int)n;
+    return rc;
+}
+
+/* The first difference of two pages, for a failure message. */
+static void first_difference(const cg_buf *a, const cg_buf *b, char *out, size_t cap)
+{
+    size_t i = 0;
+    while (i < a->len && i < b->len && a->data[i] == b->data[i])
+        i++;
+    size_t from = i > 60 ? i - 60 : 0;
+    snprintf(out, cap, "at byte %zu: sql ...%.120s... index ...%.120s...", i, a->data + from,
+             b->data + from);
+}
 
 static void describe(const cg_case_filter *f, char *buf, size_t cap)
 {
@@ -336,18 +320,20 @@ static void describe(const cg_case_filter *f, char *buf, size_t cap)
              (long long)f->until, f->limit, f->offset);
 }
 
-/* Lists f both ways on s and compares everything. Returns the total. */
+/* Lists f both ways on s, at a random time (cases overdue and not), and compares the totals and
+ * the pages byte for byte. Returns the total. */
 static int64_t compare(cg_case_index *ix, cg_store *s, const cg_case_filter *f)
 {
     cg_err err = {0};
     char what[256];
     describe(f, what, sizeof what);
+    list_now = T0 - 3600 * (int64_t)pick(24 * 30) + 3600 * (int64_t)pick(24 * 5);
     int64_t sql_total = -1, ix_total = -2;
-    by_sql.n = by_index.n = 0;
+    listing_reset(&by_sql);
     if (cg_store_case_count(s, f, &sql_total, &err) ||
         cg_store_case_list(s, f, collect, &by_sql, &err))
         fail_msg("sql (%s): %s", what, err.message);
-    int rc = cg_case_index_list(ix, s, f, collect, &by_index, &ix_total, &err);
+    int rc = index_list(ix, s, f, &ix_total, &err);
     if (rc != 0)
         fail_msg("index (%s): rc %d %s", what, rc, err.message);
     if (sql_total != ix_total)
@@ -355,14 +341,12 @@ static int64_t compare(cg_case_index *ix, cg_store *s, const cg_case_filter *f)
                  (long long)ix_total);
     if (by_sql.n != by_index.n)
         fail_msg("page (%s): sql %d cases, index %d", what, by_sql.n, by_index.n);
-    for (int i = 0; i < by_sql.n; i++)
-        if (by_sql.ids[i] != by_index.ids[i] || by_sql.versions[i] != by_index.versions[i] ||
-            by_sql.states[i] != by_index.states[i] || strcmp(by_sql.grids[i], by_index.grids[i]) ||
-            by_sql.digests[i] != by_index.digests[i])
-            fail_msg("case %d of the page (%s): sql id %lld v%lld, index id %lld v%lld (a field "
-                     "differs, or the case)",
-                     i, what, (long long)by_sql.ids[i], (long long)by_sql.versions[i],
-                     (long long)by_index.ids[i], (long long)by_index.versions[i]);
+    if (by_sql.json.len != by_index.json.len ||
+        memcmp(by_sql.json.data, by_index.json.data, by_sql.json.len) != 0) {
+        char diff[512];
+        first_difference(&by_sql.json, &by_index.json, diff, sizeof diff);
+        fail_msg("page (%s) differs %s", what, diff);
+    }
     return sql_total;
 }
 
@@ -420,6 +404,7 @@ static void test_random_writes_and_filters(void **state)
         fail_msg("open: %s", err.message);
     for (size_t i = 0; i < N_GRIDS; i++)
         put_grid(a, grid_codes[i]);
+    load_rules(a);
     snprintf(scopes[0].code, sizeof scopes[0].code, "330199");
     snprintf(scopes[1].code, sizeof scopes[1].code, "330199001");
     snprintf(scopes[2].code, sizeof scopes[2].code, "330199001002");
@@ -476,19 +461,20 @@ static void test_random_writes_and_filters(void **state)
     int64_t total = compare(ix, a, &page);
     assert_true(total > 200);
     static listing whole;
-    whole.n = 0;
+    listing_reset(&whole);
     cg_case_filter every = {.subtree_code = "330199001"};
     if (cg_store_case_list(a, &every, collect, &whole, &err))
         fail_msg("list: %s", err.message);
     assert_int_equal(whole.n, total);
     for (page.offset = 0; page.offset < total + 40; page.offset += 37) {
-        compare(ix, a, &page);
-        for (int i = 0; i < by_index.n; i++)
-            assert_int_equal(by_index.ids[i], whole.ids[page.offset + i]);
+        compare(ix, a, &page); /* the index's page is SQL's, byte for byte */
+        for (int i = 0; i < by_sql.n; i++)
+            assert_int_equal(by_sql.ids[i], whole.ids[page.offset + i]);
         assert_int_equal(by_index.n, page.offset >= total       ? 0
                                      : total - page.offset < 37 ? total - page.offset
                                                                 : 37);
     }
+    cg_buf_free(&whole.json);
     cg_case_index_free(ix);
     cg_store_close(b);
     cg_store_close(a);
@@ -507,6 +493,7 @@ static void test_restore(void **state)
         fail_msg("open: %s", err.message);
     for (size_t i = 0; i < N_GRIDS; i++)
         put_grid(a, grid_codes[i]);
+    load_rules(a);
     random_writes(a, 400);
     if (cg_store_backup(a, saved, NULL, NULL, &err))
         fail_msg("backup: %s", err.message);
@@ -542,39 +529,63 @@ typedef struct {
     const char *path;
     cg_case_index *ix;
     int seed;
-    volatile int *stop;
+    atomic_int *stop;
     int lists, failures;
     char failure[CG_ERR_MESSAGE_MAX + 128];
 } reader;
 
-typedef struct {
-    const cg_case_filter *f;
-    int64_t last_at, last_id;
-    int n, bad;
-} checked;
-
-/* Every row of an index-served page must match the filter as read in the same transaction, and
- * come newest first: a stale entry would show up as a row that does not. */
-static int check_row(void *arg, const cg_case *c)
+/* Every case of an index-served page must match the filter as read in the same transaction, and
+ * come newest first: a stale entry, or a kept row of an older version, would show up as a case
+ * that does not. The page is read back as JSON. Returns 0, or what is wrong. */
+static int check_page(const cg_case_filter *f, const cg_buf *page, size_t n)
 {
-    checked *k = arg;
-    const cg_case_filter *f = k->f;
-    if (f->states && !(f->states & (1u << c->status.state)))
-        k->bad = 1;
-    if (f->subtree_code && *f->subtree_code &&
-        strncmp(c->grid_code, f->subtree_code, strlen(f->subtree_code)) != 0)
-        k->bad = 2;
-    if (f->no_grid && (!f->subtree_code || !*f->subtree_code) && c->grid_code[0])
-        k->bad = 3;
-    if ((f->since && c->reported_at < f->since) || (f->until && c->reported_at >= f->until))
-        k->bad = 4;
-    if (k->n &&
-        (c->reported_at > k->last_at || (c->reported_at == k->last_at && c->id >= k->last_id)))
-        k->bad = 5;
-    k->last_at = c->reported_at;
-    k->last_id = c->id;
-    k->n++;
-    return 0;
+    char *text = malloc(page->len + 3);
+    if (!text)
+        return 9;
+    text[0] = '[';
+    memcpy(text + 1, page->data, page->len);
+    memcpy(text + 1 + page->len, "]", 2);
+    json_t *cases = json_loads(text, 0, NULL);
+    free(text);
+    if (!json_is_array(cases) || json_array_size(cases) != n) {
+        json_decref(cases);
+        return 8;
+    }
+    char since[CG_ISO_LOCAL_LEN + 1] = "", until[CG_ISO_LOCAL_LEN + 1] = "";
+    if (f->since)
+        cg_time_iso_local(f->since, since);
+    if (f->until)
+        cg_time_iso_local(f->until, until);
+    int bad = 0;
+    const char *last_at = NULL;
+    json_int_t last_id = 0;
+    for (size_t i = 0; i < n && !bad; i++) {
+        json_t *c = json_array_get(cases, i);
+        const char *state = json_string_value(json_object_get(c, "state"));
+        const char *grid = json_string_value(json_object_get(c, "grid"));
+        const char *at = json_string_value(json_object_get(c, "reported_at"));
+        json_int_t id = json_integer_value(json_object_get(c, "id"));
+        cg_case_state st;
+        if (!state || !at || id <= 0 || cg_case_state_parse(state, &st) != 0)
+            bad = 7;
+        else if (f->states && !(f->states & (1u << st)))
+            bad = 1;
+        else if (f->subtree_code && *f->subtree_code &&
+                 (!grid || strncmp(grid, f->subtree_code, strlen(f->subtree_code)) != 0))
+            bad = 2;
+        else if (f->no_grid && (!f->subtree_code || !*f->subtree_code) && grid)
+            bad = 3;
+        /* ISO times of one offset compare as strings. */
+        else if ((since[0] && strcmp(at, since) < 0) || (until[0] && strcmp(at, until) >= 0))
+            bad = 4;
+        else if (last_at &&
+                 (strcmp(at, last_at) > 0 || (strcmp(at, last_at) == 0 && id >= last_id)))
+            bad = 5;
+        last_at = at;
+        last_id = id;
+    }
+    json_decref(cases);
+    return bad;
 }
 
 static void *reader_main(void *arg)
@@ -587,8 +598,10 @@ static void *reader_main(void *arg)
         r->failures++;
         return NULL;
     }
+    cg_buf page;
+    cg_buf_init(&page);
     uint64_t state = 0x2545F4914F6CDD1Dull * (uint64_t)(r->seed + 1);
-    while (!*r->stop || r->lists < 50) {
+    while (!atomic_load(r->stop) || r->lists < 50) {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
@@ -599,16 +612,19 @@ static void *reader_main(void *arg)
             f.states = 1u << (1 + (state >> 17) % (CG_CASE_STATE_COUNT - 1));
         if (state & 0x1000000)
             f.since = T0 - 3600 * (int64_t)((state >> 25) % (24 * 60));
-        checked k = {.f = &f, .n = 0};
         int64_t total = -1;
-        int rc = cg_case_index_list(r->ix, s, &f, check_row, &k, &total, &err);
+        size_t n = 0;
+        cg_buf_reset(&page);
+        int rc = cg_case_index_list(r->ix, s, &f, rules, T0, &page, &n, &total, &err);
+        int bad = rc == 0 ? check_page(&f, &page, n) : 0;
         r->lists++;
-        if (rc != 0 || k.bad || total < k.n) {
+        if (rc != 0 || bad || total < (int64_t)n) {
             r->failures++;
-            snprintf(r->failure, sizeof r->failure, "rc %d bad %d total %lld rows %d: %s", rc,
-                     k.bad, (long long)total, k.n, err.message);
+            snprintf(r->failure, sizeof r->failure, "rc %d bad %d total %lld rows %zu: %s", rc, bad,
+                     (long long)total, n, err.message);
         }
     }
+    cg_buf_free(&page);
     cg_store_close(s);
     return NULL;
 }
@@ -624,9 +640,10 @@ static void test_concurrent_lists_and_writes(void **state)
         fail_msg("open: %s", err.message);
     for (size_t i = 0; i < N_GRIDS; i++)
         put_grid(a, grid_codes[i]);
+    load_rules(a);
     random_writes(a, 600);
     cg_case_index *ix = build(a);
-    volatile int stop = 0;
+    atomic_int stop = 0;
     reader readers[3];
     pthread_t threads[3];
     for (int i = 0; i < 3; i++) {
@@ -636,7 +653,7 @@ static void test_concurrent_lists_and_writes(void **state)
     /* Writes in small transactions while the readers list. */
     for (int i = 0; i < 60; i++)
         random_writes(w, 1 + pick(8));
-    stop = 1;
+    atomic_store(&stop, 1);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(pthread_join(threads[i], NULL), 0);
         if (readers[i].failures)
@@ -650,14 +667,6 @@ static void test_concurrent_lists_and_writes(void **state)
     cg_store_close(a);
 }
 
-static int never(void *arg, const cg_case *c)
-{
-    (void)arg;
-    (void)c;
-    fail_msg("a filter left to SQL reached the callback");
-    return 1;
-}
-
 static void test_filters_left_to_sql(void **state)
 {
     (void)state;
@@ -668,13 +677,13 @@ static void test_filters_left_to_sql(void **state)
     if (cg_store_open(path, CG_STORE_CREATE, &a, &err))
         fail_msg("open: %s", err.message);
     put_grid(a, grid_codes[0]);
+    load_rules(a);
     cg_case c;
     int64_t id = insert_case(a);
     if (cg_store_case_get(a, NULL, id, &c, &err))
         fail_msg("get: %s", err.message);
     cg_case_index *ix = build(a);
     int64_t total = -1;
-    by_index.n = 0;
     cg_scope bad;
     memset(&bad, 0, sizeof bad);
     bad.code[0] = (char)0xFF;
@@ -704,20 +713,24 @@ static void test_filters_left_to_sql(void **state)
         if (cg_case_index_fits(&f[i]))
             fail_msg("filter %zu should be left to SQL", i);
         int64_t total = -1;
-        /* Not served: nothing is called, the caller lists through SQL. */
-        assert_int_equal(cg_case_index_list(ix, a, &f[i], never, NULL, &total, &err), 1);
+        /* Not served: nothing is written, the caller lists through SQL. */
+        assert_int_equal(index_list(ix, a, &f[i], &total, &err), 1);
         assert_int_equal(total, -1);
+        assert_int_equal(by_index.json.len, 0);
+        assert_int_equal(by_index.n, 0);
     }
-    assert_int_equal(cg_case_index_list(ix, a, &fits, collect, &by_index, &total, &err), 0);
+    assert_int_equal(index_list(ix, a, &fits, &total, &err), 0);
     assert_int_equal(total, 1);
+    assert_int_equal(by_index.n, 1);
     /* Inside a transaction of the caller's, SQL answers (it sees the transaction's writes). */
     if (cg_store_begin(a, &err))
         fail_msg("begin: %s", err.message);
     insert_case(a);
     total = -1;
-    assert_int_equal(cg_case_index_list(ix, a, &fits, never, NULL, &total, &err), 1);
+    assert_int_equal(index_list(ix, a, &fits, &total, &err), 1);
+    assert_int_equal(by_index.json.len, 0);
     cg_store_rollback(a);
-    assert_int_equal(cg_case_index_list(ix, a, &fits, collect, &by_index, &total, &err), 0);
+    assert_int_equal(index_list(ix, a, &fits, &total, &err), 0);
     assert_int_equal(total, 1);
     cg_case_index_free(ix);
     cg_store_close(a);
@@ -811,19 +824,28 @@ static void test_rows_kept_whole(void **state)
     if (exec_text(path, sql, long_text))
         fail_msg("direct update failed");
     free(long_text);
-    /* Listed three times: read from SQLite, then from memory twice. */
+    /* Listed three times: read from SQLite, then from memory twice; the last two at times
+     * before and after the case's due time (the part written at each list). */
+    load_rules(a);
     cg_case_index *ix = build(a);
     if (cg_store_case_get(a, NULL, id, &c[0], &err))
         fail_msg("get: %s", err.message);
     assert_int_equal(strlen(c[0].description), 3 * CG_CASE_DESC_MAX);
     cg_case_filter f = {.states = 1u << CG_CASE_DISPATCHED, .limit = 10};
+    cg_buf want;
+    cg_buf_init(&want);
+    const int64_t times[] = {T0, T0 - 86400, T0 + 86400};
     for (int round = 0; round < 3; round++) {
         int64_t total = -1;
-        by_index.n = 0;
-        assert_int_equal(cg_case_index_list(ix, a, &f, collect, &by_index, &total, &err), 0);
+        list_now = times[round];
+        assert_int_equal(index_list(ix, a, &f, &total, &err), 0);
         assert_int_equal(total, 1);
         assert_int_equal(by_index.n, 1);
-        assert_true(by_index.digests[0] == case_digest(&c[0]));
+        cg_buf_reset(&want);
+        cg_case_json(&c[0], rules, list_now, &want);
+        assert_string_equal(by_index.json.data, want.data);
+        assert_non_null(
+            strstr(by_index.json.data, round == 2 ? "\"overdue\":true" : "\"overdue\":false"));
     }
     cg_case_index_stats st;
     cg_case_index_stats_get(ix, &st);
@@ -839,13 +861,48 @@ static void test_rows_kept_whole(void **state)
     if (cg_store_case_get(a, NULL, id, &c[1], &err))
         fail_msg("get: %s", err.message);
     assert_true(c[1].version == c[0].version + 1);
-    by_index.n = 0;
     int64_t total = -1;
-    assert_int_equal(cg_case_index_list(ix, a, &f, collect, &by_index, &total, &err), 0);
+    list_now = T0;
+    assert_int_equal(index_list(ix, a, &f, &total, &err), 0);
     assert_int_equal(by_index.n, 1);
-    assert_true(by_index.digests[0] == case_digest(&c[1]));
+    cg_buf_reset(&want);
+    cg_case_json(&c[1], rules, list_now, &want);
+    assert_string_equal(by_index.json.data, want.data);
     cg_case_index_stats_get(ix, &st);
     assert_int_equal(st.row_misses, fits ? 2 : 4);
+
+    /* The case's category renamed: the rules' next generation; the kept row, written with the
+     * old name, is let go and the page shows the new one. */
+    const cg_category *cat = cg_taxonomy_find(&rules->taxonomy, c[1].category);
+    assert_non_null(cat);
+    char old_name[256];
+    snprintf(old_name, sizeof old_name, "\"%s\"", cat->name_zh);
+    cg_buf doc;
+    cg_buf_init(&doc);
+    if (cg_case_rules_export_taxonomy(a, &doc, &err))
+        fail_msg("export: %s", err.message);
+    char *at = strstr(doc.data, old_name);
+    assert_non_null(at);
+    cg_buf renamed;
+    cg_buf_init(&renamed);
+    cg_buf_append(&renamed, doc.data, (size_t)(at - doc.data));
+    cg_buf_puts(&renamed, "\"改名后的类别\"");
+    cg_buf_puts(&renamed, at + strlen(old_name));
+    if (cg_case_rules_put_taxonomy(a, renamed.data, renamed.len, &err))
+        fail_msg("put taxonomy: %s", err.message);
+    int64_t old_generation = rules->generation;
+    load_rules(a);
+    assert_true(rules->generation != old_generation);
+    assert_int_equal(index_list(ix, a, &f, &total, &err), 0);
+    cg_buf_reset(&want);
+    cg_case_json(&c[1], rules, list_now, &want);
+    assert_string_equal(by_index.json.data, want.data);
+    assert_non_null(strstr(by_index.json.data, "改名后的类别"));
+    cg_case_index_stats_get(ix, &st);
+    assert_int_equal(st.row_misses, fits ? 3 : 5);
+    cg_buf_free(&doc);
+    cg_buf_free(&renamed);
+    cg_buf_free(&want);
     free(c);
     cg_case_index_free(ix);
     cg_store_close(a);
@@ -888,5 +945,8 @@ int main(int argc, char **argv)
         if (!only || strchr(only, (int)('0' + limit_at)))
             failed += _cmocka_run_group_tests(limit_names[limit_at], tests,
                                               sizeof tests / sizeof tests[0], with_limit, NULL);
+    cg_case_rules_free(rules);
+    cg_buf_free(&by_sql.json);
+    cg_buf_free(&by_index.json);
     return failed;
 }
