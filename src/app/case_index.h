@@ -19,7 +19,7 @@
  * for finding a case's run. Thread-safe: one mutex, held while the page is chosen.
  *
  * Rows: the cases of pages listed before are kept in memory as the list wrote them (their JSON
- * but for overdue and remaining_s, ~800 bytes a case), up to a bound set with
+ * but for overdue and remaining_s, ~900 bytes a case), up to a bound set with
  * cg_case_index_set_row_limit (none by default), so a page seen before costs no SQLite read and
  * no JSON writing. A kept row is dropped by any write to its case and by rules of another
  * generation; the page written is byte for byte what cg_case_json gives for the rows SQLite
