@@ -552,6 +552,19 @@ static void test_filters(void **state)
     assert_int_equal(l.ids[0], c[0].id);
     assert_int_equal(l.ids[4], c[4].id);
     assert_int_equal(l.ids[5], c[3].id);
+    /* A page of it is the same slice (its ids are chosen apart from its rows). */
+    int64_t due_ids[6];
+    memcpy(due_ids, l.ids, sizeof due_ids);
+    for (int offset = 0; offset < 6; offset++) {
+        f.limit = 2;
+        f.offset = offset;
+        l = list(s, &f);
+        assert_int_equal(l.n, offset < 5 ? 2 : 1);
+        for (int i = 0; i < l.n; i++)
+            assert_int_equal(l.ids[i], due_ids[offset + i]);
+    }
+    f.limit = 0;
+    f.offset = 0;
     f.order = CG_CASE_ORDER_NEWEST;
     f.limit = 2;
     f.offset = 1;

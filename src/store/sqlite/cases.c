@@ -860,10 +860,22 @@ static void append(cg_buf *b, uint32_t shape, uint32_t flag, const char *text)
         cg_buf_puts(b, text);
 }
 
+#define DUE_ORDER " ORDER BY c.due_at = 0, c.due_at, c.id"
+
 static void list_sql(uint32_t shape, cg_buf *b)
 {
-    cg_buf_puts(b, (shape & F_COUNT) ? "SELECT count(*) FROM cases c WHERE 1"
-                                     : "SELECT " CASE_COLUMNS " FROM cases c WHERE 1");
+    /* Due first: the page's ids are chosen by an inner query that needs only the filter's and
+     * the order's columns (an index covers them: cases_state_due for the open-cases queue), and
+     * only the page's rows are read. Sorting whole rows read a row for every case matched: the
+     * console's queue over 1.5M open cases took 21 s, its ids alone 2. */
+    int deferred = !(shape & F_COUNT) && ((shape >> F_ORDER_SHIFT) & 3) == CG_CASE_ORDER_DUE;
+    if (shape & F_COUNT)
+        cg_buf_puts(b, "SELECT count(*) FROM cases c WHERE 1");
+    else if (deferred)
+        cg_buf_puts(b, "SELECT " CASE_COLUMNS " FROM cases c WHERE c.id IN "
+                       "(SELECT c.id FROM cases c WHERE 1");
+    else
+        cg_buf_puts(b, "SELECT " CASE_COLUMNS " FROM cases c WHERE 1");
     append(b, shape, F_STATES, " AND c.state IN (SELECT value FROM json_each(:states))");
     append(b, shape, F_STATE1, " AND c.state = :state");
     append(b, shape, F_CATEGORY, " AND c.category >= :cat_lo AND c.category < :cat_hi");
@@ -894,9 +906,9 @@ static void list_sql(uint32_t shape, cg_buf *b)
     append(b, shape, F_IDS, " AND c.id IN (SELECT value FROM json_each(:ids))");
     if (shape & F_COUNT)
         return;
-    switch ((cg_case_order)(shape >> F_ORDER_SHIFT)) {
+    switch ((cg_case_order)((shape >> F_ORDER_SHIFT) & 3)) {
     case CG_CASE_ORDER_DUE:
-        cg_buf_puts(b, " ORDER BY c.due_at = 0, c.due_at, c.id");
+        cg_buf_puts(b, DUE_ORDER);
         break;
     case CG_CASE_ORDER_ID:
         cg_buf_puts(b, " ORDER BY c.id");
@@ -906,6 +918,8 @@ static void list_sql(uint32_t shape, cg_buf *b)
         break;
     }
     cg_buf_puts(b, " LIMIT :limit OFFSET :offset");
+    if (deferred)
+        cg_buf_puts(b, ")" DUE_ORDER);
 }
 
 /* A statement for a shape: from the connection's cache, or prepared and cached (replacing the
