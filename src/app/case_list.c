@@ -33,7 +33,8 @@ int cg_cases_list_json(const cg_case_ctx *ctx, const cg_case_filter *f, cg_buf *
     if (cg_store_case_count(ctx->store, f, total, err) != 0 ||
         cg_store_case_list(ctx->store, f, put_case, &p, err) != 0) {
         out->len = start;
-        out->data[start] = '\0';
+        if (out->data)
+            out->data[start] = '\0';
         return -1;
     }
     *n = p.n;

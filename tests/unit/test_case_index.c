@@ -342,7 +342,7 @@ static int64_t compare(cg_case_index *ix, cg_store *s, const cg_case_filter *f)
     if (by_sql.n != by_index.n)
         fail_msg("page (%s): sql %d cases, index %d", what, by_sql.n, by_index.n);
     if (by_sql.json.len != by_index.json.len ||
-        memcmp(by_sql.json.data, by_index.json.data, by_sql.json.len) != 0) {
+        (by_sql.json.len && memcmp(by_sql.json.data, by_index.json.data, by_sql.json.len) != 0)) {
         char diff[512];
         first_difference(&by_sql.json, &by_index.json, diff, sizeof diff);
         fail_msg("page (%s) differs %s", what, diff);
@@ -543,7 +543,8 @@ static int check_page(const cg_case_filter *f, const cg_buf *page, size_t n)
     if (!text)
         return 9;
     text[0] = '[';
-    memcpy(text + 1, page->data, page->len);
+    if (page->len)
+        memcpy(text + 1, page->data, page->len);
     memcpy(text + 1 + page->len, "]", 2);
     json_t *cases = json_loads(text, 0, NULL);
     free(text);
