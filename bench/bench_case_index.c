@@ -32,22 +32,6 @@ static int collect_code(void *ctx, const cg_grid *g)
     return 0;
 }
 
-typedef struct {
-    cg_buf *json;
-    const cg_case_rules *rules;
-    int64_t now;
-    size_t n;
-} page;
-
-static int on_case(void *arg, const cg_case *c)
-{
-    page *p = arg;
-    if (p->n++)
-        cg_buf_putc(p->json, ',');
-    cg_case_json(c, p->rules, p->now, p->json);
-    return 0;
-}
-
 static double now_s(void)
 {
     return (double)cg_time_mono_ns() / 1e9;
@@ -135,11 +119,10 @@ int main(int argc, char **argv)
                 if (pass < 3) {
                     rc = cg_case_index_list(ix, s, &f, rules, now, &json, &listed, &total, &err);
                 } else {
-                    page p = {.json = &sql, .rules = rules, .now = now};
+                    /* Without an index: cg_cases_list_json lists through SQL. */
+                    cg_case_ctx ctx = {.store = s, .rules = rules, .now = now};
                     cg_buf_reset(&sql);
-                    rc = cg_store_case_count(s, &f, &total, &err) ||
-                         cg_store_case_list(s, &f, on_case, &p, &err);
-                    listed = p.n;
+                    rc = cg_cases_list_json(&ctx, &f, &sql, &listed, &total, &err);
                 }
                 if (rc) {
                     fprintf(stderr, "bench_case_index: list: %s\n", err.message);
